@@ -1,0 +1,30 @@
+//go:build ignore
+
+// entc.go runs ent's code generator with the features the data layer relies
+// on (DESIGN section 10). Run it through `go generate ./...`.
+package main
+
+import (
+	"log"
+
+	"entgo.io/ent/entc"
+	"entgo.io/ent/entc/gen"
+)
+
+func main() {
+	err := entc.Generate("./schema", &gen.Config{
+		Features: []gen.Feature{
+			gen.FeaturePrivacy,
+			gen.FeatureEntQL,
+			gen.FeatureIntercept,
+			gen.FeatureNamedEdges,
+			gen.FeatureUpsert,
+			gen.FeatureLock,
+			gen.FeatureModifier,
+			gen.FeatureVersionedMigration,
+		},
+	})
+	if err != nil {
+		log.Fatalf("running ent codegen: %v", err)
+	}
+}

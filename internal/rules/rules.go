@@ -1,0 +1,181 @@
+// Package rules owns the row-level security of the data layer: the ent privacy
+// rules that decide, for every query and mutation, which rows the scope in the
+// context may see or change (DESIGN section 3), and the mutation checks that
+// ent does not make by itself (DESIGN section 10): creates in the scope's
+// tenant only, links only to rows the scope can see.
+//
+// The rules run in this order for every entity (see Policy):
+//
+//	deny without a scope -> tenant filter -> create and link checks ->
+//	allow the system scope -> role rules -> deny
+//
+// so that a system scope narrowed with InOrg is narrowed by the tenant filter
+// before it is allowed, and nothing falls through to an implicit allow.
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/intercept"
+	"github.com/scopegate/scopegate/ent/privacy"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// ErrNoScope is what every query and mutation without a scope returns. It
+// matches both scope.ErrNoScope and privacy.Deny under errors.Is.
+var ErrNoScope = fmt.Errorf("%w: %w", privacy.Deny, scope.ErrNoScope)
+
+// ErrForeignLink is returned when a mutation links to a row the scope cannot
+// see: another tenant's, or one hidden by the role rules. It does not say
+// which, so a denial reveals nothing about rows of another tenant.
+var ErrForeignLink = errors.New("rules: linked row not found")
+
+// ErrWrongTenant is returned when a create names an organization other than
+// the scope's.
+var ErrWrongTenant = errors.New("rules: organization does not match the scope")
+
+// ErrReadOnly is returned for mutations the scope may never make through the
+// data layer (banned users, audit events outside the system scope, ...).
+var ErrReadOnly = errors.New("rules: mutation not allowed for this scope")
+
+// wherer is what every generated query and mutation builder implements.
+type wherer interface {
+	WhereP(...func(*sql.Selector))
+}
+
+// pred is a storage-level predicate, the common shape of every generated
+// predicate.X type.
+type pred = func(*sql.Selector)
+
+// nothing matches no row. Used rather than a Deny for reads, so that a hidden
+// row looks exactly like a missing one: an empty list, a not-found error.
+func nothing(s *sql.Selector) { s.Where(sql.False()) }
+
+func from(ctx context.Context) (scope.Scope, error) {
+	s, ok := scope.FromContext(ctx)
+	if !ok {
+		return scope.Scope{}, ErrNoScope
+	}
+	return s, nil
+}
+
+// DenyIfNoScope is the first rule of every policy: no scope, no SQL.
+func DenyIfNoScope() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if _, err := from(ctx); err != nil {
+			return err
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowIfSystem allows the system scope. It must come after the tenant
+// filter, so that System(...).InOrg(id) is narrowed first.
+func AllowIfSystem() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if s, err := from(ctx); err == nil && s.IsSystem() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// filterRule narrows queries, and update and delete mutations, by a predicate
+// computed from the scope. Creates are not narrowed (a WHERE clause means
+// nothing to an INSERT); CheckCreate and CheckLinks guard them.
+type filterRule struct {
+	// predicate returns the narrowing predicate; nil means "do not narrow".
+	predicate func(s scope.Scope) pred
+	// decision is returned after narrowing: Skip for a filter that later
+	// rules refine, Allow for the final role rule.
+	decision error
+}
+
+func (r filterRule) apply(ctx context.Context, w any) error {
+	s, err := from(ctx)
+	if err != nil {
+		return err
+	}
+	if p := r.predicate(s); p != nil {
+		wh, ok := w.(wherer)
+		if !ok {
+			// A builder that cannot be narrowed must not run unnarrowed.
+			return privacy.Denyf("rules: %T cannot be filtered", w)
+		}
+		wh.WhereP(p)
+	}
+	return r.decision
+}
+
+func (r filterRule) EvalQuery(ctx context.Context, q ent.Query) error {
+	return r.apply(ctx, q)
+}
+
+func (r filterRule) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m.Op().Is(ent.OpCreate) {
+		if _, err := from(ctx); err != nil {
+			return err
+		}
+		return r.decision
+	}
+	return r.apply(ctx, m)
+}
+
+// Base is the head of every entity's policy, shared through the schema's
+// BaseMixin: deny without a scope, narrow to the tenant, check what a create
+// or a link would reach, then allow the system scope. Its Allow ends the
+// evaluation, so the system scope never meets the role rules.
+func Base(e Entity) ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			DenyIfNoScope(),
+			filterRule{predicate: e.tenant, decision: privacy.Skip},
+			AllowIfSystem(),
+		},
+		Mutation: privacy.MutationPolicy{
+			DenyIfNoScope(),
+			filterRule{predicate: e.tenant, decision: privacy.Skip},
+			checkCreateTenant(),
+			checkLinks(),
+			AllowIfSystem(),
+		},
+	}
+}
+
+// Roles is the tail of every entity's policy: the role rules of DESIGN
+// section 3 for reads, the entity's mutation gate, and a final deny so that
+// nothing falls through to ent's implicit allow.
+func Roles(e Entity) ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			filterRule{predicate: e.visible, decision: privacy.Allow},
+			privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.MutationRuleFunc(e.mutate),
+			filterRule{predicate: e.visible, decision: privacy.Allow},
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// TenantTraverser adds `org_id = <scope's org>` to every query, and every
+// traversal step, of a tenant-owned type: a second belt, independent of the
+// privacy rules, for reads. It fails closed without a scope.
+func TenantTraverser() ent.Interceptor {
+	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		s, ok := scope.FromContext(ctx)
+		if !ok {
+			return ErrNoScope
+		}
+		if org, ok := tenantOrg(s); ok {
+			q.WhereP(sql.FieldEQ("org_id", org))
+		}
+		return nil
+	})
+}
