@@ -12,12 +12,10 @@ import (
 	"strconv"
 
 	"github.com/scopegate/scopegate/ent"
-	"github.com/scopegate/scopegate/ent/auditevent"
 	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/intercept"
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/note"
-	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/scope"
 )
@@ -48,7 +46,7 @@ func Hook() ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			s, ok := scope.FromContext(ctx)
-			if !ok || !s.IsSystem() || m.Type() == auditevent.Label {
+			if !ok || !s.IsSystem() || m.Type() == ent.TypeAuditEvent {
 				return next.Mutate(ctx, m)
 			}
 			mm, ok := m.(mutation)
@@ -159,18 +157,18 @@ func orgsOf(ctx context.Context, m mutation, ids []int) (map[int]int, error) {
 	c := m.Client()
 	var err error
 	switch m.Type() {
-	case organization.Label:
+	case ent.TypeOrganization:
 		for _, id := range ids {
 			out[id] = id
 		}
 		return out, nil
-	case user.Label:
+	case ent.TypeUser:
 		err = c.User.Query().Where(user.IDIn(ids...)).Select(user.FieldID, user.FieldOrgID).Scan(ctx, &rows)
-	case company.Label:
+	case ent.TypeCompany:
 		err = c.Company.Query().Where(company.IDIn(ids...)).Select(company.FieldID, company.FieldOrgID).Scan(ctx, &rows)
-	case job.Label:
+	case ent.TypeJob:
 		err = c.Job.Query().Where(job.IDIn(ids...)).Select(job.FieldID, job.FieldOrgID).Scan(ctx, &rows)
-	case note.Label:
+	case ent.TypeNote:
 		err = c.Note.Query().Where(note.IDIn(ids...)).Select(note.FieldID, note.FieldOrgID).Scan(ctx, &rows)
 	}
 	if err != nil {

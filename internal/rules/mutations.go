@@ -61,22 +61,22 @@ type clientOf interface{ Client() *ent.Client }
 type counter func(ctx context.Context, c *ent.Client, ids []int) (int, error)
 
 var countVisible = map[string]counter{
-	organization.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeOrganization: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.Organization.Query().Where(organization.IDIn(ids...)).Count(ctx)
 	},
-	user.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeUser: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.User.Query().Where(user.IDIn(ids...)).Count(ctx)
 	},
-	company.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeCompany: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.Company.Query().Where(company.IDIn(ids...)).Count(ctx)
 	},
-	job.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeJob: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.Job.Query().Where(job.IDIn(ids...)).Count(ctx)
 	},
-	note.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeNote: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.Note.Query().Where(note.IDIn(ids...)).Count(ctx)
 	},
-	session.Label: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
+	ent.TypeSession: func(ctx context.Context, c *ent.Client, ids []int) (int, error) {
 		return c.Session.Query().Where(session.IDIn(ids...)).Count(ctx)
 	},
 }
@@ -85,39 +85,39 @@ var countVisible = map[string]counter{
 // points to. checkLinks refuses an edge it does not know (fail closed), and a
 // test checks that this table covers every edge of the generated schema.
 var EdgeTargets = map[string]map[string]string{
-	organization.Label: {
-		organization.EdgeUsers:     user.Label,
-		organization.EdgeCompanies: company.Label,
-		organization.EdgeJobs:      job.Label,
-		organization.EdgeNotes:     note.Label,
+	ent.TypeOrganization: {
+		organization.EdgeUsers:     ent.TypeUser,
+		organization.EdgeCompanies: ent.TypeCompany,
+		organization.EdgeJobs:      ent.TypeJob,
+		organization.EdgeNotes:     ent.TypeNote,
 	},
-	user.Label: {
-		user.EdgeOrg:         organization.Label,
-		user.EdgeCompany:     company.Label,
-		user.EdgeManagedJobs: job.Label,
-		user.EdgeNotes:       note.Label,
-		user.EdgeSessions:    session.Label,
-		user.EdgeCreatedJobs: job.Label,
+	ent.TypeUser: {
+		user.EdgeOrg:         ent.TypeOrganization,
+		user.EdgeCompany:     ent.TypeCompany,
+		user.EdgeManagedJobs: ent.TypeJob,
+		user.EdgeNotes:       ent.TypeNote,
+		user.EdgeSessions:    ent.TypeSession,
+		user.EdgeCreatedJobs: ent.TypeJob,
 	},
-	company.Label: {
-		company.EdgeOrg:     organization.Label,
-		company.EdgeJobs:    job.Label,
-		company.EdgeClients: user.Label,
+	ent.TypeCompany: {
+		company.EdgeOrg:     ent.TypeOrganization,
+		company.EdgeJobs:    ent.TypeJob,
+		company.EdgeClients: ent.TypeUser,
 	},
-	job.Label: {
-		job.EdgeOrg:      organization.Label,
-		job.EdgeCompany:  company.Label,
-		job.EdgeManagers: user.Label,
-		job.EdgeNotes:    note.Label,
-		job.EdgeCreator:  user.Label,
+	ent.TypeJob: {
+		job.EdgeOrg:      ent.TypeOrganization,
+		job.EdgeCompany:  ent.TypeCompany,
+		job.EdgeManagers: ent.TypeUser,
+		job.EdgeNotes:    ent.TypeNote,
+		job.EdgeCreator:  ent.TypeUser,
 	},
-	note.Label: {
-		note.EdgeOrg:    organization.Label,
-		note.EdgeJob:    job.Label,
-		note.EdgeAuthor: user.Label,
+	ent.TypeNote: {
+		note.EdgeOrg:    ent.TypeOrganization,
+		note.EdgeJob:    ent.TypeJob,
+		note.EdgeAuthor: ent.TypeUser,
 	},
-	session.Label: {
-		session.EdgeUser: user.Label,
+	ent.TypeSession: {
+		session.EdgeUser: ent.TypeUser,
 	},
 }
 

@@ -113,7 +113,11 @@ func (r filterRule) apply(ctx context.Context, w any) error {
 }
 
 func (r filterRule) EvalQuery(ctx context.Context, q ent.Query) error {
-	return r.apply(ctx, q)
+	iq, err := intercept.NewQuery(q)
+	if err != nil {
+		return privacy.Denyf("rules: %v", err)
+	}
+	return r.apply(ctx, iq)
 }
 
 func (r filterRule) EvalMutation(ctx context.Context, m ent.Mutation) error {

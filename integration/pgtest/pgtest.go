@@ -1,0 +1,211 @@
+// Package pgtest gives each test its own PostgreSQL database, created from a
+// template that the embedded migrations were applied to once, and dropped
+// when the test ends. The server comes from SCOPEGATE_TEST_DATABASE_URL, else
+// from a testcontainers-go PostgreSQL where Docker runs; with neither the
+// test fails and says how to provide one.
+package pgtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/migration"
+	"github.com/scopegate/scopegate/migrations"
+)
+
+// EnvURL names the environment variable holding the test server's URL.
+const EnvURL = "SCOPEGATE_TEST_DATABASE_URL"
+
+// DB is one test's database.
+type DB struct {
+	*database.DB
+	// URL connects to this database.
+	URL string
+	// Counter counts every statement sent through DB.Client.
+	Counter *database.Counter
+}
+
+var (
+	serverOnce sync.Once
+	serverURL  string
+	serverErr  error
+
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// ServerURL returns the URL of the PostgreSQL server tests use, starting a
+// container if needed. It fails the test if there is none.
+func ServerURL(tb testing.TB) string {
+	tb.Helper()
+	serverOnce.Do(func() { serverURL, serverErr = findServer() })
+	if serverErr != nil {
+		tb.Fatalf("pgtest: no PostgreSQL server: %v\n"+
+			"Set %s=postgres://user@127.0.0.1:5432/postgres?sslmode=disable to a server this test may create databases on, "+
+			"or run the tests where Docker runs (testcontainers-go starts postgres:16-alpine).", serverErr, EnvURL)
+	}
+	return serverURL
+}
+
+func findServer() (string, error) {
+	if u := os.Getenv(EnvURL); u != "" {
+		return u, nil
+	}
+	return startContainer()
+}
+
+// New returns a fresh, migrated database for this test, dropped in
+// t.Cleanup.
+func New(tb testing.TB) *DB {
+	tb.Helper()
+	srv := ServerURL(tb)
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(srv) })
+	if templateErr != nil {
+		tb.Fatalf("pgtest: template database: %v", templateErr)
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("postgres", srv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("scopegate_test_%d_%d", os.Getpid(), nextID())
+	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s",
+		pq.QuoteIdentifier(name), pq.QuoteIdentifier(templateName))); err != nil {
+		tb.Fatalf("pgtest: create database: %v", err)
+	}
+	u := withDatabase(srv, name)
+	counter := database.NewCounter(true)
+	db, err := database.Open(ctx, u, database.Options{Counter: counter, MaxOpenConns: 8})
+	if err != nil {
+		tb.Fatalf("pgtest: open: %v", err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		a, err := sql.Open("postgres", srv)
+		if err != nil {
+			tb.Errorf("pgtest: drop: %v", err)
+			return
+		}
+		defer a.Close()
+		if _, err := a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)"); err != nil {
+			tb.Errorf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+	counter.Reset()
+	return &DB{DB: db, URL: u, Counter: counter}
+}
+
+var (
+	idMu sync.Mutex
+	id   int
+)
+
+func nextID() int {
+	idMu.Lock()
+	defer idMu.Unlock()
+	id++
+	return id
+}
+
+func withDatabase(raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err) // the server URL was parsed before
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// ensureTemplate creates, once per content of the migrations, a template
+// database with every migration applied. Its name carries a hash of the
+// migration files, so a changed migration gets a new template, and an
+// advisory lock keeps parallel test binaries from building it twice.
+func ensureTemplate(srv string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name, err := templateNameFor()
+	if err != nil {
+		return "", err
+	}
+	admin, err := sql.Open("postgres", srv)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7245001)"); err != nil {
+		return "", fmt.Errorf("lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7245001)")
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	build := name + "_build"
+	conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(build)+" WITH (FORCE)")
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(build)); err != nil {
+		return "", fmt.Errorf("create %s: %w", build, err)
+	}
+	db, err := sql.Open("postgres", withDatabase(srv, build))
+	if err != nil {
+		return "", err
+	}
+	_, err = migration.Up(ctx, db)
+	db.Close()
+	if err != nil {
+		return "", err
+	}
+	// Renaming makes the finished template appear atomically: a crash
+	// mid-migration leaves only the _build database behind.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s",
+		pq.QuoteIdentifier(build), pq.QuoteIdentifier(name))); err != nil {
+		return "", fmt.Errorf("rename template: %w", err)
+	}
+	return name, nil
+}
+
+func templateNameFor() (string, error) {
+	h := sha256.New()
+	var names []string
+	err := fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := fs.ReadFile(migrations.FS, n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\n%d\n", n, len(b))
+		h.Write(b)
+	}
+	return "scopegate_tpl_" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}

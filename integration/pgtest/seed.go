@@ -1,0 +1,49 @@
+package pgtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// SystemContext returns a context carrying an all-tenant system scope whose
+// reason names the test, for seeding.
+func SystemContext(tb testing.TB) context.Context {
+	tb.Helper()
+	s, err := scope.System("test seed: " + tb.Name()).Scope()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return scope.NewContext(context.Background(), s)
+}
+
+// UserContext returns a context carrying u's scope.
+func UserContext(tb testing.TB, u *ent.User) context.Context {
+	tb.Helper()
+	return scope.NewContext(context.Background(), MustScope(tb, u))
+}
+
+// MustScope builds u's user scope.
+func MustScope(tb testing.TB, u *ent.User) scope.Scope {
+	tb.Helper()
+	s, err := scope.ForUser(scope.User{
+		ID: u.ID, OrgID: u.OrgID, Role: scope.Role(u.Role), CompanyID: u.CompanyID,
+		Banned: u.Banned, Active: u.Active,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// MustTx runs fn in one transaction under ctx's scope and fails the test on
+// error.
+func MustTx(tb testing.TB, ctx context.Context, c *ent.Client, fn func(tx *ent.Tx) error) {
+	tb.Helper()
+	if err := database.WithTx(ctx, c, fn); err != nil {
+		tb.Fatal(err)
+	}
+}
