@@ -1,0 +1,192 @@
+// Package preload owns which relations may be eager-loaded, where. A registry
+// lists, per entity and per surface (user or admin: where in the app the
+// load happens), the edges that may be preloaded, each with its filter, order
+// and optional per-parent limit, as a typed ent eager load. A request names
+// paths ("company,managers,notes.author"); they are parsed and checked
+// against the registry before any SQL is sent, and anything not listed is
+// refused with an error that names what is allowed.
+//
+// The registry only narrows: the ent privacy rules still run inside every
+// eager load, so a preloaded row is always one the scope could read directly.
+package preload
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Surface says where in the app a load happens.
+type Surface string
+
+// The surfaces.
+const (
+	SurfaceUser  Surface = "user"  // routes under /api/
+	SurfaceAdmin Surface = "admin" // routes under /api/admin/, admins only
+)
+
+// Surfaces lists every surface.
+var Surfaces = []Surface{SurfaceUser, SurfaceAdmin}
+
+// ErrUnknownSurface is returned for a surface that is not in Surfaces.
+var ErrUnknownSurface = errors.New("preload: unknown surface")
+
+// ParseSurface checks a surface name.
+func ParseSurface(s string) (Surface, error) {
+	for _, v := range Surfaces {
+		if string(v) == s {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (known: user, admin)", ErrUnknownSurface, s)
+}
+
+// Entity names a type whose queries accept preloads.
+type Entity string
+
+// The entities with registries.
+const (
+	Job     Entity = "job"
+	Company Entity = "company"
+	User    Entity = "user"
+	Note    Entity = "note"
+)
+
+// Description says in words what one entry loads.
+type Description struct {
+	Entity  Entity  `json:"entity"`
+	Surface Surface `json:"surface"`
+	Edge    string  `json:"edge"`
+	Target  Entity  `json:"target"`
+	Filter  string  `json:"filter"`
+	Order   string  `json:"order"`
+	Limit   int     `json:"limit_per_parent,omitempty"`
+}
+
+// Parse checks raw ("company,managers,notes.author") against the registry of
+// entity on surface and returns the tree to load. Nothing is sent to the
+// database: a refused path is an *Error before any SQL.
+func Parse(entity Entity, surface Surface, raw string) (Tree, error) {
+	if _, err := ParseSurface(string(surface)); err != nil {
+		return nil, err
+	}
+	fail := func(path string, reason Reason) error {
+		return &Error{Path: path, Entity: entity, Surface: surface, Reason: reason, Allowed: Allowed(entity, surface)}
+	}
+	t, bad, err := parse(raw)
+	switch {
+	case errors.Is(err, errTooDeep):
+		return nil, fail(bad, ReasonTooDeep)
+	case err != nil:
+		return nil, fail(bad, ReasonMalformed)
+	}
+	if path, ok := check(entity, surface, t, ""); !ok {
+		return nil, fail(path, ReasonUnknown)
+	}
+	return t, nil
+}
+
+// check walks t through the registry; it returns the first path not listed.
+func check(entity Entity, surface Surface, t Tree, prefix string) (string, bool) {
+	for _, e := range t.edges() {
+		path := e
+		if prefix != "" {
+			path = prefix + "." + e
+		}
+		d, ok := describe(entity, surface, e)
+		if !ok {
+			return path, false
+		}
+		if p, ok := check(d.Target, surface, t[e], path); !ok {
+			return p, false
+		}
+	}
+	return "", true
+}
+
+func describe(entity Entity, surface Surface, edge string) (Description, bool) {
+	for _, d := range tables[entity][surface] {
+		if d.Edge == edge {
+			return d.Description, true
+		}
+	}
+	return Description{}, false
+}
+
+// Allowed lists every path that may be preloaded on entity at surface, up to
+// MaxDepth, sorted.
+func Allowed(entity Entity, surface Surface) []string {
+	var out []string
+	var walk func(e Entity, prefix string, depth int)
+	walk = func(e Entity, prefix string, depth int) {
+		if depth == MaxDepth {
+			return
+		}
+		for _, d := range tables[e][surface] {
+			p := d.Edge
+			if prefix != "" {
+				p = prefix + "." + d.Edge
+			}
+			out = append(out, p)
+			walk(d.Target, p, depth+1)
+		}
+	}
+	walk(entity, "", 0)
+	sort.Strings(out)
+	return out
+}
+
+// Describe returns every entry of the registry, by entity, surface and edge.
+func Describe() []Description {
+	var out []Description
+	for _, e := range entities() {
+		for _, s := range Surfaces {
+			for _, d := range tables[e][s] {
+				out = append(out, d.Description)
+			}
+		}
+	}
+	return out
+}
+
+func entities() []Entity {
+	out := make([]Entity, 0, len(tables))
+	for e := range tables {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Validate checks the registry itself: every surface known, every target
+// registered, no edge listed twice. Run it at start-up (the server and the
+// tests do), so a mistake in a table fails before the first request.
+func Validate() error {
+	var errs []string
+	for e, bySurface := range tables {
+		for s, entries := range bySurface {
+			if _, err := ParseSurface(string(s)); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", e, err))
+			}
+			seen := map[string]bool{}
+			for _, d := range entries {
+				if seen[d.Edge] {
+					errs = append(errs, fmt.Sprintf("%s.%s listed twice on %s", e, d.Edge, s))
+				}
+				seen[d.Edge] = true
+				if _, ok := tables[d.Target]; !ok {
+					errs = append(errs, fmt.Sprintf("%s.%s targets %s, which has no registry", e, d.Edge, d.Target))
+				}
+				if d.Entity != e || d.Surface != s {
+					errs = append(errs, fmt.Sprintf("%s.%s is filed under %s/%s", d.Entity, d.Edge, e, s))
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return fmt.Errorf("preload: invalid registry: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

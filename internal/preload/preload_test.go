@@ -1,0 +1,167 @@
+package preload
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRegistryIsValid(t *testing.T) {
+	require.NoError(t, Validate())
+}
+
+// TestDesignTable pins the table of DESIGN section 4, cell by cell.
+func TestDesignTable(t *testing.T) {
+	cells := []struct {
+		entity      Entity
+		edge        string
+		user, admin string // "" = refused on that surface; else the filter
+	}{
+		{Job, "company", "all", "all"},
+		{Job, "managers", "active users only", "all"},
+		{Job, "notes", "public notes only (internal = false)", "all"},
+		{Job, "creator", "", "all"},
+		{Note, "author", "all", "all"},
+		{Company, "jobs", "published jobs only", "all"},
+		{User, "company", "all", "all"},
+		{User, "managed_jobs", "", "all"},
+	}
+	for _, c := range cells {
+		for s, want := range map[Surface]string{SurfaceUser: c.user, SurfaceAdmin: c.admin} {
+			d, ok := describe(c.entity, s, c.edge)
+			if want == "" {
+				assert.False(t, ok, "%s.%s must be refused on %s", c.entity, c.edge, s)
+				continue
+			}
+			if assert.True(t, ok, "%s.%s must be allowed on %s", c.entity, c.edge, s) {
+				assert.Equal(t, want, d.Filter, "%s.%s on %s", c.entity, c.edge, s)
+			}
+		}
+	}
+	// Nothing beyond the table.
+	assert.Len(t, Describe(), 14)
+	d, _ := describe(Job, SurfaceUser, "managers")
+	assert.Equal(t, "updated_at newest first", d.Order)
+	d, _ = describe(Job, SurfaceAdmin, "managers")
+	assert.Equal(t, "updated_at newest first", d.Order)
+	d, _ = describe(Job, SurfaceUser, "notes")
+	assert.Equal(t, NotesPerJob, d.Limit)
+}
+
+func TestParseMergesPaths(t *testing.T) {
+	tree, err := Parse(Job, SurfaceUser, "notes,notes.author,company,notes.author")
+	require.NoError(t, err)
+	assert.Equal(t, Tree{"company": {}, "notes": {"author": {}}}, tree)
+	assert.Equal(t, []string{"company", "notes.author"}, tree.Paths())
+
+	tree, err = Parse(Company, SurfaceAdmin, "jobs.notes.author,jobs.managers")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"jobs.managers", "jobs.notes.author"}, tree.Paths())
+
+	tree, err = Parse(Job, SurfaceUser, "")
+	require.NoError(t, err)
+	assert.Empty(t, tree)
+}
+
+func TestParseRefuses(t *testing.T) {
+	cases := []struct {
+		name    string
+		entity  Entity
+		surface Surface
+		raw     string
+		path    string
+		reason  Reason
+	}{
+		{"UnknownEdge", Job, SurfaceUser, "company,owner", "owner", ReasonUnknown},
+		{"AdminOnlyOnUserSurface", Job, SurfaceUser, "creator", "creator", ReasonUnknown},
+		{"AdminOnlyManagedJobs", User, SurfaceUser, "managed_jobs", "managed_jobs", ReasonUnknown},
+		{"NestedUnknown", Job, SurfaceUser, "notes.job", "notes.job", ReasonUnknown},
+		{"NestedAdminOnly", Company, SurfaceUser, "jobs.creator", "jobs.creator", ReasonUnknown},
+		{"TooDeep", Company, SurfaceAdmin, "jobs.notes.author.company", "jobs.notes.author.company", ReasonTooDeep},
+		{"Whitespace", Job, SurfaceUser, "company, managers", " managers", ReasonMalformed},
+		{"EmptySegment", Job, SurfaceUser, "notes..author", "notes..author", ReasonMalformed},
+		{"TrailingComma", Job, SurfaceUser, "company,", "", ReasonMalformed},
+		{"Uppercase", Job, SurfaceUser, "Company", "Company", ReasonMalformed},
+		{"SQLish", Job, SurfaceUser, "company;drop", "company;drop", ReasonMalformed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.entity, c.surface, c.raw)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrNotAllowed))
+			var pe *Error
+			require.True(t, errors.As(err, &pe))
+			assert.Equal(t, c.path, pe.Path)
+			assert.Equal(t, c.entity, pe.Entity)
+			assert.Equal(t, c.surface, pe.Surface)
+			assert.Equal(t, c.reason, pe.Reason)
+			assert.Equal(t, Allowed(c.entity, c.surface), pe.Allowed)
+			assert.NotEmpty(t, pe.Allowed)
+			assert.Contains(t, err.Error(), "allowed: ")
+		})
+	}
+}
+
+func TestUnknownSurface(t *testing.T) {
+	_, err := ParseSurface("superadmin")
+	assert.ErrorIs(t, err, ErrUnknownSurface)
+	_, err = Parse(Job, Surface("superadmin"), "company")
+	assert.ErrorIs(t, err, ErrUnknownSurface)
+}
+
+func TestAllowed(t *testing.T) {
+	assert.Equal(t, []string{"company", "company.jobs", "company.jobs.company", "company.jobs.managers", "company.jobs.notes",
+		"managers", "managers.company", "managers.company.jobs", "notes", "notes.author", "notes.author.company"},
+		Allowed(Job, SurfaceUser))
+}
+
+func TestRender(t *testing.T) {
+	for _, f := range Formats {
+		var b strings.Builder
+		require.NoError(t, Render(&b, f), f)
+		assert.Contains(t, b.String(), "managers", f)
+	}
+	assert.ErrorIs(t, Render(&strings.Builder{}, "yaml"), ErrUnknownFormat)
+}
+
+// FuzzParse: no input panics, and every accepted path is in the registry.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"company,managers,notes.author", "notes,notes.author", "", ",", "a..b", "jobs.notes.author.company", "creator"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, e := range entities() {
+			for _, s := range Surfaces {
+				tree, err := Parse(e, s, raw)
+				if err != nil {
+					var pe *Error
+					if !errors.As(err, &pe) {
+						t.Fatalf("untyped error %v", err)
+					}
+					continue
+				}
+				allowed := map[string]bool{}
+				for _, p := range Allowed(e, s) {
+					allowed[p] = true
+				}
+				for _, p := range tree.Paths() {
+					if !allowed[p] {
+						t.Fatalf("accepted %q on %s/%s, not in registry", p, e, s)
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(Job, SurfaceUser, "company,managers,notes.author"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
