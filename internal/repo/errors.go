@@ -1,0 +1,72 @@
+// Package repo is what HTTP handlers and the CLI call to read and change
+// data. Reads rely on the privacy rules (a row the scope cannot see does not
+// exist, for every method); errors from ent and the driver are classified
+// here, once, into the sentinels below, wrapped with %w.
+package repo
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/privacy"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// The errors every repository method returns, wrapped. Classify them with
+// errors.Is.
+var (
+	// ErrNotFound: the row does not exist or the scope may not see it.
+	// The two are never told apart.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the scope may see the row (or use the surface) but not
+	// do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrConflict: a uniqueness or state conflict.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the input is malformed; see *InvalidError for fields.
+	ErrInvalid = errors.New("invalid input")
+)
+
+// InvalidError lists what is wrong with an input, per field.
+type InvalidError struct {
+	Fields map[string]string
+}
+
+func (e *InvalidError) Error() string { return fmt.Sprintf("invalid input: %v", e.Fields) }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, msg string) error {
+	return &InvalidError{Fields: map[string]string{field: msg}}
+}
+
+// classify maps ent, privacy and driver errors to the repository's errors.
+// Unknown errors pass through wrapped, to be treated as internal.
+func classify(op string, err error) error {
+	var pqErr *pq.Error
+	var pe *preload.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, scope.ErrNoScope):
+		return fmt.Errorf("%s: %w", op, err)
+	case ent.IsNotFound(err):
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: %w", op, err)
+	case ent.IsConstraintError(err), errors.As(err, &pqErr) && pqErr.Code == "23505":
+		return fmt.Errorf("%s: %w: %w", op, ErrConflict, err)
+	case errors.Is(err, privacy.Deny):
+		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
+	case ent.IsValidationError(err):
+		var ve *ent.ValidationError
+		errors.As(err, &ve)
+		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{ve.Name: ve.Error()}})
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
