@@ -79,28 +79,33 @@ func (t Tree) edges() []string {
 }
 
 // parse splits a comma-separated list of dotted paths into a tree, checking
-// only the syntax. An empty string is an empty tree.
+// only the syntax. An empty string is an empty tree. Leaves are nil trees,
+// so a request of plain edges allocates one map.
 func parse(raw string) (Tree, string, error) {
 	t := Tree{}
 	if raw == "" {
 		return t, "", nil
 	}
-	for _, p := range strings.Split(raw, ",") {
-		segs := strings.Split(p, ".")
-		for _, s := range segs {
+	for rest, more := raw, true; more; {
+		var p string
+		p, rest, more = strings.Cut(rest, ",")
+		node, depth := t, 0
+		for segs, deeper := p, true; deeper; {
+			var s string
+			s, segs, deeper = strings.Cut(segs, ".")
 			if !validSegment(s) {
 				return nil, p, errors.New("malformed")
 			}
-		}
-		if len(segs) > MaxDepth {
-			return nil, p, errTooDeep
-		}
-		node := t
-		for _, s := range segs {
+			if depth++; depth > MaxDepth {
+				return nil, p, errTooDeep
+			}
 			child, ok := node[s]
-			if !ok {
+			switch {
+			case deeper && child == nil:
 				child = Tree{}
 				node[s] = child
+			case !ok:
+				node[s] = nil
 			}
 			node = child
 		}

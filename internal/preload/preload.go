@@ -81,13 +81,26 @@ func Parse(entity Entity, surface Surface, raw string) (Tree, error) {
 	case err != nil:
 		return nil, fail(bad, ReasonMalformed)
 	}
-	if path, ok := check(entity, surface, t, ""); !ok {
+	if !allListed(entity, surface, t) {
+		path, _ := check(entity, surface, t, "")
 		return nil, fail(path, ReasonUnknown)
 	}
 	return t, nil
 }
 
-// check walks t through the registry; it returns the first path not listed.
+// allListed is check's fast path: no strings built, no sorting.
+func allListed(entity Entity, surface Surface, t Tree) bool {
+	for e, children := range t {
+		d, ok := describe(entity, surface, e)
+		if !ok || !allListed(d.Target, surface, children) {
+			return false
+		}
+	}
+	return true
+}
+
+// check walks t through the registry in sorted order; it returns the first
+// path not listed.
 func check(entity Entity, surface Surface, t Tree, prefix string) (string, bool) {
 	for _, e := range t.edges() {
 		path := e

@@ -54,7 +54,7 @@ func TestDesignTable(t *testing.T) {
 func TestParseMergesPaths(t *testing.T) {
 	tree, err := Parse(Job, SurfaceUser, "notes,notes.author,company,notes.author")
 	require.NoError(t, err)
-	assert.Equal(t, Tree{"company": {}, "notes": {"author": {}}}, tree)
+	assert.Equal(t, Tree{"company": nil, "notes": {"author": nil}}, tree)
 	assert.Equal(t, []string{"company", "notes.author"}, tree.Paths())
 
 	tree, err = Parse(Company, SurfaceAdmin, "jobs.notes.author,jobs.managers")
