@@ -82,7 +82,7 @@ func jobID(j *ent.Job) int   { return j.ID }
 
 func (w *preloadWorld) getJob(t *testing.T, u *ent.User, s preload.Surface, id int, paths string) *ent.Job {
 	t.Helper()
-	j, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, u), s, id, repo.GetOptions{Preload: paths})
+	j, _, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, u), s, id, repo.GetOptions{Preload: paths})
 	require.NoError(t, err)
 	return j
 }
@@ -158,12 +158,12 @@ func TestPreloadAdminOnlyEdges(t *testing.T) {
 	assert.Equal(t, w.admin.ID, j.Edges.Creator.ID)
 	assert.Equal(t, w.c1.ID, j.Edges.Company.ID)
 
-	u, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.manager.ID, repo.GetOptions{Preload: "managed_jobs,company"})
+	u, _, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.manager.ID, repo.GetOptions{Preload: "managed_jobs,company"})
 	require.NoError(t, err)
 	assert.Equal(t, []int{w.draft.ID, w.published.ID}, ids(u.Edges.ManagedJobs, jobID))
 
 	for _, who := range []*ent.User{w.manager, w.member, w.client} {
-		_, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, who), preload.SurfaceAdmin, w.published.ID, repo.GetOptions{})
+		_, _, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, who), preload.SurfaceAdmin, w.published.ID, repo.GetOptions{})
 		assert.ErrorIs(t, err, repo.ErrForbidden, "admin surface as %s", who.Role)
 	}
 }
@@ -171,21 +171,21 @@ func TestPreloadAdminOnlyEdges(t *testing.T) {
 func TestPreloadCompanyJobs(t *testing.T) {
 	w := newPreloadWorld(t)
 	companies := repo.Companies{Client: w.db.Client}
-	c, err := companies.Get(pgtest.UserContext(t, w.member), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
+	c, _, err := companies.Get(pgtest.UserContext(t, w.member), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
 	assert.Equal(t, []int{w.published.ID}, ids(c.Edges.Jobs, jobID), "user surface: published only")
 
-	c, err = companies.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.c1.ID, repo.GetOptions{Preload: "jobs"})
+	c, _, err = companies.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
 	assert.Equal(t, []int{w.archived.ID, w.draft.ID, w.published.ID}, ids(c.Edges.Jobs, jobID), "admin surface: all, newest first")
 
 	// A manager's own draft is visible to them directly, but the user
 	// surface shows published jobs only.
-	c, err = companies.Get(pgtest.UserContext(t, w.manager), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
+	c, _, err = companies.Get(pgtest.UserContext(t, w.manager), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
 	assert.Equal(t, []int{w.published.ID}, ids(c.Edges.Jobs, jobID))
 
-	c, err = companies.Get(pgtest.UserContext(t, w.client), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs.managers"})
+	c, _, err = companies.Get(pgtest.UserContext(t, w.client), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs.managers"})
 	require.NoError(t, err)
 	require.Len(t, c.Edges.Jobs, 1)
 	assert.Equal(t, []int{w.manager.ID, w.admin.ID}, ids(c.Edges.Jobs[0].Edges.Managers, userID))
@@ -194,7 +194,7 @@ func TestPreloadCompanyJobs(t *testing.T) {
 func TestPreloadUserCompany(t *testing.T) {
 	w := newPreloadWorld(t)
 	for _, s := range preload.Surfaces {
-		u, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), s, w.client.ID, repo.GetOptions{Preload: "company"})
+		u, _, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), s, w.client.ID, repo.GetOptions{Preload: "company"})
 		require.NoError(t, err)
 		assert.Equal(t, w.c1.ID, u.Edges.Company.ID, "surface %s", s)
 	}
@@ -225,7 +225,7 @@ func TestPreloadRefusedSendsNoSQL(t *testing.T) {
 					return err
 				},
 				func() error {
-					_, err := jobs.Get(ctx, c.surface, w.published.ID, repo.GetOptions{Preload: c.paths})
+					_, _, err := jobs.Get(ctx, c.surface, w.published.ID, repo.GetOptions{Preload: c.paths})
 					return err
 				},
 			} {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/privacy"
+	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/rules"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -45,6 +47,26 @@ func invalid(field, msg string) error {
 	return &InvalidError{Fields: map[string]string{field: msg}}
 }
 
+// fields collects per-field problems of one input.
+type fields map[string]string
+
+func (f fields) check(name string, err error) {
+	if err != nil {
+		if _, seen := f[name]; !seen {
+			f[name] = err.Error()
+		}
+	}
+}
+
+func (f fields) add(name, msg string) { f.check(name, errors.New(msg)) }
+
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &InvalidError{Fields: f}
+}
+
 // classify maps ent, privacy and driver errors to the repository's errors.
 // Unknown errors pass through wrapped, to be treated as internal.
 func classify(op string, err error) error {
@@ -57,9 +79,21 @@ func classify(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	case ent.IsNotFound(err):
 		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	case errors.Is(err, rules.ErrForeignLink):
+		// A linked id the scope cannot see: the same answer as a missing
+		// one, whichever tenant it belongs to.
+		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden), errors.Is(err, ErrConflict), errors.Is(err, ErrInvalid):
+		return fmt.Errorf("%s: %w", op, err)
+	case errors.Is(err, policy.ErrForbidden):
+		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
 	case errors.As(err, &pe):
 		return fmt.Errorf("%s: %w", op, err)
-	case ent.IsConstraintError(err), errors.As(err, &pqErr) && pqErr.Code == "23505":
+	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
+		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
+	case ent.IsConstraintError(err), errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "23503"):
+		// 23505 unique_violation, 23503 foreign_key_violation (a row
+		// still referenced by others).
 		return fmt.Errorf("%s: %w: %w", op, ErrConflict, err)
 	case errors.Is(err, privacy.Deny):
 		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
@@ -70,3 +104,17 @@ func classify(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+func conflict(msg string) error { return fmt.Errorf("%w: %s", ErrConflict, msg) }
+
+func forbidden(msg string) error { return fmt.Errorf("%w: %s", ErrForbidden, msg) }
+
+// orNotFound turns "no error, but nothing there" into ErrNotFound.
+func orNotFound(err error) error {
+	if err != nil {
+		return err
+	}
+	return ErrNotFound
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -1,10 +1,12 @@
 package repo
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 
+	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/scope"
 )
@@ -36,6 +38,9 @@ type GetOptions struct {
 type Page[T any] struct {
 	Items      []T
 	NextCursor string // empty on the last page
+	// Redacted lists, per returned entity (preloaded ones included), the
+	// fields that were zeroed because the scope may not read them.
+	Redacted policy.Redacted
 }
 
 // cursor is the keyset position after which the next page starts. It carries
@@ -102,15 +107,17 @@ func planList(s scope.Scope, entity preload.Entity, surface preload.Surface, fil
 	return listPlan{limit: limit, after: after, tree: tree, pos: pos}, nil
 }
 
-// page cuts the limit+1 rows a list fetched into a page and its cursor.
-func page[T any](p listPlan, rows []T, id func(T) int) Page[T] {
-	if len(rows) <= p.limit {
-		return Page[T]{Items: rows}
+// page cuts the limit+1 rows a list fetched into a redacted page and its
+// cursor.
+func page[T any](s scope.Scope, p listPlan, rows []T, id func(T) int) Page[T] {
+	next := ""
+	if len(rows) > p.limit {
+		rows = rows[:p.limit]
+		c := p.pos
+		c.After = id(rows[len(rows)-1])
+		next = encodeCursor(c)
 	}
-	rows = rows[:p.limit]
-	c := p.pos
-	c.After = id(rows[len(rows)-1])
-	return Page[T]{Items: rows, NextCursor: encodeCursor(c)}
+	return Page[T]{Items: rows, NextCursor: next, Redacted: policy.Redact(s, rows)}
 }
 
 // checkSurface refuses the admin surface to anyone but admins and the system
@@ -125,9 +132,22 @@ func checkSurface(s scope.Scope, surface preload.Surface) error {
 	return nil
 }
 
-func scopeOf(ctxScope scope.Scope, ok bool) (scope.Scope, error) {
+func scopeOf(ctx context.Context) (scope.Scope, error) {
+	s, ok := scope.FromContext(ctx)
 	if !ok {
 		return scope.Scope{}, scope.ErrNoScope
 	}
-	return ctxScope, nil
+	return s, nil
+}
+
+func planGet(ctx context.Context, entity preload.Entity, surface preload.Surface, opts GetOptions) (scope.Scope, preload.Tree, error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return s, nil, err
+	}
+	if err := checkSurface(s, surface); err != nil {
+		return s, nil, err
+	}
+	t, err := preload.Parse(entity, surface, opts.Preload)
+	return s, t, err
 }

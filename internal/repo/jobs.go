@@ -1,0 +1,200 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
+)
+
+// Jobs reads and changes jobs.
+type Jobs struct{ Client *ent.Client }
+
+// JobFilter narrows a job list.
+type JobFilter struct {
+	Status string // "" for any
+}
+
+// JobInput creates a job. The organization and the creator come from the
+// scope, never from input.
+type JobInput struct {
+	Title       string
+	Description string
+	CompanyID   int
+	Status      string // "" for draft
+	SalaryMax   *int
+	ManagerIDs  []int
+}
+
+// JobPatch changes a job; nil fields are left alone.
+type JobPatch struct {
+	Title          *string
+	Description    *string
+	CompanyID      *int
+	Status         *string
+	SalaryMax      *int
+	ClearSalaryMax bool
+	ManagerIDs     *[]int // replaces the managers
+}
+
+// List returns a page of the jobs the scope may see, with the preloads of
+// opts on surface. A refused preload is a *preload.Error, before any SQL.
+func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, opts ListOptions) (Page[*ent.Job], error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return Page[*ent.Job]{}, classify("list jobs", err)
+	}
+	if f.Status != "" && job.StatusValidator(job.Status(f.Status)) != nil {
+		return Page[*ent.Job]{}, classify("list jobs", invalid("status", "must be draft, published or archived"))
+	}
+	p, err := planList(s, preload.Job, surface, f.Status, opts)
+	if err != nil {
+		return Page[*ent.Job]{}, classify("list jobs", err)
+	}
+	q := r.Client.Job.Query().Where(job.IDGT(p.after)).Order(job.ByID()).Limit(p.limit + 1)
+	if f.Status != "" {
+		q.Where(job.StatusEQ(job.Status(f.Status)))
+	}
+	rows, err := preload.Jobs(q, surface, p.tree).All(ctx)
+	if err != nil {
+		return Page[*ent.Job]{}, classify("list jobs", err)
+	}
+	return page(s, p, rows, func(j *ent.Job) int { return j.ID }), nil
+}
+
+// Get returns one job. ErrNotFound if it does not exist or the scope may not
+// see it.
+func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Job, policy.Redacted, error) {
+	s, tree, err := planGet(ctx, preload.Job, surface, opts)
+	if err != nil {
+		return nil, nil, classify("get job", err)
+	}
+	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), surface, tree).Only(ctx)
+	if err != nil {
+		return nil, nil, classify("get job", err)
+	}
+	return j, policy.Redact(s, j), nil
+}
+
+func validateJob(f fields, title, description *string, status *string, salary *int) {
+	if title != nil {
+		f.check("title", job.TitleValidator(*title))
+	}
+	if status != nil && *status != "" {
+		if job.StatusValidator(job.Status(*status)) != nil {
+			f.add("status", "must be draft, published or archived")
+		}
+	}
+	if salary != nil {
+		f.check("salary_max", job.SalaryMaxValidator(*salary))
+	}
+}
+
+// Create creates a job in the scope's organization. A company or manager the
+// scope cannot see is ErrNotFound, exactly like a missing one.
+func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
+	const op = "create job"
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	if err := policy.Authorize(ctx, policy.JobCreate, nil); err != nil {
+		return nil, classify(op, err)
+	}
+	f := fields{}
+	validateJob(f, &in.Title, nil, &in.Status, in.SalaryMax)
+	if in.CompanyID <= 0 {
+		f.add("company_id", "is required")
+	}
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.Job
+	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		c := tx.Job.Create().
+			SetTitle(in.Title).
+			SetDescription(in.Description).
+			SetCompanyID(in.CompanyID).
+			SetNillableSalaryMax(in.SalaryMax).
+			SetCreatedByID(s.UserID()).
+			AddManagerIDs(in.ManagerIDs...)
+		if in.Status != "" {
+			c.SetStatus(job.Status(in.Status))
+		}
+		out, err = c.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+// Update changes a job. ErrNotFound if the scope cannot see it; ErrForbidden
+// if it can but may not change it.
+func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) {
+	const op = "update job"
+	f := fields{}
+	validateJob(f, p.Title, p.Description, p.Status, p.SalaryMax)
+	if p.CompanyID != nil && *p.CompanyID <= 0 {
+		f.add("company_id", "must be an id")
+	}
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.Job
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		j, err := tx.Job.Query().Where(job.ID(id)).WithManagers().ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.JobUpdate, j); err != nil {
+			return err
+		}
+		u := tx.Job.UpdateOne(j).
+			SetNillableTitle(p.Title).
+			SetNillableDescription(p.Description).
+			SetNillableCompanyID(p.CompanyID).
+			SetNillableSalaryMax(p.SalaryMax)
+		if p.Status != nil && *p.Status != "" {
+			u.SetStatus(job.Status(*p.Status))
+		}
+		if p.ClearSalaryMax {
+			u.ClearSalaryMax()
+		}
+		if p.ManagerIDs != nil {
+			u.ClearManagers().AddManagerIDs(*p.ManagerIDs...)
+		}
+		out, err = u.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+// Delete deletes a job and its notes. ErrNotFound if the scope cannot see
+// it; ErrForbidden if it can but may not delete it.
+func (r Jobs) Delete(ctx context.Context, id int) error {
+	const op = "delete job"
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		j, err := tx.Job.Query().Where(job.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.JobDelete, j); err != nil {
+			return err
+		}
+		if _, err := tx.Note.Delete().Where(note.JobID(j.ID)).Exec(ctx); err != nil {
+			return fmt.Errorf("notes: %w", err)
+		}
+		return tx.Job.DeleteOne(j).Exec(ctx)
+	})
+	return classify(op, err)
+}

@@ -1,0 +1,157 @@
+package repo
+
+import (
+	"context"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// Notes reads and changes notes.
+type Notes struct{ Client *ent.Client }
+
+// NoteInput creates a note on a job. The author is the scope's user.
+type NoteInput struct {
+	Body     string
+	Internal bool
+}
+
+// NotePatch changes a note; nil fields are left alone.
+type NotePatch struct {
+	Body     *string
+	Internal *bool
+}
+
+// List returns a page of the notes of a job. ErrNotFound if the scope cannot
+// see the job.
+func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opts ListOptions) (Page[*ent.Note], error) {
+	const op = "list notes"
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return Page[*ent.Note]{}, classify(op, err)
+	}
+	p, err := planList(s, preload.Note, surface, "job:"+itoa(jobID), opts)
+	if err != nil {
+		return Page[*ent.Note]{}, classify(op, err)
+	}
+	// A hidden job and a missing one both answer ErrNotFound, not an
+	// empty list.
+	if ok, err := r.Client.Job.Query().Where(job.ID(jobID)).Exist(ctx); err != nil || !ok {
+		return Page[*ent.Note]{}, classify(op, orNotFound(err))
+	}
+	q := r.Client.Note.Query().Where(note.JobID(jobID), note.IDGT(p.after)).Order(note.ByID()).Limit(p.limit + 1)
+	rows, err := preload.Notes(q, surface, p.tree).All(ctx)
+	if err != nil {
+		return Page[*ent.Note]{}, classify(op, err)
+	}
+	return page(s, p, rows, func(n *ent.Note) int { return n.ID }), nil
+}
+
+// Get returns one note. ErrNotFound if it does not exist or the scope may
+// not see it.
+func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Note, policy.Redacted, error) {
+	s, tree, err := planGet(ctx, preload.Note, surface, opts)
+	if err != nil {
+		return nil, nil, classify("get note", err)
+	}
+	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), surface, tree).Only(ctx)
+	if err != nil {
+		return nil, nil, classify("get note", err)
+	}
+	return n, policy.Redact(s, n), nil
+}
+
+// Create writes a note on a job the scope can see (ErrNotFound otherwise).
+// Only admins and managers may write internal notes: a member or client
+// could not read theirs back.
+func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, error) {
+	const op = "create note"
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	f := fields{}
+	f.check("body", note.BodyValidator(in.Body))
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.Note
+	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		j, err := tx.Job.Query().Where(job.ID(jobID)).Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.NoteCreate, j); err != nil {
+			return err
+		}
+		if in.Internal && !canWriteInternal(s) {
+			return forbidden("only admins and managers write internal notes")
+		}
+		out, err = tx.Note.Create().SetJobID(j.ID).SetAuthorID(s.UserID()).SetBody(in.Body).SetInternal(in.Internal).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+func canWriteInternal(s scope.Scope) bool {
+	return s.IsSystem() || s.Role() == scope.RoleAdmin || s.Role() == scope.RoleManager
+}
+
+// Update changes a note. ErrNotFound if the scope cannot see it.
+func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, error) {
+	const op = "update note"
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	f := fields{}
+	if p.Body != nil {
+		f.check("body", note.BodyValidator(*p.Body))
+	}
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.Note
+	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		n, err := tx.Note.Query().Where(note.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.NoteUpdate, n); err != nil {
+			return err
+		}
+		if p.Internal != nil && *p.Internal && !canWriteInternal(s) {
+			return forbidden("only admins and managers write internal notes")
+		}
+		out, err = tx.Note.UpdateOne(n).SetNillableBody(p.Body).SetNillableInternal(p.Internal).Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+// Delete deletes a note. ErrNotFound if the scope cannot see it.
+func (r Notes) Delete(ctx context.Context, id int) error {
+	const op = "delete note"
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		n, err := tx.Note.Query().Where(note.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.NoteDelete, n); err != nil {
+			return err
+		}
+		return tx.Note.DeleteOne(n).Exec(ctx)
+	})
+	return classify(op, err)
+}

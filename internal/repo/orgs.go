@@ -1,0 +1,58 @@
+package repo
+
+import (
+	"context"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/organization"
+)
+
+// Organizations reads organizations. A user scope sees only its own; they
+// change only under a system scope (scopegate org create).
+type Organizations struct{ Client *ent.Client }
+
+// Get returns one organization. ErrNotFound if it is not the scope's.
+func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, error) {
+	o, err := r.Client.Organization.Query().Where(organization.ID(id)).Only(ctx)
+	return o, classify("get organization", err)
+}
+
+// Current returns the scope's own organization.
+func (r Organizations) Current(ctx context.Context) (*ent.Organization, error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, classify("current organization", err)
+	}
+	org, ok := s.OrgID()
+	if !ok {
+		return nil, classify("current organization", ErrNotFound)
+	}
+	return r.Get(ctx, org)
+}
+
+// List returns the organizations the scope may see: its own, or every one
+// for the system scope.
+func (r Organizations) List(ctx context.Context) ([]*ent.Organization, error) {
+	os, err := r.Client.Organization.Query().Order(organization.ByID()).All(ctx)
+	return os, classify("list organizations", err)
+}
+
+// Repos bundles the repositories over one client.
+type Repos struct {
+	Organizations Organizations
+	Users         Users
+	Companies     Companies
+	Jobs          Jobs
+	Notes         Notes
+}
+
+// New returns the repositories over client.
+func New(client *ent.Client) *Repos {
+	return &Repos{
+		Organizations: Organizations{client},
+		Users:         Users{client},
+		Companies:     Companies{client},
+		Jobs:          Jobs{client},
+		Notes:         Notes{client},
+	}
+}

@@ -1,0 +1,280 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/session"
+	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
+)
+
+// Users reads and changes users.
+type Users struct{ Client *ent.Client }
+
+// UserInput creates a user in the scope's organization.
+type UserInput struct {
+	Email     string
+	Name      string
+	Phone     string
+	Role      string
+	Password  string
+	CompanyID *int // required for clients, refused for others
+}
+
+// UserPatch changes a user; nil fields are left alone. Users may change
+// their own name and phone; the rest is for admins (policy user.update).
+type UserPatch struct {
+	Name      *string
+	Phone     *string
+	Role      *string
+	Banned    *bool
+	Active    *bool
+	CompanyID *int
+}
+
+// fields names the fields a patch sets, for the only_fields check.
+func (p UserPatch) fields() []string {
+	var out []string
+	for name, set := range map[string]bool{
+		"name": p.Name != nil, "phone": p.Phone != nil, "role": p.Role != nil,
+		"banned": p.Banned != nil, "active": p.Active != nil, "company_id": p.CompanyID != nil,
+	} {
+		if set {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+// HashPassword hashes a password with bcrypt.
+func HashPassword(pw string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(b), err
+}
+
+// List returns a page of the users the scope may see.
+func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.User], error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return Page[*ent.User]{}, classify("list users", err)
+	}
+	p, err := planList(s, preload.User, surface, "", opts)
+	if err != nil {
+		return Page[*ent.User]{}, classify("list users", err)
+	}
+	q := r.Client.User.Query().Where(user.IDGT(p.after)).Order(user.ByID()).Limit(p.limit + 1)
+	rows, err := preload.Users(q, surface, p.tree).All(ctx)
+	if err != nil {
+		return Page[*ent.User]{}, classify("list users", err)
+	}
+	return page(s, p, rows, func(u *ent.User) int { return u.ID }), nil
+}
+
+// Get returns one user. ErrNotFound if it does not exist or the scope may not
+// see it.
+func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.User, policy.Redacted, error) {
+	s, tree, err := planGet(ctx, preload.User, surface, opts)
+	if err != nil {
+		return nil, nil, classify("get user", err)
+	}
+	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), surface, tree).Only(ctx)
+	if err != nil {
+		return nil, nil, classify("get user", err)
+	}
+	return u, policy.Redact(s, u), nil
+}
+
+func validateRole(f fields, role string, companyID *int) {
+	if user.RoleValidator(user.Role(role)) != nil {
+		f.add("role", "must be admin, manager, member or client")
+		return
+	}
+	switch {
+	case role == string(user.RoleClient) && companyID == nil:
+		f.add("company_id", "is required for clients")
+	case role != string(user.RoleClient) && companyID != nil:
+		f.add("company_id", "is for clients only")
+	}
+}
+
+// Create creates a user in the scope's organization. A company the scope
+// cannot see is ErrNotFound; an email in use (in any organization) is
+// ErrConflict.
+func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
+	const op = "create user"
+	if err := policy.Authorize(ctx, policy.UserCreate, nil); err != nil {
+		return nil, classify(op, err)
+	}
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	f := fields{}
+	f.check("email", user.EmailValidator(in.Email))
+	if !strings.Contains(in.Email, "@") {
+		f.add("email", "must be an email address")
+	}
+	f.check("name", user.NameValidator(in.Name))
+	f.check("phone", user.PhoneValidator(in.Phone))
+	validateRole(f, in.Role, in.CompanyID)
+	if len(in.Password) < MinPasswordLen {
+		f.add("password", "must be at least 10 characters")
+	}
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.User
+	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) (err error) {
+		out, err = tx.User.Create().
+			SetEmail(in.Email).SetName(in.Name).SetPhone(in.Phone).
+			SetRole(user.Role(in.Role)).SetPasswordHash(hash).
+			SetNillableCompanyID(in.CompanyID).
+			Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+// Update changes a user. ErrNotFound if the scope cannot see them;
+// ErrForbidden for a field the scope may not set; ErrConflict for a change
+// that would leave the organization without an active, unbanned admin.
+func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, error) {
+	const op = "update user"
+	f := fields{}
+	if p.Name != nil {
+		f.check("name", user.NameValidator(*p.Name))
+	}
+	if p.Phone != nil {
+		f.check("phone", user.PhoneValidator(*p.Phone))
+	}
+	if p.Role != nil && user.RoleValidator(user.Role(*p.Role)) != nil {
+		f.add("role", "must be admin, manager, member or client")
+	}
+	if err := f.err(); err != nil {
+		return nil, classify(op, err)
+	}
+	var out *ent.User
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.UserUpdate, policy.UserChange{Target: u, Fields: p.fields()}); err != nil {
+			return err
+		}
+		role := string(u.Role)
+		if p.Role != nil {
+			role = *p.Role
+		}
+		companyID := u.CompanyID
+		if p.CompanyID != nil {
+			companyID = p.CompanyID
+		}
+		if p.Role != nil && role != string(user.RoleClient) && p.CompanyID == nil {
+			companyID = nil // leaving the client role leaves the company
+		}
+		if p.Role != nil || p.CompanyID != nil {
+			v := fields{}
+			validateRole(v, role, companyID)
+			if err := v.err(); err != nil {
+				return err
+			}
+		}
+		if err := keepAnAdmin(ctx, tx, u, p); err != nil {
+			return err
+		}
+		upd := tx.User.UpdateOne(u).
+			SetNillableName(p.Name).SetNillablePhone(p.Phone).
+			SetNillableBanned(p.Banned).SetNillableActive(p.Active)
+		if p.Role != nil {
+			upd.SetRole(user.Role(role))
+		}
+		if companyID == nil {
+			upd.ClearCompanyID()
+		} else if p.CompanyID != nil {
+			upd.SetCompanyID(*companyID)
+		}
+		out, err = upd.Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, classify(op, err)
+	}
+	return out, nil
+}
+
+// keepAnAdmin refuses a change that demotes, bans or deactivates the last
+// active, unbanned admin of the organization. The other admins' rows are
+// locked, so two admins demoting each other at once cannot both succeed.
+func keepAnAdmin(ctx context.Context, tx *ent.Tx, u *ent.User, p UserPatch) error {
+	stillAdmin := (p.Role == nil || *p.Role == string(user.RoleAdmin)) &&
+		(p.Banned == nil || !*p.Banned) && (p.Active == nil || *p.Active)
+	if !effectiveAdmin(u) || stillAdmin {
+		return nil
+	}
+	return requireOtherAdmin(ctx, tx, u)
+}
+
+func effectiveAdmin(u *ent.User) bool { return u.Role == user.RoleAdmin && !u.Banned && u.Active }
+
+func requireOtherAdmin(ctx context.Context, tx *ent.Tx, u *ent.User) error {
+	others, err := tx.User.Query().
+		Where(user.RoleEQ(user.RoleAdmin), user.Banned(false), user.Active(true), user.IDNEQ(u.ID)).
+		Order(user.ByID()).ForUpdate().IDs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(others) == 0 {
+		return conflict("the organization's last admin")
+	}
+	return nil
+}
+
+// Delete deletes a user and their sessions. A user who wrote notes or
+// created jobs is ErrConflict (ban them instead); so is the last admin.
+func (r Users) Delete(ctx context.Context, id int) error {
+	const op = "delete user"
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
+		if err != nil {
+			return err
+		}
+		if err := policy.Authorize(ctx, policy.UserDelete, u); err != nil {
+			return err
+		}
+		if effectiveAdmin(u) {
+			if err := requireOtherAdmin(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Session.Delete().Where(session.UserID(u.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		err = tx.User.DeleteOne(u).Exec(ctx)
+		if isFKViolation(err) {
+			return conflict("the user wrote notes or created jobs; ban them instead")
+		}
+		return err
+	})
+	return classify(op, err)
+}
+
+func isFKViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+}
