@@ -94,7 +94,7 @@ func classify(op string, err error) error {
 	case ent.IsConstraintError(err), errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "23503"):
 		// 23505 unique_violation, 23503 foreign_key_violation (a row
 		// still referenced by others).
-		return fmt.Errorf("%s: %w: %w", op, ErrConflict, err)
+		return fmt.Errorf("%s: %w: %w", op, conflict("already exists or still in use"), err)
 	case errors.Is(err, privacy.Deny):
 		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
 	case ent.IsValidationError(err):
@@ -105,7 +105,15 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func conflict(msg string) error { return fmt.Errorf("%w: %s", ErrConflict, msg) }
+// ConflictError says what conflicted, in words safe to show a client.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string { return "conflict: " + e.Reason }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+func conflict(msg string) error { return &ConflictError{Reason: msg} }
 
 func forbidden(msg string) error { return fmt.Errorf("%w: %s", ErrForbidden, msg) }
 

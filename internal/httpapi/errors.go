@@ -1,0 +1,125 @@
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/lib/pq"
+
+	"github.com/scopegate/scopegate/internal/auth"
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/repo"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// apiError is the body of every error answer: {"error": {...}}.
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+	Allowed []string          `json:"allowed,omitempty"`
+	Rule    string            `json:"rule,omitempty"`
+	Check   string            `json:"check,omitempty"`
+}
+
+// errBadRequest marks a request the server could not read: a malformed or
+// oversized body, unknown fields, a bad query parameter.
+var errBadRequest = errors.New("bad request")
+
+type badRequest struct {
+	msg    string
+	fields map[string]string
+}
+
+func (e *badRequest) Error() string        { return e.msg }
+func (e *badRequest) Is(target error) bool { return target == errBadRequest }
+
+func badRequestf(msg string) error { return &badRequest{msg: msg} }
+
+// errRateLimited is a login refused for too many attempts.
+var errRateLimited = errors.New("rate limited")
+
+// errNotFoundRoute answers paths that are not routes.
+var errNotFoundRoute = errors.New("no such route")
+
+// The one body every hidden or missing row gets: byte for byte the same.
+var notFoundBody = apiError{Code: "not_found", Message: "not found"}
+
+// writeError classifies err once, through this table, into a status and a
+// stable code. Only internal errors are logged with their detail; the client
+// sees a short message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, inBody bool) {
+	status, body := s.classify(r, err, inBody)
+	writeJSON(w, status, map[string]apiError{"error": body})
+}
+
+func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiError) {
+	var (
+		br  *badRequest
+		pe  *preload.Error
+		pol *policy.Error
+		inv *repo.InvalidError
+	)
+	switch {
+	case errors.As(err, &br):
+		return http.StatusBadRequest, apiError{Code: "bad_request", Message: br.msg, Fields: br.fields}
+	case errors.As(err, &pe):
+		return http.StatusBadRequest, apiError{Code: "preload_not_allowed", Message: pe.Error(), Allowed: pe.Allowed}
+	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, scope.ErrNoScope):
+		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
+	case errors.Is(err, errRateLimited):
+		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many attempts; try again in a minute"}
+	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute):
+		return http.StatusNotFound, notFoundBody
+	case errors.Is(err, repo.ErrForbidden):
+		body := apiError{Code: "forbidden", Message: "forbidden"}
+		if errors.As(err, &pol) {
+			body.Rule = string(pol.Decision.Action)
+			body.Check = pol.Decision.DecidedBy
+		}
+		return http.StatusForbidden, body
+	case errors.Is(err, repo.ErrConflict):
+		return http.StatusConflict, apiError{Code: "conflict", Message: conflictMessage(err)}
+	case errors.As(err, &inv):
+		if !inBody {
+			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
+		}
+		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
+	case unavailable(err):
+		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
+		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
+	}
+	s.log.ErrorContext(r.Context(), "internal error", slog.String("error", err.Error()))
+	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+}
+
+// conflictMessage says what conflicted without echoing driver detail.
+func conflictMessage(err error) string {
+	var ce *repo.ConflictError
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
+	return "conflict"
+}
+
+// unavailable reports whether err means the database cannot be reached.
+func unavailable(err error) bool {
+	var netErr *net.OpError
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// Class 08: connection exception; 57P0x: the server is shutting
+		// down or restarting.
+		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" || pqErr.Code == "57P03"
+	}
+	return false
+}

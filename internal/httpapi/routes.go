@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/repo"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+func (s *Server) routes() {
+	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /readyz", public, s.readyz)
+	s.handle("POST /api/session", public, s.login)
+	s.handle("DELETE /api/session", signedIn, s.logout)
+	s.handle("GET /api/me", signedIn, s.me)
+	s.handle("GET /api/policy", adminOnly, s.policy)
+	s.handle("GET /api/preloads", signedIn, s.preloads)
+
+	for _, sf := range []struct {
+		prefix  string
+		surface preload.Surface
+		access  access
+	}{{"/api", preload.SurfaceUser, signedIn}, {"/api/admin", preload.SurfaceAdmin, adminOnly}} {
+		s.handle("GET "+sf.prefix+"/jobs", sf.access, s.listJobs(sf.surface))
+		s.handle("GET "+sf.prefix+"/jobs/{id}", sf.access, s.getJob(sf.surface))
+		s.handle("GET "+sf.prefix+"/companies", sf.access, s.listCompanies(sf.surface))
+		s.handle("GET "+sf.prefix+"/companies/{id}", sf.access, s.getCompany(sf.surface))
+		s.handle("GET "+sf.prefix+"/users", sf.access, s.listUsers(sf.surface))
+		s.handle("GET "+sf.prefix+"/users/{id}", sf.access, s.getUser(sf.surface))
+	}
+	s.handle("POST /api/jobs", signedIn, s.createJob)
+	s.handle("PATCH /api/jobs/{id}", signedIn, s.updateJob)
+	s.handle("DELETE /api/jobs/{id}", signedIn, s.deleteJob)
+	s.handle("GET /api/jobs/{id}/notes", signedIn, s.listNotes)
+	s.handle("POST /api/jobs/{id}/notes", signedIn, s.createNote)
+	s.handle("PATCH /api/notes/{id}", signedIn, s.updateNote)
+	s.handle("DELETE /api/notes/{id}", signedIn, s.deleteNote)
+	s.handle("POST /api/companies", signedIn, s.createCompany)
+	s.handle("PATCH /api/companies/{id}", signedIn, s.updateCompany)
+	s.handle("DELETE /api/companies/{id}", signedIn, s.deleteCompany)
+	s.handle("POST /api/users", signedIn, s.createUser)
+	s.handle("PATCH /api/users/{id}", signedIn, s.updateUser)
+	s.handle("DELETE /api/users/{id}", signedIn, s.deleteUser)
+	s.handle("/", public, func(http.ResponseWriter, *http.Request) error { return errNotFoundRoute })
+}
+
+// pathID reads {id}. A malformed id is a 404 like any other id that names
+// no row the caller can see.
+func pathID(r *http.Request) (int, error) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil || id <= 0 {
+		return 0, repo.ErrNotFound
+	}
+	return id, nil
+}
+
+func scopeOf(r *http.Request) scope.Scope {
+	sc, _ := scope.FromContext(r.Context())
+	return sc
+}
+
+// listOptions reads preload, limit and cursor, refusing anything else.
+func listOptions(q url.Values, extra ...string) (repo.ListOptions, error) {
+	allowed := map[string]bool{"preload": true, "limit": true, "cursor": true}
+	for _, e := range extra {
+		allowed[e] = true
+	}
+	for k, v := range q {
+		if !allowed[k] {
+			return repo.ListOptions{}, &badRequest{msg: "unknown query parameter", fields: map[string]string{k: "unknown"}}
+		}
+		if len(v) > 1 {
+			return repo.ListOptions{}, &badRequest{msg: "repeated query parameter", fields: map[string]string{k: "given more than once"}}
+		}
+	}
+	o := repo.ListOptions{Preload: q.Get("preload"), Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > repo.MaxLimit {
+			return o, &badRequest{msg: "invalid limit", fields: map[string]string{"limit": "must be between 1 and 200"}}
+		}
+		o.Limit = n
+	}
+	return o, nil
+}
+
+func getOptions(q url.Values) (repo.GetOptions, error) {
+	for k := range q {
+		if k != "preload" {
+			return repo.GetOptions{}, &badRequest{msg: "unknown query parameter", fields: map[string]string{k: "unknown"}}
+		}
+	}
+	return repo.GetOptions{Preload: q.Get("preload")}, nil
+}
+
+type listBody[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+type oneBody[T any] struct {
+	Data T `json:"data"`
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := contextTimeout(r, 2*time.Second)
+	defer cancel()
+	if s.ping != nil {
+		if err := s.ping(ctx); err != nil {
+			s.log.WarnContext(r.Context(), "not ready", "error", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: "the database is unavailable"}})
+			return nil
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var in loginRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	host := r.RemoteAddr
+	if i := strings.LastIndex(host, ":"); i >= 0 {
+		host = host[:i]
+	}
+	if !s.limiter.allow("email:"+strings.ToLower(strings.TrimSpace(in.Email)), "addr:"+host) {
+		return errRateLimited
+	}
+	token, expires, err := s.auth.Login(r.Context(), in.Email, in.Password)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "failed login", "remote_addr", host)
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "expires_at": expires})
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	token, _ := bearer(r)
+	if err := s.auth.Logout(r.Context(), token); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	sc := scopeOf(r)
+	u, _, err := s.repos.Users.Get(r.Context(), preload.SurfaceUser, sc.UserID(), repo.GetOptions{})
+	if err != nil {
+		return err
+	}
+	org, err := s.repos.Organizations.Current(r.Context())
+	if err != nil {
+		return err
+	}
+	can, err := policy.Can(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, oneBody[map[string]any]{Data: map[string]any{
+		"user": viewUser(u, nil), "org": viewOrg(org), "role": sc.Role(), "can": can,
+	}})
+	return nil
+}
+
+func (s *Server) policy(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "allow" && k != "uses" && k != "object" {
+			return &badRequest{msg: "unknown query parameter", fields: map[string]string{k: "unknown"}}
+		}
+	}
+	writeJSON(w, http.StatusOK, listBody[policy.Rule]{Data: nonNil(policy.Find(policy.Filter{
+		Allow: q.Get("allow"), Uses: q.Get("uses"), Object: q.Get("object"),
+	}))})
+	return nil
+}
+
+func (s *Server) preloads(w http.ResponseWriter, r *http.Request) error {
+	sc := scopeOf(r)
+	var out []preload.Description
+	for _, d := range preload.Describe() {
+		if d.Surface == preload.SurfaceUser || sc.Role() == scope.RoleAdmin && !sc.Banned() {
+			out = append(out, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, listBody[preload.Description]{Data: nonNil(out)})
+	return nil
+}
+
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}

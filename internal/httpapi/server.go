@@ -1,0 +1,280 @@
+// Package httpapi serves the JSON API of DESIGN section 6 over the
+// repositories. Handlers only decode, call a repository, and encode; every
+// error goes through one table (errors.go) from repository errors to status
+// and code. The scope is built once per request by the authentication
+// middleware and carried in the request's context.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/auth"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/repo"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Client *ent.Client
+	// Ping checks the database for /readyz.
+	Ping func(context.Context) error
+	// Logger receives the access log and internal errors; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// LoginLimit is how many login attempts per email and per address are
+	// allowed each minute; 0 means 10.
+	LoginLimit int
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	repos   *repo.Repos
+	auth    auth.Service
+	ping    func(context.Context) error
+	log     *slog.Logger
+	now     func() time.Time
+	limiter *limiter
+	mux     *http.ServeMux
+}
+
+// New returns the API handler.
+func New(cfg Config) (*Server, error) {
+	if err := preload.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		repos: repo.New(cfg.Client),
+		auth:  auth.Service{Client: cfg.Client, Now: cfg.Now},
+		ping:  cfg.Ping,
+		log:   cfg.Logger,
+		now:   cfg.Now,
+		mux:   http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	limit := cfg.LoginLimit
+	if limit == 0 {
+		limit = 10
+	}
+	s.limiter = &limiter{limit: limit, window: time.Minute, now: s.now, seen: map[string]*window{}}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP runs the middleware chain, in this order: request id, access
+// log, panic recovery, body limit, authentication (per route), route
+// authorization (per route).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.withRequestID(s.withAccessLog(s.withRecover(s.withBodyLimit(s.mux)))).ServeHTTP(w, r)
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyLogInfo
+)
+
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+	})
+}
+
+// logInfo is filled in by later middleware for the access log line.
+type logInfo struct {
+	userID, orgID int
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// withAccessLog logs one line per request: method, path, status, duration,
+// user and org. Never the token, a password or a body.
+func (s *Server) withAccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		info := &logInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyLogInfo, info)))
+		id, _ := r.Context().Value(keyRequestID).(string)
+		s.log.InfoContext(r.Context(), "request",
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", s.now().Sub(start)),
+			slog.Int("user_id", info.userID),
+			slog.Int("org_id", info.orgID))
+	})
+}
+
+func (s *Server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				writeJSON(w, http.StatusInternalServerError, map[string]apiError{"error": {Code: "internal", Message: "internal error"}})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) withBodyLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// access says who may use a route.
+type access int
+
+const (
+	public    access = iota // no token needed
+	signedIn                // any valid token
+	adminOnly               // a valid token of an unbanned admin
+)
+
+// handlerFunc is a route's handler: it returns an error for writeError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers a route with its access rule. inBody says whether an
+// InvalidError from it is about the request body (422) or the query (400).
+func (s *Server) handle(pattern string, a access, h handlerFunc) {
+	inBody := strings.HasPrefix(pattern, "POST") || strings.HasPrefix(pattern, "PATCH")
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a != public {
+			ctx, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err, inBody)
+				return
+			}
+			r = r.WithContext(ctx)
+			if a == adminOnly {
+				sc, _ := scope.FromContext(ctx)
+				if sc.Role() != scope.RoleAdmin || sc.Banned() {
+					s.writeError(w, r, fmt.Errorf("%w: admins only", repo.ErrForbidden), inBody)
+					return
+				}
+			}
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err, inBody)
+		}
+	}))
+}
+
+// authenticate turns the bearer token into the request's scope.
+func (s *Server) authenticate(r *http.Request) (context.Context, error) {
+	token, ok := bearer(r)
+	if !ok {
+		return nil, auth.ErrUnauthenticated
+	}
+	sc, err := s.auth.Authenticate(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := r.Context().Value(keyRequestID).(string)
+	sc = sc.WithRequest(scope.Request{ID: id, RemoteAddr: r.RemoteAddr})
+	if info, ok := r.Context().Value(keyLogInfo).(*logInfo); ok {
+		info.userID = sc.UserID()
+		info.orgID, _ = sc.OrgID()
+	}
+	return scope.NewContext(r.Context(), sc), nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	return strings.TrimSpace(h[len(prefix):]), true
+}
+
+// limiter counts attempts per key in fixed one-minute windows.
+type limiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	now    func() time.Time
+	seen   map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+// allow records an attempt for each key and reports whether all are under
+// the limit.
+func (l *limiter) allow(keys ...string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	ok := true
+	for _, k := range keys {
+		w := l.seen[k]
+		if w == nil || now.Sub(w.start) >= l.window {
+			w = &window{start: now}
+			l.seen[k] = w
+		}
+		w.n++
+		if w.n > l.limit {
+			ok = false
+		}
+	}
+	if len(l.seen) > 100_000 { // forget old windows so the map cannot grow without bound
+		for k, w := range l.seen {
+			if now.Sub(w.start) >= l.window {
+				delete(l.seen, k)
+			}
+		}
+	}
+	return ok
+}

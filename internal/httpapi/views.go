@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/policy"
+)
+
+// The JSON views. Each is written out field by field, so a new column never
+// reaches a client by accident (password_hash has no view at all). Redacted
+// fields were zeroed by the repository; omitempty leaves them out, and the
+// object's "redacted" array names them.
+
+type orgView struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+type userView struct {
+	ID        int            `json:"id"`
+	OrgID     int            `json:"org_id"`
+	Email     string         `json:"email,omitempty"`
+	Name      string         `json:"name"`
+	Phone     string         `json:"phone,omitempty"`
+	Role      string         `json:"role"`
+	Banned    bool           `json:"banned"`
+	Active    bool           `json:"active"`
+	CompanyID *int           `json:"company_id,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Edges     map[string]any `json:"edges,omitempty"`
+	Redacted  []string       `json:"redacted,omitempty"`
+}
+
+type companyView struct {
+	ID        int            `json:"id"`
+	OrgID     int            `json:"org_id"`
+	Name      string         `json:"name"`
+	Archived  bool           `json:"archived"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Edges     map[string]any `json:"edges,omitempty"`
+}
+
+type jobView struct {
+	ID          int            `json:"id"`
+	OrgID       int            `json:"org_id"`
+	CompanyID   int            `json:"company_id"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Status      string         `json:"status"`
+	SalaryMax   *int           `json:"salary_max,omitempty"`
+	CreatedByID int            `json:"created_by_id"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	Edges       map[string]any `json:"edges,omitempty"`
+	Redacted    []string       `json:"redacted,omitempty"`
+}
+
+type noteView struct {
+	ID        int            `json:"id"`
+	OrgID     int            `json:"org_id"`
+	JobID     int            `json:"job_id"`
+	AuthorID  int            `json:"author_id"`
+	Body      string         `json:"body"`
+	Internal  bool           `json:"internal"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Edges     map[string]any `json:"edges,omitempty"`
+}
+
+func viewOrg(o *ent.Organization) orgView { return orgView{ID: o.ID, Name: o.Name, Slug: o.Slug} }
+
+func viewUser(u *ent.User, red policy.Redacted) userView {
+	v := userView{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Name: u.Name, Phone: u.Phone, Role: string(u.Role),
+		Banned: u.Banned, Active: u.Active, CompanyID: u.CompanyID, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		Redacted: red.Fields(u)}
+	e := map[string]any{}
+	if u.Edges.Company != nil {
+		e["company"] = viewCompany(u.Edges.Company, red)
+	}
+	if u.Edges.ManagedJobs != nil {
+		e["managed_jobs"] = viewJobs(u.Edges.ManagedJobs, red)
+	}
+	if len(e) > 0 {
+		v.Edges = e
+	}
+	return v
+}
+
+func viewUsers(us []*ent.User, red policy.Redacted) []userView {
+	out := make([]userView, len(us))
+	for i, u := range us {
+		out[i] = viewUser(u, red)
+	}
+	return out
+}
+
+func viewCompany(c *ent.Company, red policy.Redacted) companyView {
+	v := companyView{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Archived: c.Archived, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if c.Edges.Jobs != nil {
+		v.Edges = map[string]any{"jobs": viewJobs(c.Edges.Jobs, red)}
+	}
+	return v
+}
+
+func viewCompanies(cs []*ent.Company, red policy.Redacted) []companyView {
+	out := make([]companyView, len(cs))
+	for i, c := range cs {
+		out[i] = viewCompany(c, red)
+	}
+	return out
+}
+
+func viewJob(j *ent.Job, red policy.Redacted) jobView {
+	v := jobView{ID: j.ID, OrgID: j.OrgID, CompanyID: j.CompanyID, Title: j.Title, Description: j.Description,
+		Status: string(j.Status), SalaryMax: j.SalaryMax, CreatedByID: j.CreatedByID, CreatedAt: j.CreatedAt,
+		UpdatedAt: j.UpdatedAt, Redacted: red.Fields(j)}
+	e := map[string]any{}
+	if j.Edges.Company != nil {
+		e["company"] = viewCompany(j.Edges.Company, red)
+	}
+	if j.Edges.Managers != nil {
+		e["managers"] = viewUsers(j.Edges.Managers, red)
+	}
+	if j.Edges.Notes != nil {
+		e["notes"] = viewNotes(j.Edges.Notes, red)
+	}
+	if j.Edges.Creator != nil {
+		e["creator"] = viewUser(j.Edges.Creator, red)
+	}
+	if len(e) > 0 {
+		v.Edges = e
+	}
+	return v
+}
+
+func viewJobs(js []*ent.Job, red policy.Redacted) []jobView {
+	out := make([]jobView, len(js))
+	for i, j := range js {
+		out[i] = viewJob(j, red)
+	}
+	return out
+}
+
+func viewNote(n *ent.Note, red policy.Redacted) noteView {
+	v := noteView{ID: n.ID, OrgID: n.OrgID, JobID: n.JobID, AuthorID: n.AuthorID, Body: n.Body, Internal: n.Internal,
+		CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt}
+	if n.Edges.Author != nil {
+		v.Edges = map[string]any{"author": viewUser(n.Edges.Author, red)}
+	}
+	return v
+}
+
+func viewNotes(ns []*ent.Note, red policy.Redacted) []noteView {
+	out := make([]noteView, len(ns))
+	for i, n := range ns {
+		out[i] = viewNote(n, red)
+	}
+	return out
+}
