@@ -22,6 +22,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
+	"github.com/scopegate/scopegate/ent"
 	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/migrations"
 )
@@ -196,6 +197,17 @@ func CheckCurrent(ctx context.Context, db *sql.DB) error {
 	}
 	if n > 0 {
 		return fmt.Errorf("%w: %d not applied (run: scopegate migrate up)", ErrPending, n)
+	}
+	return nil
+}
+
+// CreateEmbedded creates (or brings up to date) the schema of an embedded
+// SQLite database directly from the ent schema. PostgreSQL never takes this
+// path: it uses the versioned migrations.
+func CreateEmbedded(ctx context.Context, c *ent.Client) error {
+	Tables()
+	if err := c.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("migration: create embedded schema: %w", err)
 	}
 	return nil
 }
