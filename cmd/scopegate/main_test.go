@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/migration"
+	"github.com/scopegate/scopegate/migrations"
+)
+
+// runCLI runs the command line with only vars as environment.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	code = run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		args       []string
+		code       int
+		stdout     string // substring expected on stdout
+		stderr     string // substring expected on stderr
+		emptyOther bool   // the other stream must be empty
+	}{
+		{args: nil, code: 2, stderr: "missing command"},
+		{args: []string{"--help"}, code: 0, stdout: "migrate"},
+		{args: []string{"-h"}, code: 0, stdout: "Exit status"},
+		{args: []string{"help"}, code: 0, stdout: "Commands:"},
+		{args: []string{"help", "migrate", "diff"}, code: 0, stdout: "Usage: scopegate migrate diff NAME [flags]"},
+		{args: []string{"help", "nope"}, code: 2, stderr: `unknown command "nope"`},
+		{args: []string{"serve"}, code: 2, stderr: `unknown command "serve"`},
+		{args: []string{"--bogus"}, code: 2, stderr: `unknown flag "--bogus"`},
+		{args: []string{"migrate"}, code: 2, stderr: "missing command"},
+		{args: []string{"migrate", "--help"}, code: 0, stdout: "status"},
+		{args: []string{"migrate", "sideways"}, code: 2, stderr: `unknown command "sideways"`},
+		{args: []string{"migrate", "up", "--help"}, code: 0, stdout: "--database-url URL"},
+		{args: []string{"migrate", "down", "-h"}, code: 0, stdout: "Roll back the newest"},
+		{args: []string{"migrate", "status", "--help"}, code: 0, stdout: "Usage: scopegate migrate status [flags]"},
+		{args: []string{"migrate", "diff", "--help"}, code: 0, stdout: "--dev-url URL"},
+		{args: []string{"migrate", "up"}, code: 2, stderr: "no database: set DATABASE_URL"},
+		{args: []string{"migrate", "up", "--database-url", "file:x.db"}, code: 2, stderr: "PostgreSQL only"},
+		{args: []string{"migrate", "status", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{args: []string{"migrate", "up", "--nope"}, code: 2, stderr: "flag provided but not defined"},
+		{args: []string{"migrate", "diff"}, code: 2, stderr: "want one NAME, got 0"},
+		{args: []string{"migrate", "diff", "a", "b"}, code: 2, stderr: "want one NAME, got 2"},
+		{args: []string{"migrate", "diff", "../x"}, code: 2, stderr: `NAME "../x"`},
+		{args: []string{"migrate", "diff", "x", "--dir"}, code: 2, stderr: "flag needs an argument"},
+		{args: []string{"migrate", "diff", "x"}, code: 2, stderr: "no PostgreSQL server for the dev database"},
+		{args: []string{"migrate", "diff", "x", "--dev-url", "file:x.db"}, code: 2, stderr: "must be PostgreSQL"},
+		{args: []string{"migrate", "diff", "x", "--dev-url", "postgres://u@127.0.0.1:1/p", "--dir", "/nonexistent"}, code: 1, stderr: "/nonexistent is not a directory"},
+		{args: []string{"migrate", "status", "--database-url", "postgres://u@127.0.0.1:1/p?sslmode=disable"}, code: 1, stderr: "connect to"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, "_"), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, c.args...)
+			if code != c.code {
+				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, c.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", c.stdout, stdout)
+			}
+			if !strings.Contains(stderr, c.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", c.stderr, stderr)
+			}
+			if c.code == 0 && stderr != "" {
+				t.Errorf("stderr not empty on success:\n%s", stderr)
+			}
+			if c.code != 0 && stdout != "" {
+				t.Errorf("stdout not empty on error:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		pos     []string
+		dir     string
+		wantErr bool
+	}{
+		{args: []string{"name"}, pos: []string{"name"}, dir: "d"},
+		{args: []string{"name", "--dir", "x"}, pos: []string{"name"}, dir: "x"},
+		{args: []string{"--dir=x", "name"}, pos: []string{"name"}, dir: "x"},
+		{args: []string{"a", "-dir", "x", "b"}, pos: []string{"a", "b"}, dir: "x"},
+		{args: []string{"--", "--dir", "x"}, pos: []string{"--dir", "x"}, dir: "d"},
+		{args: []string{"a", "--", "-b"}, pos: []string{"a", "-b"}, dir: "d"},
+		{args: []string{"a", "--nope"}, wantErr: true},
+	} {
+		fs := newFlagSet([]string{"t"})
+		dir := fs.String("dir", "d", "")
+		pos, err := parseInterspersed(fs, c.args)
+		if (err != nil) != c.wantErr {
+			t.Errorf("%q: error %v, want error %v", c.args, err, c.wantErr)
+			continue
+		}
+		if c.wantErr {
+			continue
+		}
+		if !slices.Equal(pos, c.pos) || *dir != c.dir {
+			t.Errorf("%q: positional %q dir %q, want %q %q", c.args, pos, *dir, c.pos, c.dir)
+		}
+	}
+}
+
+func throwaway(t *testing.T) string {
+	t.Helper()
+	u, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_clitest_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return u
+}
+
+func TestMigrateUpStatusDown(t *testing.T) {
+	u := throwaway(t)
+	vars := map[string]string{envDatabaseURL: u}
+	entries, err := migrations.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len(entries)
+
+	mustRun := func(want string, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, vars, args...)
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("%q: exit %d, want 0 and %q on stdout\nstdout:\n%s\nstderr:\n%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	out := mustRun("0 applied,", "migrate", "status")
+	if strings.Count(out, "  pending\n") != total {
+		t.Errorf("want %d pending migrations:\n%s", total, out)
+	}
+	mustRun("applied ", "migrate", "up")
+	mustRun("no pending migrations", "migrate", "up")
+	out = mustRun(" 0 pending", "migrate", "status", "--database-url", u)
+	for _, e := range entries {
+		if !strings.Contains(out, e.Name()) {
+			t.Errorf("status does not list %s:\n%s", e.Name(), out)
+		}
+	}
+	mustRun("rolled back migration ", "migrate", "down")
+	mustRun(" 1 pending", "migrate", "status")
+	mustRun("applied 1 migration", "migrate", "up")
+
+	// --database-url wins over DATABASE_URL.
+	vars[envDatabaseURL] = "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
+	mustRun(" 0 pending", "migrate", "status", "--database-url", u)
+	if code, _, stderr := runCLI(t, vars, "migrate", "status"); code != 1 {
+		t.Errorf("status on an unreachable DATABASE_URL: exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+}
+
+func TestMigrateDownWithNothingApplied(t *testing.T) {
+	code, _, stderr := runCLI(t, map[string]string{envDatabaseURL: throwaway(t)}, "migrate", "down")
+	if code != 1 || !strings.Contains(stderr, "no applied migration to roll back") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestMigrateDiff generates the whole schema into an empty directory, then
+// finds nothing more to write, and leaves no dev database behind.
+func TestMigrateDiff(t *testing.T) {
+	server := pgtest.ServerURL(t)
+	before := devDatabases(t, server)
+	dir := t.TempDir()
+	vars := map[string]string{envDevDatabaseURL: server}
+
+	code, stdout, stderr := runCLI(t, vars, "migrate", "diff", "init", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "_init.sql") || lines[1] != filepath.Join(dir, "atlas.sum") {
+		t.Fatalf("want the new migration and atlas.sum, got:\n%s", stdout)
+	}
+	sqlText, err := os.ReadFile(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-- +goose Up", "-- +goose Down", `CREATE INDEX "job_org_id_id"`} {
+		if !bytes.Contains(sqlText, []byte(want)) {
+			t.Errorf("%s lacks %q", lines[0], want)
+		}
+	}
+
+	code, stdout, stderr = runCLI(t, nil, "migrate", "diff", "again", "--dev-url", server, "--dir", dir)
+	if code != 0 || !strings.Contains(stdout, "no changes") {
+		t.Fatalf("second diff: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	for _, name := range devDatabases(t, server) {
+		if !slices.Contains(before, name) {
+			t.Errorf("dev database %s was not dropped", name)
+		}
+	}
+}
+
+func devDatabases(t *testing.T, server string) []string {
+	t.Helper()
+	db, err := sql.Open("postgres", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'scopegate\_dev\_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}

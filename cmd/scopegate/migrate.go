@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/pressly/goose/v3"
+
+	"github.com/scopegate/scopegate/internal/migration"
+)
+
+// Environment variables read by the migrate commands.
+const (
+	envDatabaseURL    = "DATABASE_URL"
+	envDevDatabaseURL = "SCOPEGATE_DEV_DATABASE_URL"
+	envTestServerURL  = "SCOPEGATE_TEST_DATABASE_URL"
+)
+
+func databaseURLFlag(fs *flag.FlagSet) *string {
+	return fs.String("database-url", "", "PostgreSQL `URL` of the database (default $"+envDatabaseURL+")")
+}
+
+func migrateUp(fs *flag.FlagSet) action {
+	dbURL := databaseURLFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		db, err := openPostgres(ctx, e, *dbURL, args)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := migration.Up(ctx, db)
+		if n > 0 {
+			fmt.Fprintf(e.stdout, "applied %d %s\n", n, plural(n, "migration"))
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			fmt.Fprintln(e.stdout, "no pending migrations")
+		}
+		return nil
+	}
+}
+
+func migrateDown(fs *flag.FlagSet) action {
+	dbURL := databaseURLFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		db, err := openPostgres(ctx, e, *dbURL, args)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		v, err := migration.Down(ctx, db)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return errors.New("migrate down: no applied migration to roll back")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "rolled back migration %d\n", v)
+		return nil
+	}
+}
+
+func migrateStatus(fs *flag.FlagSet) action {
+	dbURL := databaseURLFlag(fs)
+	return func(ctx context.Context, e *env, args []string) error {
+		db, err := openPostgres(ctx, e, *dbURL, args)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		states, err := migration.Status(ctx, db)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tFILE\tSTATE")
+		pending := 0
+		for _, s := range states {
+			state := "applied"
+			if !s.Applied {
+				state = "pending"
+				pending++
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", s.Version, s.Path, state)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%d applied, %d pending\n", len(states)-pending, pending)
+		return nil
+	}
+}
+
+// migrationName is what 'migrate diff' accepts as NAME: it becomes part of
+// a file name.
+var migrationName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+func migrateDiff(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "migrations", "`DIR` holding the migrations and atlas.sum")
+	devURL := fs.String("dev-url", "", "PostgreSQL server `URL` on which to create the throwaway dev database\n"+
+		"      (default $"+envDevDatabaseURL+", $"+envTestServerURL+", $"+envDatabaseURL+")")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("want one NAME, got %d arguments", len(args))
+		}
+		name := args[0]
+		if !migrationName.MatchString(name) {
+			return usagef("NAME %q: use letters, digits, '_' and '-'", name)
+		}
+		server := firstNonEmpty(*devURL, e.getenv(envDevDatabaseURL), e.getenv(envTestServerURL), e.getenv(envDatabaseURL))
+		if server == "" {
+			return usagef("no PostgreSQL server for the dev database: pass --dev-url or set %s", envDevDatabaseURL)
+		}
+		if !isPostgres(server) {
+			return usagef("the dev database must be PostgreSQL (postgres://…)")
+		}
+		if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("migrate diff: %s is not a directory of migrations (run from the repository root, or pass --dir)", *dir)
+		}
+		files, err := diff(ctx, server, *dir, name)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			fmt.Fprintf(e.stdout, "no changes: the migrations in %s match the ent schema\n", *dir)
+			return nil
+		}
+		for _, f := range files {
+			fmt.Fprintln(e.stdout, filepath.Join(*dir, f))
+		}
+		fmt.Fprintln(e.stdout, filepath.Join(*dir, "atlas.sum"))
+		return nil
+	}
+}
+
+// diff runs migration.Diff on a throwaway database of server, and drops it
+// whatever happens, even when ctx is cancelled (Ctrl-C).
+func diff(ctx context.Context, server, dir, name string) (files []string, err error) {
+	devDB, drop, err := migration.ThrowawayDatabase(ctx, server, "scopegate_dev_")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if derr := drop(dctx); derr != nil {
+			err = errors.Join(err, fmt.Errorf("migrate diff: drop the dev database %s by hand: %w", dbName(devDB), derr))
+		}
+	}()
+	return migration.Diff(ctx, devDB, dir, name)
+}
+
+// openPostgres connects to the database of --database-url, else of
+// DATABASE_URL. The migrate commands take no positional arguments.
+func openPostgres(ctx context.Context, e *env, flagURL string, args []string) (*sql.DB, error) {
+	if len(args) > 0 {
+		return nil, usagef("unexpected argument %q", args[0])
+	}
+	u := firstNonEmpty(flagURL, e.getenv(envDatabaseURL))
+	if u == "" {
+		return nil, usagef("no database: set %s or pass --database-url", envDatabaseURL)
+	}
+	if !isPostgres(u) {
+		return nil, usagef("migrate works on PostgreSQL only: want a postgres:// URL")
+	}
+	db, err := sql.Open("postgres", u)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", redacted(u), err)
+	}
+	return db, nil
+}
+
+func isPostgres(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// redacted returns u without its password, for messages.
+func redacted(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "the database"
+	}
+	return p.Redacted()
+}
+
+func dbName(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimPrefix(p.Path, "/")
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
