@@ -75,6 +75,12 @@ func Hook() ent.Hook {
 			if err != nil {
 				return v, err
 			}
+			if n, ok := v.(int); ok && m.Op().Is(ent.OpDeleteOne) && n == 0 {
+				// DeleteOneID of a missing (or, under InOrg, another
+				// tenant's) row deletes nothing; ent turns the 0 into a
+				// NotFoundError after the hooks, so nothing is recorded.
+				return v, nil
+			}
 			if m.Op().Is(ent.OpCreate) {
 				id, _ := mm.ID()
 				ids = []int{id}

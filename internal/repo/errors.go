@@ -89,6 +89,10 @@ func classify(op string, err error) error {
 		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
 	case errors.As(err, &pe):
 		return fmt.Errorf("%s: %w", op, err)
+	case errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001"):
+		// deadlock_detected, serialization_failure: a concurrent change
+		// won; the caller may retry.
+		return fmt.Errorf("%s: %w: %w", op, conflict("a concurrent change conflicted; retry"), err)
 	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
 		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
 	case ent.IsConstraintError(err), errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "23503"):

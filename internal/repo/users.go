@@ -170,6 +170,11 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 	}
 	var out *ent.User
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		if p.Role != nil || p.Banned != nil || p.Active != nil {
+			if err := lockAdmins(ctx, tx); err != nil {
+				return err
+			}
+		}
 		u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
 		if err != nil {
 			return err
@@ -218,6 +223,17 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 	return out, nil
 }
 
+// lockAdmins locks the organization's active, unbanned admins in id order
+// before a change that may remove one of them. Taking these locks first, in
+// one order, makes two admins changing each other at once queue instead of
+// deadlock; the second then sees the first's committed change.
+func lockAdmins(ctx context.Context, tx *ent.Tx) error {
+	_, err := tx.User.Query().
+		Where(user.RoleEQ(user.RoleAdmin), user.Banned(false), user.Active(true)).
+		Order(user.ByID()).ForUpdate().IDs(ctx)
+	return err
+}
+
 // keepAnAdmin refuses a change that demotes, bans or deactivates the last
 // active, unbanned admin of the organization. The other admins' rows are
 // locked, so two admins demoting each other at once cannot both succeed.
@@ -250,6 +266,9 @@ func requireOtherAdmin(ctx context.Context, tx *ent.Tx, u *ent.User) error {
 func (r Users) Delete(ctx context.Context, id int) error {
 	const op = "delete user"
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		if err := lockAdmins(ctx, tx); err != nil {
+			return err
+		}
 		u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
 		if err != nil {
 			return err

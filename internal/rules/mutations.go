@@ -121,11 +121,26 @@ var EdgeTargets = map[string]map[string]string{
 	},
 }
 
+// foreignKeyOnTarget lists the edges whose foreign key lives in the other
+// table (one-to-many from this side). Clearing one rewrites rows of the
+// target table that the scope may not see, so a tenant scope may not clear
+// them wholesale: it removes the ids it can see instead.
+var foreignKeyOnTarget = map[string]map[string]bool{
+	ent.TypeOrganization: {
+		organization.EdgeUsers: true, organization.EdgeCompanies: true,
+		organization.EdgeJobs: true, organization.EdgeNotes: true,
+	},
+	ent.TypeUser:    {user.EdgeNotes: true, user.EdgeSessions: true, user.EdgeCreatedJobs: true},
+	ent.TypeCompany: {company.EdgeJobs: true, company.EdgeClients: true},
+	ent.TypeJob:     {job.EdgeNotes: true},
+}
+
 // checkLinks re-reads, under the same scope, every row a mutation links to
-// (company, managers, job, author, ...) and denies unless all are visible.
-// Without it, SetCompanyID or AddManagerIDs could point at another tenant's
-// rows: ent's filters narrow which rows a mutation changes, not which rows
-// the new values refer to. The error is the same for a foreign row and a
+// or unlinks (company, managers, job, author, ...) and denies unless all are
+// visible. Without it, SetCompanyID or AddManagerIDs could point at another
+// tenant's rows, and RemoveClientIDs or ClearClients could rewrite them:
+// ent's filters narrow which rows a mutation changes, not which rows its
+// edge values refer to. The error is the same for a foreign row and a
 // missing one.
 func checkLinks() privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
@@ -139,33 +154,51 @@ func checkLinks() privacy.MutationRule {
 		if _, narrowed := tenantOrg(s); s.IsSystem() && !narrowed {
 			return privacy.Skip // the all-tenant system scope sees every row
 		}
-		edges := m.AddedEdges()
-		if len(edges) == 0 {
-			return privacy.Skip
+		for _, e := range m.ClearedEdges() {
+			if foreignKeyOnTarget[m.Type()][e] {
+				return privacy.Denyf("%w: %s.%s cannot be cleared under a tenant scope", ErrForeignLink, m.Type(), e)
+			}
 		}
-		c, ok := m.(clientOf)
-		if !ok {
-			return privacy.Denyf("rules: %T has no client to check links with", m)
+		if err := checkVisible(ctx, m, m.AddedEdges(), m.AddedIDs); err != nil {
+			return err
 		}
-		for _, e := range edges {
-			target, ok := EdgeTargets[m.Type()][e]
-			if !ok {
-				return privacy.Denyf("rules: no link check for edge %s.%s", m.Type(), e)
-			}
-			ids, err := intIDs(m.AddedIDs(e))
-			if err != nil {
-				return privacy.Denyf("rules: edge %s.%s: %v", m.Type(), e, err)
-			}
-			n, err := countVisible[target](ctx, c.Client(), ids)
-			if err != nil {
-				return fmt.Errorf("rules: checking edge %s.%s: %w", m.Type(), e, err)
-			}
-			if n != len(ids) {
-				return privacy.Denyf("%w: %s.%s", ErrForeignLink, m.Type(), e)
-			}
+		if err := checkVisible(ctx, m, m.RemovedEdges(), m.RemovedIDs); err != nil {
+			return err
 		}
 		return privacy.Skip
 	})
+}
+
+// checkVisible denies unless every id of every edge is visible to the scope.
+func checkVisible(ctx context.Context, m ent.Mutation, edges []string, idsOf func(string) []ent.Value) error {
+	if len(edges) == 0 {
+		return nil
+	}
+	c, ok := m.(clientOf)
+	if !ok {
+		return privacy.Denyf("rules: %T has no client to check links with", m)
+	}
+	for _, e := range edges {
+		target, ok := EdgeTargets[m.Type()][e]
+		if !ok {
+			return privacy.Denyf("rules: no link check for edge %s.%s", m.Type(), e)
+		}
+		ids, err := intIDs(idsOf(e))
+		if err != nil {
+			return privacy.Denyf("rules: edge %s.%s: %v", m.Type(), e, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		n, err := countVisible[target](ctx, c.Client(), ids)
+		if err != nil {
+			return fmt.Errorf("rules: checking edge %s.%s: %w", m.Type(), e, err)
+		}
+		if n != len(ids) {
+			return privacy.Denyf("%w: %s.%s", ErrForeignLink, m.Type(), e)
+		}
+	}
+	return nil
 }
 
 func intIDs(vs []ent.Value) ([]int, error) {

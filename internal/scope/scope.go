@@ -218,7 +218,16 @@ func (s Scope) IsAuthenticator() bool { return s.kind == KindAuthenticator }
 func (s Scope) OrgID() (int, bool) { return s.orgID, s.orgID > 0 }
 
 // User returns the current user, and false for system and authenticator scopes.
-func (s Scope) User() (User, bool) { return s.user, s.kind == KindUser }
+// The company pointer is copied, so that the caller cannot change the scope
+// through it.
+func (s Scope) User() (User, bool) {
+	u := s.user
+	if u.CompanyID != nil {
+		c := *u.CompanyID
+		u.CompanyID = &c
+	}
+	return u, s.kind == KindUser
+}
 
 // UserID returns the current user's id, or 0.
 func (s Scope) UserID() int { return s.user.ID }
