@@ -2,19 +2,31 @@ package main
 
 // root is the command tree: every command of the CLI is listed here, in the
 // order --help shows them. The actions live in one file per group
-// (migrate.go, ...). DESIGN section 7 lists the commands still to come
-// (serve, seed, org, user, policy, preload, job).
+// (serve.go, migrate.go, admin.go, policy.go, job.go).
 var root = &command{
 	name: "scopegate",
 	help: `
 Scopegate: a multi-tenant data layer on ent and PostgreSQL.
 
 Environment:
-  DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable)
+  DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable);
+                                unset, commands use the embedded SQLite file ./scopegate.db
   SCOPEGATE_DEV_DATABASE_URL    server for the throwaway database of 'migrate diff'
 
 Exit status: 0 success, 1 failure, 2 usage error.`,
 	subs: []*command{
+		{
+			name:    "serve",
+			summary: "serve the JSON API",
+			help: `
+Serve the JSON API. With no DATABASE_URL it uses the embedded SQLite file
+./scopegate.db, creates its schema and seeds the demo world on first start,
+and prints the demo logins. With DATABASE_URL=postgres://… it refuses to
+start while migrations are pending ('scopegate migrate up' applies them).
+SIGINT or SIGTERM stops accepting, finishes in-flight requests (up to 10 s)
+and closes the database.`,
+			setup: serve,
+		},
 		{
 			name:    "migrate",
 			summary: "apply, roll back, list or generate database migrations (PostgreSQL)",
@@ -53,6 +65,66 @@ the PostgreSQL server of --dev-url (else SCOPEGATE_DEV_DATABASE_URL,
 SCOPEGATE_TEST_DATABASE_URL, DATABASE_URL) and dropped at the end; the user
 needs the CREATEDB privilege. Prints the files written, or "no changes".`,
 					setup: migrateDiff,
+				},
+			},
+		},
+		{
+			name:    "seed",
+			summary: "write demo data",
+			subs: []*command{
+				{name: "demo", summary: "seed the demo world (two organizations, a user of every role in each)", setup: seedDemo},
+			},
+		},
+		{
+			name:    "org",
+			summary: "manage organizations",
+			subs: []*command{
+				{name: "create", summary: "create an organization (audited system scope)", setup: orgCreate},
+			},
+		},
+		{
+			name:    "user",
+			summary: "manage users",
+			subs: []*command{
+				{name: "create", summary: "create a user without a token (audited system scope)", setup: userCreate},
+			},
+		},
+		{
+			name:    "policy",
+			summary: "list and explain the authorization policy",
+			subs: []*command{
+				{name: "list", summary: "list the rules, optionally filtered", setup: policyList},
+				{name: "explain", summary: "explain the decision for a user, an action and an object", setup: policyExplain},
+				{name: "why-hidden", summary: "explain which row rule hides a row from a user", setup: policyWhyHidden},
+			},
+		},
+		{
+			name:    "preload",
+			summary: "show the preload registry",
+			subs: []*command{
+				{name: "list", summary: "list what each entity may preload on each surface", setup: preloadList},
+			},
+		},
+		{
+			name:    "job",
+			summary: "run batch jobs under an audited system scope",
+			subs: []*command{
+				{
+					name:    "run",
+					args:    "NAME",
+					summary: "run archive-stale or purge-sessions",
+					help: `
+Run a batch job under a system scope whose reason names the job, the run
+and --note; every change writes an audit event in its batch's transaction.
+Rows are processed in id order, --batch-size per transaction. Ctrl-C
+finishes the current batch, then stops; running again continues where it
+stopped. A progress bar shows on a terminal, log lines otherwise, and a
+one-line summary at the end.
+
+Jobs:
+  archive-stale    archive published jobs not updated for --older-than (all tenants, or --org)
+  purge-sessions   delete expired sessions`,
+					setup: jobRun,
 				},
 			},
 		},

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/migration"
+)
+
+// defaultEmbedded is the SQLite file used when no database is configured.
+const defaultEmbedded = "scopegate.db"
+
+// dbFlags are the flags of every command that opens the database.
+type dbFlags struct {
+	url  *string
+	file *string
+}
+
+func addDBFlags(fs *flag.FlagSet) dbFlags {
+	return dbFlags{
+		url:  databaseURLFlag(fs),
+		file: fs.String("db-file", defaultEmbedded, "embedded SQLite `file` used when no database URL is given"),
+	}
+}
+
+// opened is an open database and whether it is the embedded one.
+type opened struct {
+	*database.DB
+	embedded bool
+	where    string
+}
+
+// open connects to PostgreSQL (--database-url or DATABASE_URL), refusing to
+// go on while migrations are pending, or, with neither, to the embedded
+// SQLite file, whose schema it creates from the ent schema.
+func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
+	raw := *f.url
+	if raw == "" {
+		raw = e.getenv(envDatabaseURL)
+	}
+	if raw == "" {
+		db, err := database.Open(ctx, "file:"+*f.file, database.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if err := migration.CreateEmbedded(ctx, db.Client); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return &opened{DB: db, embedded: true, where: "embedded SQLite " + *f.file}, nil
+	}
+	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
+		return nil, usagef("DATABASE_URL must be postgres://… (leave it empty for the embedded SQLite file)")
+	}
+	db, err := database.Open(ctx, raw, database.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := migration.CheckCurrent(ctx, db.SQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w\napply them with: scopegate migrate up", err)
+	}
+	return &opened{DB: db, where: "PostgreSQL"}, nil
+}

@@ -1,0 +1,395 @@
+package rules
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/company"
+	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/ent/privacy"
+	"github.com/scopegate/scopegate/ent/session"
+	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// generatedEdges lists, from the generated packages' Edge* constants, every
+// edge of every type and the type it points to. TestEdgeTargetsCoverEveryEdge
+// checks this list against the generated code too, so that an edge added to
+// the schema fails the test until it gets a link rule.
+var generatedEdges = map[string]map[string]string{
+	ent.TypeOrganization: {
+		organization.EdgeUsers:     ent.TypeUser,
+		organization.EdgeCompanies: ent.TypeCompany,
+		organization.EdgeJobs:      ent.TypeJob,
+		organization.EdgeNotes:     ent.TypeNote,
+	},
+	ent.TypeUser: {
+		user.EdgeOrg:         ent.TypeOrganization,
+		user.EdgeCompany:     ent.TypeCompany,
+		user.EdgeManagedJobs: ent.TypeJob,
+		user.EdgeNotes:       ent.TypeNote,
+		user.EdgeSessions:    ent.TypeSession,
+		user.EdgeCreatedJobs: ent.TypeJob,
+	},
+	ent.TypeCompany: {
+		company.EdgeOrg:     ent.TypeOrganization,
+		company.EdgeJobs:    ent.TypeJob,
+		company.EdgeClients: ent.TypeUser,
+	},
+	ent.TypeJob: {
+		job.EdgeOrg:      ent.TypeOrganization,
+		job.EdgeCompany:  ent.TypeCompany,
+		job.EdgeManagers: ent.TypeUser,
+		job.EdgeNotes:    ent.TypeNote,
+		job.EdgeCreator:  ent.TypeUser,
+	},
+	ent.TypeNote: {
+		note.EdgeOrg:    ent.TypeOrganization,
+		note.EdgeJob:    ent.TypeJob,
+		note.EdgeAuthor: ent.TypeUser,
+	},
+	ent.TypeSession: {
+		session.EdgeUser: ent.TypeUser,
+	},
+	ent.TypeAuditEvent: {}, // no edges
+}
+
+// allTypes is every generated type, mutable all of them.
+var allTypes = []string{
+	ent.TypeOrganization, ent.TypeUser, ent.TypeCompany, ent.TypeJob, ent.TypeNote, ent.TypeSession, ent.TypeAuditEvent,
+}
+
+func entDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "ent"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, "client.go"))
+	require.NoError(t, err, "generated ent package not found at %s", dir)
+	return dir
+}
+
+// stringConsts returns the string constants of file whose names start with
+// prefix.
+func stringConsts(t *testing.T, file, prefix string) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if !strings.HasPrefix(n.Name, prefix) || i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					out[n.Name] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func pascal(s string) string {
+	parts := strings.Split(s, "_")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// TestGeneratedEdgesListIsComplete reads the generated code (the Type*
+// constants of ent/mutation.go, the Edge* constants of every type's
+// package, and the Query<Edge> methods of every client) and checks that
+// generatedEdges lists exactly those types, edges and targets.
+func TestGeneratedEdgesListIsComplete(t *testing.T) {
+	dir := entDir(t)
+	types := stringConsts(t, filepath.Join(dir, "mutation.go"), "Type")
+	var gotTypes []string
+	for _, v := range types {
+		gotTypes = append(gotTypes, v)
+	}
+	assert.ElementsMatch(t, allTypes, gotTypes, "generated types")
+
+	clientT := reflect.TypeOf(ent.Client{})
+	for _, typ := range gotTypes {
+		pkg := strings.ToLower(typ)
+		edges := stringConsts(t, filepath.Join(dir, pkg, pkg+".go"), "Edge")
+		want, listed := generatedEdges[typ]
+		require.True(t, listed, "type %s is not in generatedEdges", typ)
+		var names []string
+		for _, e := range edges {
+			names = append(names, e)
+		}
+		assert.ElementsMatch(t, keysOf(want), names, "edges of %s in ent/%s", typ, pkg)
+
+		// The target of each edge is the type its Query<Edge> method returns.
+		field, ok := clientT.FieldByName(typ)
+		require.True(t, ok, "ent.Client.%s", typ)
+		for _, e := range names {
+			m, ok := field.Type.MethodByName("Query" + pascal(e))
+			require.True(t, ok, "%s.Query%s", field.Type, pascal(e))
+			ret := m.Type.Out(0).Elem().Name()
+			assert.Equal(t, strings.TrimSuffix(ret, "Query"), want[e], "target of %s.%s", typ, e)
+		}
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestEdgeTargetsCoverEveryEdge: checkLinks needs a link rule for every edge
+// a mutation can add; an edge missing from EdgeTargets is denied at run time
+// (fail closed) but must fail here first.
+func TestEdgeTargetsCoverEveryEdge(t *testing.T) {
+	for typ, edges := range generatedEdges {
+		for edge, target := range edges {
+			got, ok := EdgeTargets[typ][edge]
+			if assert.True(t, ok, "EdgeTargets has no link rule for %s.%s", typ, edge) {
+				assert.Equal(t, target, got, "target of %s.%s", typ, edge)
+			}
+		}
+	}
+	for typ, edges := range EdgeTargets {
+		for edge := range edges {
+			_, ok := generatedEdges[typ][edge]
+			assert.True(t, ok, "EdgeTargets lists %s.%s, which the schema does not have", typ, edge)
+		}
+	}
+}
+
+// TestEveryLinkTargetCanBeCounted: checkLinks calls countVisible[target]; a
+// target without a counter would be a nil function call.
+func TestEveryLinkTargetCanBeCounted(t *testing.T) {
+	for typ, edges := range EdgeTargets {
+		for edge, target := range edges {
+			assert.NotNil(t, countVisible[target], "no visibility counter for %s (edge %s.%s)", target, typ, edge)
+		}
+	}
+}
+
+func userCtx(t *testing.T, u scope.User) context.Context {
+	t.Helper()
+	s, err := scope.ForUser(u)
+	require.NoError(t, err)
+	return scope.NewContext(context.Background(), s)
+}
+
+func systemCtx(t *testing.T, org int) context.Context {
+	t.Helper()
+	b := scope.System("unit test")
+	if org > 0 {
+		b = b.InOrg(org)
+	}
+	s, err := b.Scope()
+	require.NoError(t, err)
+	return scope.NewContext(context.Background(), s)
+}
+
+func authCtx(t *testing.T) context.Context {
+	t.Helper()
+	s, err := scope.Authenticator(scope.AuthLookup{Email: "a@a.test"})
+	require.NoError(t, err)
+	return scope.NewContext(context.Background(), s)
+}
+
+func TestErrNoScopeIsADenial(t *testing.T) {
+	assert.ErrorIs(t, ErrNoScope, scope.ErrNoScope)
+	assert.ErrorIs(t, ErrNoScope, privacy.Deny)
+	assert.NotErrorIs(t, ErrNoScope, privacy.Allow)
+	assert.NotErrorIs(t, ErrNoScope, privacy.Skip)
+}
+
+func TestDenyIfNoScope(t *testing.T) {
+	rule := DenyIfNoScope()
+	for name, ctx := range map[string]context.Context{
+		"empty":      context.Background(),
+		"zero scope": scope.NewContext(context.Background(), scope.Scope{}),
+	} {
+		err := rule.EvalQuery(ctx, nil)
+		assert.ErrorIs(t, err, scope.ErrNoScope, name)
+		assert.ErrorIs(t, err, privacy.Deny, name)
+		err = rule.EvalMutation(ctx, nil)
+		assert.ErrorIs(t, err, scope.ErrNoScope, name)
+	}
+	for name, ctx := range map[string]context.Context{
+		"user":          userCtx(t, scope.User{ID: 1, OrgID: 1, Role: scope.RoleMember}),
+		"system":        systemCtx(t, 0),
+		"authenticator": authCtx(t),
+	} {
+		assert.ErrorIs(t, rule.EvalQuery(ctx, nil), privacy.Skip, name)
+	}
+}
+
+func TestAllowIfSystem(t *testing.T) {
+	rule := AllowIfSystem()
+	assert.ErrorIs(t, rule.EvalQuery(systemCtx(t, 0), nil), privacy.Allow)
+	assert.ErrorIs(t, rule.EvalQuery(systemCtx(t, 3), nil), privacy.Allow)
+	for name, ctx := range map[string]context.Context{
+		"none":          context.Background(),
+		"user":          userCtx(t, scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin}),
+		"authenticator": authCtx(t),
+	} {
+		err := rule.EvalQuery(ctx, nil)
+		assert.NotErrorIs(t, err, privacy.Allow, name)
+	}
+}
+
+func TestTenantOrg(t *testing.T) {
+	org, ok := tenantOrg(scope.Scope{})
+	assert.False(t, ok)
+	assert.Zero(t, org)
+	s, _ := scope.FromContext(userCtx(t, scope.User{ID: 1, OrgID: 4, Role: scope.RoleMember}))
+	org, ok = tenantOrg(s)
+	assert.True(t, ok)
+	assert.Equal(t, 4, org)
+	s, _ = scope.FromContext(systemCtx(t, 6))
+	org, ok = tenantOrg(s)
+	assert.True(t, ok)
+	assert.Equal(t, 6, org)
+	s, _ = scope.FromContext(systemCtx(t, 0))
+	_, ok = tenantOrg(s)
+	assert.False(t, ok)
+	s, _ = scope.FromContext(authCtx(t))
+	_, ok = tenantOrg(s)
+	assert.False(t, ok, "the authenticator has no tenant")
+}
+
+// TestCheckCreateTenant runs the create rule on mutations built by an ent
+// client without a driver: the rule never needs the database.
+func TestCheckCreateTenant(t *testing.T) {
+	c := ent.NewClient()
+	rule := checkCreateTenant()
+	user4 := userCtx(t, scope.User{ID: 1, OrgID: 4, Role: scope.RoleAdmin})
+
+	t.Run("no org_id takes the scope's", func(t *testing.T) {
+		for name, ctx := range map[string]context.Context{"user": user4, "InOrg": systemCtx(t, 4)} {
+			m := c.Company.Create().SetName("x").Mutation()
+			require.ErrorIs(t, rule.EvalMutation(ctx, m), privacy.Skip, name)
+			org, ok := m.OrgID()
+			assert.True(t, ok, name)
+			assert.Equal(t, 4, org, name)
+		}
+	})
+	t.Run("the scope's org_id passes", func(t *testing.T) {
+		m := c.Job.Create().SetOrgID(4).Mutation()
+		assert.ErrorIs(t, rule.EvalMutation(user4, m), privacy.Skip)
+	})
+	t.Run("another org_id is denied", func(t *testing.T) {
+		muts := map[string]ent.Mutation{
+			"company":     c.Company.Create().SetOrgID(5).Mutation(),
+			"user":        c.User.Create().SetOrgID(5).Mutation(),
+			"job":         c.Job.Create().SetOrgID(5).Mutation(),
+			"note":        c.Note.Create().SetOrgID(5).Mutation(),
+			"audit event": c.AuditEvent.Create().SetOrgID(5).Mutation(),
+		}
+		for name, m := range muts {
+			for ctxName, ctx := range map[string]context.Context{"user": user4, "InOrg": systemCtx(t, 4)} {
+				err := rule.EvalMutation(ctx, m)
+				assert.ErrorIs(t, err, ErrWrongTenant, "%s under %s", name, ctxName)
+				assert.ErrorIs(t, err, privacy.Deny, "%s under %s", name, ctxName)
+			}
+		}
+	})
+	t.Run("a tenant scope cannot create organizations", func(t *testing.T) {
+		m := c.Organization.Create().SetName("x").SetSlug("x").Mutation()
+		assert.ErrorIs(t, rule.EvalMutation(user4, m), ErrWrongTenant)
+		assert.ErrorIs(t, rule.EvalMutation(systemCtx(t, 4), m), ErrWrongTenant)
+		assert.ErrorIs(t, rule.EvalMutation(systemCtx(t, 0), m), privacy.Skip)
+	})
+	t.Run("the all-tenant system scope may name any org", func(t *testing.T) {
+		m := c.Company.Create().SetOrgID(5).Mutation()
+		assert.ErrorIs(t, rule.EvalMutation(systemCtx(t, 0), m), privacy.Skip)
+		org, _ := m.OrgID()
+		assert.Equal(t, 5, org)
+	})
+	t.Run("no scope is denied", func(t *testing.T) {
+		m := c.Company.Create().SetName("x").Mutation()
+		assert.ErrorIs(t, rule.EvalMutation(context.Background(), m), scope.ErrNoScope)
+	})
+}
+
+// TestCheckLinksNeedsNoDatabaseWhenItSkips: deletes, the all-tenant system
+// scope and mutations without added edges are skipped before any query (the
+// client here has no driver: a query would panic).
+func TestCheckLinksNeedsNoDatabaseWhenItSkips(t *testing.T) {
+	c := ent.NewClient()
+	rule := checkLinks()
+	user4 := userCtx(t, scope.User{ID: 1, OrgID: 4, Role: scope.RoleAdmin})
+
+	assert.ErrorIs(t, rule.EvalMutation(user4, deleteOf(c.Job.UpdateOneID(1).Mutation())), privacy.Skip)
+	assert.ErrorIs(t, rule.EvalMutation(user4, c.Job.UpdateOneID(1).SetTitle("x").Mutation()), privacy.Skip)
+	assert.ErrorIs(t, rule.EvalMutation(systemCtx(t, 0), c.Job.Create().SetCompanyID(9).AddManagerIDs(8).Mutation()), privacy.Skip)
+	assert.ErrorIs(t, rule.EvalMutation(context.Background(), c.Job.Create().SetCompanyID(9).Mutation()), scope.ErrNoScope)
+}
+
+// deleteOf turns an update mutation into a delete-one: ent builds delete
+// mutations only inside Exec.
+func deleteOf[M interface{ SetOp(ent.Op) }](m M) M {
+	m.SetOp(ent.OpDeleteOne)
+	return m
+}
+
+func TestEntityMutationGates(t *testing.T) {
+	c := ent.NewClient()
+	user4 := userCtx(t, scope.User{ID: 1, OrgID: 4, Role: scope.RoleAdmin})
+	banned := userCtx(t, scope.User{ID: 2, OrgID: 4, Role: scope.RoleAdmin, Banned: true})
+	sys := systemCtx(t, 0)
+	auth := authCtx(t)
+
+	// Organizations and audit events never change under a user scope.
+	assert.ErrorIs(t, Organization.mutate(user4, c.Organization.UpdateOneID(4).Mutation()), ErrReadOnly)
+	assert.ErrorIs(t, AuditEvent.mutate(user4, c.AuditEvent.Create().Mutation()), ErrReadOnly)
+	// Users, companies, jobs and notes: unbanned user scopes only.
+	for name, m := range map[string]ent.Mutation{
+		"user": c.User.UpdateOneID(1).Mutation(), "company": c.Company.UpdateOneID(1).Mutation(),
+		"job": c.Job.UpdateOneID(1).Mutation(), "note": c.Note.UpdateOneID(1).Mutation(),
+	} {
+		assert.ErrorIs(t, userScopeOnly(user4, m), privacy.Skip, name)
+		assert.ErrorIs(t, userScopeOnly(banned, m), ErrReadOnly, name)
+		assert.ErrorIs(t, userScopeOnly(sys, m), ErrReadOnly, name)
+		assert.ErrorIs(t, userScopeOnly(auth, m), ErrReadOnly, name)
+		assert.ErrorIs(t, userScopeOnly(context.Background(), m), scope.ErrNoScope, name)
+	}
+	// Sessions: the email authenticator creates, users and the token
+	// authenticator delete, nobody updates.
+	assert.ErrorIs(t, Session.mutate(auth, c.Session.Create().Mutation()), privacy.Skip)
+	assert.ErrorIs(t, Session.mutate(user4, c.Session.Create().Mutation()), ErrReadOnly)
+	assert.ErrorIs(t, Session.mutate(user4, deleteOf(c.Session.UpdateOneID(1).Mutation())), privacy.Skip)
+	assert.ErrorIs(t, Session.mutate(banned, deleteOf(c.Session.UpdateOneID(1).Mutation())), ErrReadOnly)
+	assert.ErrorIs(t, Session.mutate(auth, deleteOf(c.Session.UpdateOneID(1).Mutation())), ErrReadOnly, "an email lookup cannot revoke")
+	assert.ErrorIs(t, Session.mutate(user4, c.Session.UpdateOneID(1).Mutation()), ErrReadOnly)
+	tok, err := scope.Authenticator(scope.AuthLookup{TokenHash: "h"})
+	require.NoError(t, err)
+	tokCtx := scope.NewContext(context.Background(), tok)
+	assert.ErrorIs(t, Session.mutate(tokCtx, deleteOf(c.Session.UpdateOneID(1).Mutation())), privacy.Skip)
+	assert.ErrorIs(t, Session.mutate(tokCtx, c.Session.Create().Mutation()), ErrReadOnly, "a token lookup cannot log in")
+}
