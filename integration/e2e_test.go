@@ -1,0 +1,222 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/demo"
+	"github.com/scopegate/scopegate/internal/migration"
+)
+
+// e2eBinary builds cmd/scopegate once per test binary.
+func e2eBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "scopegate")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/scopegate")
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Run(), "go build")
+	return bin
+}
+
+// e2eEnv is the environment of the binary: this process's, without any
+// database variable unless given.
+func e2eEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+func e2eRun(t *testing.T, bin, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "scopegate %s:\n%s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// e2eServer is a running `scopegate serve`.
+type e2eServer struct {
+	cmd  *exec.Cmd
+	base string
+	out  chan string // the rest of stdout, line by line
+}
+
+func e2eServe(t *testing.T, bin, dir string, env []string) *e2eServer {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = dir, env
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = io.Discard
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	s := &e2eServer{cmd: cmd, out: make(chan string, 100)}
+	sc := bufio.NewScanner(stdout)
+	deadline := time.After(30 * time.Second)
+	lines := make(chan string)
+	go func() {
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for s.base == "" {
+		select {
+		case line, ok := <-lines:
+			require.True(t, ok, "serve exited before listening")
+			if rest, found := strings.CutPrefix(line, "listening on "); found {
+				s.base = strings.Fields(rest)[0]
+			}
+			s.out <- line
+		case <-deadline:
+			t.Fatal("serve did not start listening within 30s")
+		}
+	}
+	go func() {
+		for l := range lines {
+			s.out <- l
+		}
+		close(s.out)
+	}()
+	return s
+}
+
+func (s *e2eServer) do(t *testing.T, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func (s *e2eServer) login(t *testing.T, email, password string) string {
+	t.Helper()
+	code, body := s.do(t, "POST", "/api/session", "", `{"email":"`+email+`","password":"`+password+`"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	var out struct{ Token string }
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	return out.Token
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (s *e2eServer) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "serve should exit 0 after SIGTERM")
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15s of SIGTERM")
+	}
+	var rest []string
+	for l := range s.out {
+		rest = append(rest, l)
+	}
+	assert.Contains(t, strings.Join(rest, "\n"), "shutting down")
+}
+
+// TestE2EPostgres drives the real binary the way an operator would: migrate,
+// create an organization and an admin, serve, log in over HTTP, use a few
+// routes, and stop it with SIGTERM.
+func TestE2EPostgres(t *testing.T) {
+	bin := e2eBinary(t)
+	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
+	require.NoError(t, err)
+	t.Cleanup(func() { drop(context.Background()) })
+	dir := t.TempDir()
+	env := e2eEnv("DATABASE_URL=" + url)
+
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "serve must refuse to start while migrations are pending")
+	assert.Contains(t, string(out), "scopegate migrate up")
+
+	assert.Contains(t, e2eRun(t, bin, dir, env, "migrate", "up"), "applied")
+	assert.Contains(t, e2eRun(t, bin, dir, env, "org", "create", "--name", "Acme", "--slug", "acme"), "created organization")
+	assert.Contains(t, e2eRun(t, bin, dir, env, "user", "create", "--org", "acme", "--email", "boss@acme.test",
+		"--name", "Boss", "--role", "admin", "--password", "long enough password"), "created user")
+
+	s := e2eServe(t, bin, dir, env)
+	token := s.login(t, "boss@acme.test", "long enough password")
+	code, body := s.do(t, "POST", "/api/companies", token, `{"name":"Initech"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	var company struct{ Data struct{ ID int } }
+	require.NoError(t, json.Unmarshal([]byte(body), &company))
+	code, body = s.do(t, "POST", "/api/jobs", token, `{"title":"Engineer","company_id":`+itoa(company.Data.ID)+`,"status":"published"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = s.do(t, "GET", "/api/jobs?preload=company,managers", token, "")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"Engineer"`)
+	assert.Contains(t, body, `"edges":{"company":`)
+	code, _ = s.do(t, "GET", "/api/jobs/999999", token, "")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _ = s.do(t, "GET", "/readyz", "", "")
+	assert.Equal(t, http.StatusOK, code)
+	s.stop(t)
+
+	status := e2eRun(t, bin, dir, env, "policy", "explain", "--user", "boss@acme.test", "--action", "job.create")
+	assert.Contains(t, status, "ALLOWED job.create")
+}
+
+// TestE2EEmbeddedDefault: `scopegate serve` in an empty directory with no
+// DATABASE_URL creates ./scopegate.db, seeds the demo world, prints the demo
+// logins, and answers for a demo user; the other organization's job is 404.
+func TestE2EEmbeddedDefault(t *testing.T) {
+	bin := e2eBinary(t)
+	dir := t.TempDir()
+	s := e2eServe(t, bin, dir, e2eEnv())
+	_, err := os.Stat(filepath.Join(dir, "scopegate.db"))
+	require.NoError(t, err, "serve creates ./scopegate.db")
+
+	token := s.login(t, "member@acme.test", demo.Password)
+	code, body := s.do(t, "GET", "/api/jobs?preload=company,notes.author", token, "")
+	require.Equal(t, http.StatusOK, code, body)
+	var page struct {
+		Data []struct {
+			ID    int
+			OrgID int `json:"org_id"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &page))
+	require.NotEmpty(t, page.Data)
+
+	other := s.login(t, "admin@globex.test", demo.Password)
+	code, body = s.do(t, "GET", "/api/jobs", other, "")
+	require.Equal(t, http.StatusOK, code)
+	var theirs struct{ Data []struct{ ID int } }
+	require.NoError(t, json.Unmarshal([]byte(body), &theirs))
+	require.NotEmpty(t, theirs.Data)
+	code, hidden := s.do(t, "GET", "/api/jobs/"+itoa(theirs.Data[0].ID), token, "")
+	assert.Equal(t, http.StatusNotFound, code)
+	_, missing := s.do(t, "GET", "/api/jobs/999999", token, "")
+	assert.Equal(t, missing, hidden, "a hidden job answers exactly like a missing one")
+	s.stop(t)
+}
