@@ -14,6 +14,45 @@ func contextTimeout(r *http.Request, d time.Duration) (context.Context, context.
 	return context.WithTimeout(r.Context(), d)
 }
 
+// getOne serves GET …/{id} for one entity: read it with the surface's
+// preloads, then encode its view.
+func getOne[T, V any](surface preload.Surface, get func(context.Context, preload.Surface, int, repo.GetOptions) (T, policy.Redacted, error),
+	view func(T, policy.Redacted) V) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		o, err := getOptions(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		v, red, err := get(r.Context(), surface, id, o)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, oneBody[V]{Data: view(v, red)})
+		return nil
+	}
+}
+
+// listAll serves GET … for an entity without list filters.
+func listAll[T, V any](surface preload.Surface, list func(context.Context, preload.Surface, repo.ListOptions) (repo.Page[T], error),
+	view func([]T, policy.Redacted) []V) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		o, err := listOptions(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		p, err := list(r.Context(), surface, o)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, listBody[V]{Data: view(p.Items, p.Redacted), NextCursor: p.NextCursor})
+		return nil
+	}
+}
+
 // ---- jobs
 
 func (s *Server) listJobs(surface preload.Surface) handlerFunc {
@@ -28,25 +67,6 @@ func (s *Server) listJobs(surface preload.Surface) handlerFunc {
 			return err
 		}
 		writeJSON(w, http.StatusOK, listBody[jobView]{Data: viewJobs(p.Items, p.Redacted), NextCursor: p.NextCursor})
-		return nil
-	}
-}
-
-func (s *Server) getJob(surface preload.Surface) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		o, err := getOptions(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		j, red, err := s.repos.Jobs.Get(r.Context(), surface, id, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, oneBody[jobView]{Data: viewJob(j, red)})
 		return nil
 	}
 }
@@ -198,40 +218,6 @@ func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) error {
 
 // ---- companies
 
-func (s *Server) listCompanies(surface preload.Surface) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		o, err := listOptions(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		p, err := s.repos.Companies.List(r.Context(), surface, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, listBody[companyView]{Data: viewCompanies(p.Items, p.Redacted), NextCursor: p.NextCursor})
-		return nil
-	}
-}
-
-func (s *Server) getCompany(surface preload.Surface) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		o, err := getOptions(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		c, red, err := s.repos.Companies.Get(r.Context(), surface, id, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, oneBody[companyView]{Data: viewCompany(c, red)})
-		return nil
-	}
-}
-
 type companyRequest struct {
 	Name     Optional[string] `json:"name"`
 	Archived Optional[bool]   `json:"archived"`
@@ -286,40 +272,6 @@ func (s *Server) deleteCompany(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ---- users
-
-func (s *Server) listUsers(surface preload.Surface) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		o, err := listOptions(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		p, err := s.repos.Users.List(r.Context(), surface, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, listBody[userView]{Data: viewUsers(p.Items, p.Redacted), NextCursor: p.NextCursor})
-		return nil
-	}
-}
-
-func (s *Server) getUser(surface preload.Surface) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		o, err := getOptions(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		u, red, err := s.repos.Users.Get(r.Context(), surface, id, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, oneBody[userView]{Data: viewUser(u, red)})
-		return nil
-	}
-}
 
 type userRequest struct {
 	Email     Optional[string] `json:"email"`

@@ -28,11 +28,11 @@ func (s *Server) routes() {
 		access  access
 	}{{"/api", preload.SurfaceUser, signedIn}, {"/api/admin", preload.SurfaceAdmin, adminOnly}} {
 		s.handle("GET "+sf.prefix+"/jobs", sf.access, s.listJobs(sf.surface))
-		s.handle("GET "+sf.prefix+"/jobs/{id}", sf.access, s.getJob(sf.surface))
-		s.handle("GET "+sf.prefix+"/companies", sf.access, s.listCompanies(sf.surface))
-		s.handle("GET "+sf.prefix+"/companies/{id}", sf.access, s.getCompany(sf.surface))
-		s.handle("GET "+sf.prefix+"/users", sf.access, s.listUsers(sf.surface))
-		s.handle("GET "+sf.prefix+"/users/{id}", sf.access, s.getUser(sf.surface))
+		s.handle("GET "+sf.prefix+"/jobs/{id}", sf.access, getOne(sf.surface, s.repos.Jobs.Get, viewJob))
+		s.handle("GET "+sf.prefix+"/companies", sf.access, listAll(sf.surface, s.repos.Companies.List, viewCompanies))
+		s.handle("GET "+sf.prefix+"/companies/{id}", sf.access, getOne(sf.surface, s.repos.Companies.Get, viewCompany))
+		s.handle("GET "+sf.prefix+"/users", sf.access, listAll(sf.surface, s.repos.Users.List, viewUsers))
+		s.handle("GET "+sf.prefix+"/users/{id}", sf.access, getOne(sf.surface, s.repos.Users.Get, viewUser))
 	}
 	s.handle("POST /api/jobs", signedIn, s.createJob)
 	s.handle("PATCH /api/jobs/{id}", signedIn, s.updateJob)
