@@ -182,8 +182,28 @@ func TestE2EPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	s.stop(t)
 
-	status := e2eRun(t, bin, dir, env, "policy", "explain", "--user", "boss@acme.test", "--action", "job.create")
-	assert.Contains(t, status, "ALLOWED job.create")
+	out = []byte(e2eRun(t, bin, dir, env, "policy", "explain", "--user", "boss@acme.test", "--action", "job.create"))
+	assert.Contains(t, string(out), "ALLOWED job.create")
+
+	// A member cannot update the job (not a manager) nor see a draft.
+	e2eRun(t, bin, dir, env, "user", "create", "--org", "acme", "--email", "m@acme.test",
+		"--name", "M", "--role", "member", "--password", "long enough password")
+	var job struct{ Data []struct{ ID int } }
+	s2 := e2eServe(t, bin, dir, env)
+	token = s2.login(t, "boss@acme.test", "long enough password")
+	code, body = s2.do(t, "POST", "/api/jobs", token, `{"title":"Secret","company_id":`+itoa(company.Data.ID)+`}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	_, body = s2.do(t, "GET", "/api/jobs?status=draft", token, "")
+	require.NoError(t, json.Unmarshal([]byte(body), &job))
+	require.Len(t, job.Data, 1)
+	s2.stop(t)
+	id := itoa(job.Data[0].ID)
+	out = []byte(e2eRun(t, bin, dir, env, "policy", "explain", "--user", "m@acme.test", "--action", "job.update", "--id", id))
+	assert.Contains(t, string(out), "DENIED job.update")
+	assert.Contains(t, string(out), "no allow list passed")
+	out = []byte(e2eRun(t, bin, dir, env, "policy", "why-hidden", "--user", "m@acme.test", "--object", "job", "--id", id))
+	assert.Contains(t, string(out), "HIDDEN from m@acme.test: rule 3.5")
+	assert.Contains(t, string(out), "confirmed by the privacy rules")
 }
 
 // TestE2EEmbeddedDefault: `scopegate serve` in an empty directory with no
