@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -77,7 +78,7 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many attempts; try again in a minute"}
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute):
 		return http.StatusNotFound, notFoundBody
-	case errors.Is(err, repo.ErrForbidden):
+	case errors.Is(err, repo.ErrForbidden), errors.Is(err, policy.ErrForbidden):
 		body := apiError{Code: "forbidden", Message: "forbidden"}
 		if errors.As(err, &pol) {
 			body.Rule = string(pol.Decision.Action)
@@ -91,7 +92,7 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
 		}
 		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
-	case unavailable(err):
+	case unavailable(err) || s.databaseDown(r):
 		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
 		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
 	}
@@ -108,6 +109,18 @@ func conflictMessage(err error) string {
 	return "conflict"
 }
 
+// databaseDown pings the database after an unclassified error: a failure
+// whose driver error is not one unavailable knows (a database refusing
+// connections answers 55000, say) is still an outage, not a bug.
+func (s *Server) databaseDown(r *http.Request) bool {
+	if s.ping == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
+	defer cancel()
+	return s.ping(ctx) != nil
+}
+
 // unavailable reports whether err means the database cannot be reached.
 func unavailable(err error) bool {
 	var netErr *net.OpError
@@ -119,7 +132,10 @@ func unavailable(err error) bool {
 	case errors.As(err, &pqErr):
 		// Class 08: connection exception; 57P0x: the server is shutting
 		// down or restarting.
-		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" || pqErr.Code == "57P03"
+		// too_many_connections (53300) and invalid_catalog_name (3D000,
+		// the database is gone) too.
+		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" ||
+			pqErr.Code == "57P03" || pqErr.Code == "53300" || pqErr.Code == "3D000"
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // MaxBodyBytes caps every request body.
@@ -41,6 +42,9 @@ func decode(r *http.Request, v any) error {
 			return &badRequest{msg: "wrong type", fields: map[string]string{typeErr.Field: "must be " + typeErr.Type.String()}}
 		case errors.Is(err, io.EOF):
 			return badRequestf("empty body")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &badRequest{msg: "unknown field", fields: map[string]string{name: "unknown"}}
 		}
 		return badRequestf("malformed JSON: " + err.Error())
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/auth"
+	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 	"github.com/scopegate/scopegate/internal/scope"
@@ -210,9 +210,8 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 			}
 			r = r.WithContext(ctx)
 			if a == adminOnly {
-				sc, _ := scope.FromContext(ctx)
-				if sc.Role() != scope.RoleAdmin || sc.Banned() {
-					s.writeError(w, r, fmt.Errorf("%w: admins only", repo.ErrForbidden), inBody)
+				if err := policy.AuthorizeAdminSurface(ctx); err != nil {
+					s.writeError(w, r, err, inBody)
 					return
 				}
 			}

@@ -323,3 +323,30 @@ func Checks() []Check {
 	slices.SortFunc(out, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// AdminSurface is the rule for the admin surface (routes under /api/admin/
+// and GET /api/policy). It is not an action on an object, so it is not in
+// Rules() or Can(); it is compiled and explained like one, so that a refusal
+// names its rule and check like any other denial.
+var AdminSurface = Rule{Object: "surface", Action: "surface.admin", Allow: [][]string{{"role:admin"}}, Deny: []string{"banned"},
+	Description: "Use the admin surface: admins only"}
+
+var adminSurface = mustCompile([]Rule{AdminSurface})[AdminSurface.Action]
+
+// AuthorizeAdminSurface returns nil if the scope in ctx may use the admin
+// surface, and otherwise an *Error like Authorize's.
+func AuthorizeAdminSurface(ctx context.Context) error {
+	s, ok := scope.FromContext(ctx)
+	if !ok {
+		return fmt.Errorf("policy: admin surface: %w", scope.ErrNoScope)
+	}
+	return CheckAdminSurface(s)
+}
+
+// CheckAdminSurface is AuthorizeAdminSurface for a scope in hand.
+func CheckAdminSurface(s scope.Scope) error {
+	if s.IsSystem() || adminSurface.allowed(s, nil) {
+		return nil
+	}
+	return &Error{Decision: adminSurface.explain(s, nil)}
+}

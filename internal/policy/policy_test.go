@@ -84,6 +84,7 @@ func TestPolicyTable(t *testing.T) {
 		{NoteUpdate, func(actor) any { return noteByMember }, []string{"admin", "member"}},
 		{NoteUpdate, func(actor) any { return noteByBannedMember }, []string{"admin"}},
 		{NoteDelete, func(actor) any { return noteByMember }, []string{"admin", "member"}},
+		{NoteInternal, func(actor) any { return jobNotManaged }, []string{"admin", "manager"}},
 		{UserRead, func(actor) any { return otherUser }, []string{"admin", "manager", "member", "client"}},
 		{UserRead, func(a actor) any { return &ent.User{ID: a.id, OrgID: org} }, []string{"admin", "manager", "member", "client",
 			"banned admin", "banned manager", "banned member", "banned client"}},
@@ -191,7 +192,7 @@ func TestAuthenticatorScopeIsDeniedEverything(t *testing.T) {
 }
 
 func TestIntrospection(t *testing.T) {
-	assert.Len(t, Rules(), 15)
+	assert.Len(t, Rules(), 16)
 	r, ok := RuleFor(JobUpdate)
 	require.True(t, ok)
 	assert.Equal(t, "job", r.Object)
@@ -201,13 +202,13 @@ func TestIntrospection(t *testing.T) {
 	for _, r := range Find(Filter{Allow: "role:manager"}) {
 		got = append(got, r.Action)
 	}
-	assert.Equal(t, []Action{JobCreate, JobUpdate, NoteCreate}, got)
+	assert.Equal(t, []Action{JobCreate, JobUpdate, NoteCreate, NoteInternal}, got)
 
 	got = nil
 	for _, r := range Find(Filter{Uses: "banned"}) {
 		got = append(got, r.Action)
 	}
-	assert.Len(t, got, 14, "every rule but user.read denies banned")
+	assert.Len(t, got, 15, "every rule but user.read denies banned")
 	assert.NotContains(t, got, UserRead)
 	assert.Len(t, Find(Filter{Uses: "banned_not_self"}), 1)
 	assert.Len(t, Find(Filter{Object: "company"}), 4)
@@ -222,7 +223,7 @@ func TestCan(t *testing.T) {
 	assert.Equal(t, []Action{JobRead, JobCreate, JobUpdate}, can(ctxFor(t, 2, scope.RoleManager, false), "job"))
 	assert.Equal(t, []Action{JobRead}, can(ctxFor(t, 4, scope.RoleClient, false), "job"))
 	assert.Equal(t, []Action{UserRead}, can(ctxFor(t, 13, scope.RoleMember, true), ""))
-	assert.Len(t, can(ctxFor(t, 1, scope.RoleAdmin, false), ""), 15)
+	assert.Len(t, can(ctxFor(t, 1, scope.RoleAdmin, false), ""), 16)
 	assert.Equal(t, []Action{NoteCreate, NoteUpdate, NoteDelete}, can(ctxFor(t, 3, scope.RoleMember, false), "note"))
 	_, err := Can(context.Background(), "")
 	assert.ErrorIs(t, err, scope.ErrNoScope)

@@ -17,10 +17,13 @@ const (
 	NoteCreate    Action = "note.create"
 	NoteUpdate    Action = "note.update"
 	NoteDelete    Action = "note.delete"
-	UserRead      Action = "user.read"
-	UserCreate    Action = "user.create"
-	UserUpdate    Action = "user.update"
-	UserDelete    Action = "user.delete"
+	// NoteInternal is writing a note as internal (on create, or by marking
+	// one internal): members and clients could not read it back.
+	NoteInternal Action = "note.internal"
+	UserRead     Action = "user.read"
+	UserCreate   Action = "user.create"
+	UserUpdate   Action = "user.update"
+	UserDelete   Action = "user.delete"
 )
 
 // Rule is one action's policy, LetMe-style: it is allowed when any allow
@@ -59,6 +62,9 @@ var rules = []Rule{
 		Description: "Edit a note: admins, and its author", Metadata: map[string]string{"design": "5"}},
 	{Object: "note", Action: NoteDelete, Allow: [][]string{{"role:admin"}, {"own_resource"}}, Deny: []string{"banned"},
 		Description: "Delete a note: admins, and its author", Metadata: map[string]string{"design": "5"}},
+	{Object: "note", Action: NoteInternal, Allow: [][]string{{"role:admin"}, {"role:manager"}}, Deny: []string{"banned"},
+		Description: "Write a note as internal: only roles that can read internal notes",
+		Metadata:    map[string]string{"design": "3.5", "object": "the job"}},
 	{Object: "user", Action: UserRead, Allow: [][]string{{"everyone"}}, Deny: []string{"banned_not_self"},
 		Description: "Read a user the privacy rules show; banned users only themselves", Metadata: map[string]string{"design": "5"}},
 	{Object: "user", Action: UserCreate, Allow: [][]string{{"role:admin"}}, Deny: []string{"banned"},

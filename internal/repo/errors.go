@@ -119,8 +119,6 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 func conflict(msg string) error { return &ConflictError{Reason: msg} }
 
-func forbidden(msg string) error { return fmt.Errorf("%w: %s", ErrForbidden, msg) }
-
 // orNotFound turns "no error, but nothing there" into ErrNotFound.
 func orNotFound(err error) error {
 	if err != nil {

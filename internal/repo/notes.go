@@ -9,7 +9,6 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
-	"github.com/scopegate/scopegate/internal/scope"
 )
 
 // Notes reads and changes notes.
@@ -67,8 +66,8 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 }
 
 // Create writes a note on a job the scope can see (ErrNotFound otherwise).
-// Only admins and managers may write internal notes: a member or client
-// could not read theirs back.
+// Only admins and managers may write internal notes (policy note.internal):
+// a member or client could not read theirs back.
 func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, error) {
 	const op = "create note"
 	s, err := scopeOf(ctx)
@@ -89,8 +88,10 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 		if err := policy.Authorize(ctx, policy.NoteCreate, j); err != nil {
 			return err
 		}
-		if in.Internal && !canWriteInternal(s) {
-			return forbidden("only admins and managers write internal notes")
+		if in.Internal {
+			if err := policy.Authorize(ctx, policy.NoteInternal, j); err != nil {
+				return err
+			}
 		}
 		out, err = tx.Note.Create().SetJobID(j.ID).SetAuthorID(s.UserID()).SetBody(in.Body).SetInternal(in.Internal).Save(ctx)
 		return err
@@ -101,17 +102,9 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 	return out, nil
 }
 
-func canWriteInternal(s scope.Scope) bool {
-	return s.IsSystem() || s.Role() == scope.RoleAdmin || s.Role() == scope.RoleManager
-}
-
 // Update changes a note. ErrNotFound if the scope cannot see it.
 func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, error) {
 	const op = "update note"
-	s, err := scopeOf(ctx)
-	if err != nil {
-		return nil, classify(op, err)
-	}
 	f := fields{}
 	if p.Body != nil {
 		f.check("body", note.BodyValidator(*p.Body))
@@ -120,7 +113,7 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		return nil, classify(op, err)
 	}
 	var out *ent.Note
-	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
 		n, err := tx.Note.Query().Where(note.ID(id)).ForUpdate().Only(ctx)
 		if err != nil {
 			return err
@@ -128,8 +121,10 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		if err := policy.Authorize(ctx, policy.NoteUpdate, n); err != nil {
 			return err
 		}
-		if p.Internal != nil && *p.Internal && !canWriteInternal(s) {
-			return forbidden("only admins and managers write internal notes")
+		if p.Internal != nil && *p.Internal {
+			if err := policy.Authorize(ctx, policy.NoteInternal, n); err != nil {
+				return err
+			}
 		}
 		out, err = tx.Note.UpdateOne(n).SetNillableBody(p.Body).SetNillableInternal(p.Internal).Save(ctx)
 		return err

@@ -126,8 +126,8 @@ func checkSurface(s scope.Scope, surface preload.Surface) error {
 	if _, err := preload.ParseSurface(string(surface)); err != nil {
 		return invalid("surface", err.Error())
 	}
-	if surface == preload.SurfaceAdmin && !s.IsSystem() && (s.Role() != scope.RoleAdmin || s.Banned()) {
-		return fmt.Errorf("%w: the admin surface is for admins", ErrForbidden)
+	if surface == preload.SurfaceAdmin {
+		return policy.CheckAdminSurface(s)
 	}
 	return nil
 }
