@@ -3,7 +3,8 @@ package integration
 // The leak oracle (DESIGN section 9): seeded random worlds, and for every
 // scope of each world (every user, the all-tenant system scope and one
 // InOrg system scope) every query shape, compared with the answer computed
-// in plain Go from DESIGN section 3 (package world).
+// in plain Go from DESIGN section 3 (package world). The preload registry's
+// eager loads are compared too, on both surfaces (oracle_preload_test.go).
 //
 //	SCOPEGATE_ORACLE_WORLDS=N   run N worlds (default 20)
 //	SCOPEGATE_ORACLE_SEED=S     start at seed S (default 1; with it alone,
@@ -70,12 +71,18 @@ func TestLeakOracle(t *testing.T) {
 			})
 		}
 	})
-	line := fmt.Sprintf("leak oracle: %d worlds, %d cases compared, %d mismatches (%s)",
-		len(seeds), st.cases.Load(), st.mismatches.Load(), time.Since(start).Round(time.Millisecond))
+	line := fmt.Sprintf("leak oracle: %d worlds, %d cases compared (%d preload requests, %d preloaded child lists, %d cut by a per-parent limit), %d mismatches (%s)",
+		len(seeds), st.cases.Load(), st.preloadRequests.Load(), st.preloadLists.Load(), st.preloadCut.Load(), st.mismatches.Load(),
+		time.Since(start).Round(time.Millisecond))
 	t.Log(line)
 	fmt.Println(line)
-	if st.cases.Load() == 0 {
+	if st.cases.Load() == 0 || st.preloadLists.Load() == 0 {
 		t.Error("leak oracle compared nothing")
+	}
+	if st.preloadCut.Load() == 0 {
+		// Every world has a published job with more public notes than
+		// the limit; if no list was cut, the limit went untested.
+		t.Error("leak oracle: no preloaded list met the per-parent limit")
 	}
 }
 
@@ -104,6 +111,10 @@ func oracleSeeds(t *testing.T) []int64 {
 
 type oracleStats struct {
 	cases, mismatches atomic.Int64
+	// preloadRequests and preloadLists count the preload extension's
+	// requests and the loaded child lists it compared (part of cases);
+	// preloadCut the lists the per-parent limit cut short.
+	preloadRequests, preloadLists, preloadCut atomic.Int64
 }
 
 // oracleWorld is what every scope of one world shares.
@@ -126,7 +137,9 @@ type oracleWorld struct {
 	printed int
 }
 
-var oracleDigits = regexp.MustCompile(`[0-9]+`)
+// oracleKindNoise is what mismatch drops from a case name to get its kind:
+// ids and quoted request strings.
+var oracleKindNoise = regexp.MustCompile(`[0-9]+|"[^"]*"`)
 
 func oracleRunWorld(t *testing.T, seed int64, st *oracleStats) {
 	db := pgtest.New(t)
@@ -223,6 +236,7 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 	o.gets()
 	o.traversals()
 	o.eagerLoads()
+	o.preloads()
 	w.mutating.Lock()
 	defer w.mutating.Unlock()
 	o.mutations()
@@ -233,11 +247,12 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 
 // mismatch fails the test. It prints at most maxReported mismatches per
 // world, and at most maxPerKind of one kind (the case name without its
-// ids), so that one bug met a hundred times does not hide another.
+// ids and quoted strings), so that one bug met a hundred times does not
+// hide another.
 func (o *oracle) mismatch(name, format string, args ...any) {
 	o.stats.mismatches.Add(1)
 	o.reported.Add(1)
-	kind := oracleDigits.ReplaceAllString(name, "N")
+	kind := oracleKindNoise.ReplaceAllString(name, "N")
 	o.kindsMu.Lock()
 	o.kinds[kind]++
 	n, printed := o.kinds[kind], o.printed

@@ -120,6 +120,7 @@ type (
 		Banned    bool
 		Active    bool
 		CompanyID *int
+		UpdatedAt time.Time // orders a job's managers in a preload
 	}
 	SessionRow struct {
 		ID     int
@@ -136,14 +137,16 @@ type (
 		CompanyID   int
 		Status      job.Status
 		CreatedByID int
-		Managers    []int // user ids, sorted
+		Managers    []int     // user ids, sorted
+		CreatedAt   time.Time // orders a company's jobs in a preload
 	}
 	NoteRow struct {
-		ID       int
-		OrgID    int
-		JobID    int
-		AuthorID int
-		Internal bool
+		ID        int
+		OrgID     int
+		JobID     int
+		AuthorID  int
+		Internal  bool
+		CreatedAt time.Time // orders a job's notes in a preload
 	}
 	AuditRow struct {
 		ID     int
@@ -239,12 +242,12 @@ func Load(ctx context.Context, db *sql.DB) (*Snapshot, error) {
 			s.Orgs[r.ID] = &r
 			return err
 		}},
-		{`SELECT id, org_id, email, role, banned, active, company_id FROM users`, func(rows *sql.Rows) error {
+		{`SELECT id, org_id, email, role, banned, active, company_id, updated_at FROM users`, func(rows *sql.Rows) error {
 			var (
 				r  UserRow
 				co sql.NullInt64
 			)
-			err := rows.Scan(&r.ID, &r.OrgID, &r.Email, &r.Role, &r.Banned, &r.Active, &co)
+			err := rows.Scan(&r.ID, &r.OrgID, &r.Email, &r.Role, &r.Banned, &r.Active, &co, &r.UpdatedAt)
 			if co.Valid {
 				c := int(co.Int64)
 				r.CompanyID = &c
@@ -264,9 +267,9 @@ func Load(ctx context.Context, db *sql.DB) (*Snapshot, error) {
 			s.Companies[r.ID] = &r
 			return err
 		}},
-		{`SELECT id, org_id, company_id, status, created_by_id FROM jobs`, func(rows *sql.Rows) error {
+		{`SELECT id, org_id, company_id, status, created_by_id, created_at FROM jobs`, func(rows *sql.Rows) error {
 			var r JobRow
-			err := rows.Scan(&r.ID, &r.OrgID, &r.CompanyID, &r.Status, &r.CreatedByID)
+			err := rows.Scan(&r.ID, &r.OrgID, &r.CompanyID, &r.Status, &r.CreatedByID, &r.CreatedAt)
 			s.Jobs[r.ID] = &r
 			return err
 		}},
@@ -281,9 +284,9 @@ func Load(ctx context.Context, db *sql.DB) (*Snapshot, error) {
 			s.Jobs[j].Managers = append(s.Jobs[j].Managers, u)
 			return nil
 		}},
-		{`SELECT id, org_id, job_id, author_id, internal FROM notes`, func(rows *sql.Rows) error {
+		{`SELECT id, org_id, job_id, author_id, internal, created_at FROM notes`, func(rows *sql.Rows) error {
 			var r NoteRow
-			err := rows.Scan(&r.ID, &r.OrgID, &r.JobID, &r.AuthorID, &r.Internal)
+			err := rows.Scan(&r.ID, &r.OrgID, &r.JobID, &r.AuthorID, &r.Internal, &r.CreatedAt)
 			s.Notes[r.ID] = &r
 			return err
 		}},
@@ -722,10 +725,18 @@ func (s *Snapshot) Deletable(typ string, id int) bool {
 // schema allows (a job of one organization at another's company, a note of
 // one organization on another's job, a client of another organization's
 // company): the rules must hold for those too.
+//
+// For the preload oracle, users' updated_at and jobs' and notes' created_at
+// are drawn from a few whole hours, so that orders meet ties and must fall
+// back to the id; and one or two jobs get more than 20 notes, most of them
+// public, so that the per-parent limit on job.notes cuts something. Those
+// values come from a second random stream, so the rest of a seed's world is
+// what it was before they existed.
 func Generate(ctx context.Context, client *ent.Client, seed int64) error {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5c09e6a7e))
 	return database.WithTx(ctx, client, func(tx *ent.Tx) error {
-		g := &generator{ctx: ctx, tx: tx, r: r, seed: seed}
+		g := &generator{ctx: ctx, tx: tx, r: r, seed: seed,
+			x: rand.New(rand.NewPCG(uint64(seed), 0x7157a4e5))}
 		return g.run()
 	})
 }
@@ -734,6 +745,7 @@ type generator struct {
 	ctx  context.Context
 	tx   *ent.Tx
 	r    *rand.Rand
+	x    *rand.Rand // timestamps and busy jobs: see Generate
 	seed int64
 
 	orgs      []int
@@ -761,6 +773,12 @@ func (g *generator) otherOrg(org int) int {
 }
 
 func (g *generator) serial() int { g.n++; return g.n }
+
+// stamp returns one of a few whole hours: rows that share one tie in every
+// order that uses it.
+func (g *generator) stamp() time.Time {
+	return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(g.x.IntN(8)) * time.Hour)
+}
 
 func (g *generator) run() error {
 	ctx, tx, r := g.ctx, g.tx, g.r
@@ -800,6 +818,9 @@ func (g *generator) run() error {
 	if err := g.createNotes(); err != nil {
 		return err
 	}
+	if err := g.createBusyJobs(); err != nil {
+		return err
+	}
 	if err := g.createSessions(); err != nil {
 		return err
 	}
@@ -825,7 +846,8 @@ func (g *generator) createUsers() error {
 					SetName(fmt.Sprintf("%s %d", role, i)).
 					SetRole(role).
 					SetBanned(g.chance(0.12)).
-					SetActive(!g.chance(0.15))
+					SetActive(!g.chance(0.15)).
+					SetUpdatedAt(g.stamp())
 				if role == user.RoleClient {
 					co := pick(g.r, g.companies[org])
 					if g.chance(0.1) {
@@ -887,6 +909,7 @@ func (g *generator) createJobs() error {
 					SetTitle(fmt.Sprintf("Job %d", g.serial())).
 					SetStatus(pick(g.r, statuses)).
 					SetCreatedByID(creator).
+					SetCreatedAt(g.stamp()).
 					AddManagerIDs(g.managersFor(jobOrg)...)
 				if g.chance(0.5) {
 					b.SetSalaryMax(1000 * g.r.IntN(100))
@@ -940,6 +963,37 @@ func (g *generator) createNotes() error {
 			}
 			if _, err := g.tx.Note.Create().SetOrgID(org).SetJobID(j.ID).SetAuthorID(author).
 				SetBody(fmt.Sprintf("note %d", g.serial())).SetInternal(g.chance(0.5)).
+				SetCreatedAt(g.stamp()).
+				Save(g.ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// createBusyJobs gives a published job (and, half the time, one more job of
+// any status) 21 to 26 public notes of its organization and up to 5
+// internal ones: more than the 20 newest a job's notes preload keeps per job
+// on the user surface.
+func (g *generator) createBusyJobs() error {
+	var busy []*ent.Job
+	for _, j := range g.jobs {
+		if j.Status == job.StatusPublished {
+			busy = append(busy, j)
+			break
+		}
+	}
+	if len(g.jobs) > 0 && g.x.IntN(2) == 0 {
+		busy = append(busy, pick(g.x, g.jobs))
+	}
+	for _, j := range busy {
+		public, internal := 21+g.x.IntN(6), g.x.IntN(6)
+		for i := range public + internal {
+			if _, err := g.tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).
+				SetAuthorID(pick(g.x, g.users[j.OrgID]).ID).
+				SetBody(fmt.Sprintf("note %d", g.serial())).SetInternal(i >= public).
+				SetCreatedAt(g.stamp()).
 				Save(g.ctx); err != nil {
 				return err
 			}

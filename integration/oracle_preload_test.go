@@ -1,0 +1,366 @@
+package integration
+
+// The leak oracle's preload extension (issue 4): for every scope of a world,
+// on both surfaces, random preload requests of depth 1 to 3 go through
+// preload.Parse and the registry's eager loads, and every loaded child list
+// is compared with the one computed in plain Go: the rows the scope sees
+// (package world, DESIGN section 3) AND the surface's filter, in the
+// surface's order, cut to the per-parent limit. The expected table below is
+// written from DESIGN section 4, not read from the registry, so that a
+// registry entry that widens, drops or reorders something is a mismatch.
+//
+// Requests are drawn from every edge of the schema, not only the listed
+// ones: a request naming an unlisted edge anywhere must be refused with a
+// *preload.Error that names a refused path of the request, the entity, the
+// surface and exactly the allowed paths this table implies.
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/scopegate/scopegate/integration/world"
+	"github.com/scopegate/scopegate/internal/preload"
+)
+
+// oracleNotesPerJob is DESIGN's "at most the 20 newest notes per job" on
+// the user surface, written here rather than read from the preload package.
+const oracleNotesPerJob = 20
+
+// preloadRequestsPerEntity is how many random requests each scope makes per
+// entity and surface, besides the one that names every listed edge.
+const preloadRequestsPerEntity = 3
+
+// preloadSpec is what one listed edge loads on one surface.
+type preloadSpec struct {
+	keep  func(s *world.Snapshot, id int) bool // the surface's filter; nil keeps every row
+	order func(s *world.Snapshot, a, b int) int
+	limit int // per parent; 0 is none
+}
+
+// Orders: newest first, then the larger id, like every order of the
+// registry (ids break the ties the world's whole-hour timestamps make).
+func managersNewestFirst(s *world.Snapshot, a, b int) int {
+	return cmp.Or(s.Users[b].UpdatedAt.Compare(s.Users[a].UpdatedAt), cmp.Compare(b, a))
+}
+
+func notesNewestFirst(s *world.Snapshot, a, b int) int {
+	return cmp.Or(s.Notes[b].CreatedAt.Compare(s.Notes[a].CreatedAt), cmp.Compare(b, a))
+}
+
+func jobsNewestFirst(s *world.Snapshot, a, b int) int {
+	return cmp.Or(s.Jobs[b].CreatedAt.Compare(s.Jobs[a].CreatedAt), cmp.Compare(b, a))
+}
+
+// oraclePreloads is DESIGN section 4's table: world type -> surface -> edge.
+// An edge absent from a surface's map is refused there.
+var oraclePreloads = map[string]map[preload.Surface]map[string]preloadSpec{
+	world.Job: {
+		preload.SurfaceUser: {
+			"company": {},
+			"managers": {
+				keep:  func(s *world.Snapshot, id int) bool { return s.Users[id].Active },
+				order: managersNewestFirst,
+			},
+			"notes": {
+				keep:  func(s *world.Snapshot, id int) bool { return !s.Notes[id].Internal },
+				order: notesNewestFirst,
+				limit: oracleNotesPerJob,
+			},
+		},
+		preload.SurfaceAdmin: {
+			"company":  {},
+			"managers": {order: managersNewestFirst},
+			"notes":    {order: notesNewestFirst},
+			"creator":  {},
+		},
+	},
+	world.Note: {
+		preload.SurfaceUser:  {"author": {}},
+		preload.SurfaceAdmin: {"author": {}},
+	},
+	world.Company: {
+		preload.SurfaceUser: {
+			"jobs": {
+				keep:  func(s *world.Snapshot, id int) bool { return s.Jobs[id].Status == "published" },
+				order: jobsNewestFirst,
+			},
+		},
+		preload.SurfaceAdmin: {"jobs": {order: jobsNewestFirst}},
+	},
+	world.User: {
+		preload.SurfaceUser:  {"company": {}},
+		preload.SurfaceAdmin: {"company": {}, "managed_jobs": {order: jobsNewestFirst}},
+	},
+}
+
+// oraclePreloadEntity maps a world type to the preload package's name for it.
+var oraclePreloadEntity = map[string]preload.Entity{
+	world.Job: preload.Job, world.Note: preload.Note, world.Company: preload.Company, world.User: preload.User,
+}
+
+// oracleAllowedPaths lists, from oraclePreloads alone, every path of depth at
+// most 3 that typ accepts on surface, sorted.
+func oracleAllowedPaths(typ string, surface preload.Surface) []string {
+	var out []string
+	var walk func(typ, prefix string, depth int)
+	walk = func(typ, prefix string, depth int) {
+		for _, e := range world.EdgesFrom(typ) {
+			if _, ok := oraclePreloads[typ][surface][e.Name]; !ok || depth == 3 {
+				continue
+			}
+			p := strings.TrimPrefix(prefix+"."+e.Name, ".")
+			out = append(out, p)
+			walk(e.To, p, depth+1)
+		}
+	}
+	walk(typ, "", 0)
+	slices.Sort(out)
+	return out
+}
+
+// preloadRequest is a parsed request as the oracle builds it: the edges at
+// this level, each with the ones under it.
+type preloadRequest []preloadNode
+
+type preloadNode struct {
+	edge world.Edge
+	sub  preloadRequest
+}
+
+// add merges a path (a list of edges) into the request.
+func (r preloadRequest) add(path []world.Edge) preloadRequest {
+	if len(path) == 0 {
+		return r
+	}
+	for i := range r {
+		if r[i].edge == path[0] {
+			r[i].sub = r[i].sub.add(path[1:])
+			return r
+		}
+	}
+	return append(r, preloadNode{edge: path[0], sub: preloadRequest(nil).add(path[1:])})
+}
+
+// refused returns the paths of the request that the table refuses on
+// surface: each path cut at its first unlisted edge.
+func (r preloadRequest) refused(surface preload.Surface, prefix string) []string {
+	var out []string
+	for _, n := range r {
+		p := strings.TrimPrefix(prefix+"."+n.edge.Name, ".")
+		if _, ok := oraclePreloads[n.edge.From][surface][n.edge.Name]; !ok {
+			out = append(out, p)
+			continue
+		}
+		out = append(out, n.sub.refused(surface, p)...)
+	}
+	return out
+}
+
+// preloads runs the preload requests of one scope on both surfaces.
+func (o *oracle) preloads() {
+	for _, surface := range preload.Surfaces {
+		for _, typ := range []string{world.Job, world.Company, world.User, world.Note} {
+			// Every listed edge of typ at once, each with a random tail.
+			var paths [][]world.Edge
+			for _, e := range world.EdgesFrom(typ) {
+				if _, ok := oraclePreloads[typ][surface][e.Name]; ok {
+					paths = append(paths, o.preloadPath(e, surface, 1+o.r.IntN(3), false))
+				}
+			}
+			o.preloadCase(typ, surface, paths)
+			for range preloadRequestsPerEntity {
+				o.preloadCase(typ, surface, o.randomPreloadPaths(typ, surface))
+			}
+		}
+	}
+}
+
+// randomPreloadPaths returns one to three paths from typ, each of depth 1 to
+// 3; a path strays off the table (an unlisted edge) one time in eight per
+// edge, and a path is sometimes repeated or followed by its own prefix, which
+// must merge.
+func (o *oracle) randomPreloadPaths(typ string, surface preload.Surface) [][]world.Edge {
+	var paths [][]world.Edge
+	for range 1 + o.r.IntN(3) {
+		first := o.preloadEdge(typ, surface, true)
+		if first == nil {
+			continue
+		}
+		p := o.preloadPath(*first, surface, 1+o.r.IntN(3), true)
+		paths = append(paths, p)
+		switch o.r.IntN(6) {
+		case 0:
+			paths = append(paths, p)
+		case 1:
+			paths = append(paths, p[:1])
+		}
+	}
+	return paths
+}
+
+// preloadPath extends first into a path of up to depth edges.
+func (o *oracle) preloadPath(first world.Edge, surface preload.Surface, depth int, stray bool) []world.Edge {
+	path := []world.Edge{first}
+	for len(path) < depth {
+		next := o.preloadEdge(path[len(path)-1].To, surface, stray)
+		if next == nil {
+			break
+		}
+		path = append(path, *next)
+	}
+	return path
+}
+
+// preloadEdge picks an edge from typ: one the table lists on surface, or,
+// one time in eight when stray is set (and always when none is listed), any
+// edge of the schema. Nil if typ has no edge at all.
+func (o *oracle) preloadEdge(typ string, surface preload.Surface, stray bool) *world.Edge {
+	all := world.EdgesFrom(typ)
+	var listed []world.Edge
+	for _, e := range all {
+		if _, ok := oraclePreloads[typ][surface][e.Name]; ok {
+			listed = append(listed, e)
+		}
+	}
+	pool := listed
+	if len(listed) == 0 || stray && o.r.IntN(8) == 0 {
+		pool = all
+	}
+	if len(pool) == 0 {
+		return nil
+	}
+	e := pool[o.r.IntN(len(pool))]
+	return &e
+}
+
+func preloadSpelling(paths [][]world.Edge) string {
+	parts := make([]string, len(paths))
+	for i, p := range paths {
+		names := make([]string, len(p))
+		for j, e := range p {
+			names[j] = e.Name
+		}
+		parts[i] = strings.Join(names, ".")
+	}
+	return strings.Join(parts, ",")
+}
+
+// preloadCase parses one request and, if the table accepts it, loads every
+// row of typ with it and checks the parents and every loaded child list; if
+// the table refuses it, checks the typed error.
+func (o *oracle) preloadCase(typ string, surface preload.Surface, paths [][]world.Edge) {
+	o.stats.preloadRequests.Add(1)
+	raw := preloadSpelling(paths)
+	var req preloadRequest
+	for _, p := range paths {
+		req = req.add(p)
+	}
+	name := fmt.Sprintf("preload %s on %s surface: %q", typ, surface, raw)
+	entity := oraclePreloadEntity[typ]
+	tree, err := preload.Parse(entity, surface, raw)
+	if refused := req.refused(surface, ""); len(refused) > 0 {
+		o.preloadRefused(name, err, typ, surface, refused)
+		return
+	}
+	if err != nil {
+		o.stats.cases.Add(1)
+		o.mismatch(name, "refused a request the table allows: %v", err)
+		return
+	}
+	parents, err := o.preloadAll(entity, surface, tree)
+	o.ids(name+" .All", dynIDs(parents), err, o.visible(typ))
+	if err == nil {
+		o.checkPreloaded(name, surface, parents, req)
+	}
+}
+
+// preloadRefused wants a *preload.Error for one of the refused paths, naming
+// the entity, the surface and the allowed paths.
+func (o *oracle) preloadRefused(name string, err error, typ string, surface preload.Surface, refused []string) {
+	o.stats.cases.Add(1)
+	var pe *preload.Error
+	switch {
+	case err == nil:
+		o.mismatch(name, "accepted; the table refuses %v", refused)
+	case !errors.As(err, &pe) || !errors.Is(err, preload.ErrNotAllowed):
+		o.mismatch(name, "error %v (%T), want a *preload.Error matching preload.ErrNotAllowed", err, err)
+	case !slices.Contains(refused, pe.Path):
+		o.mismatch(name, "error names path %q, want one of %v", pe.Path, refused)
+	case pe.Entity != oraclePreloadEntity[typ] || pe.Surface != surface || pe.Reason != preload.ReasonUnknown:
+		o.mismatch(name, "error says entity %s, surface %s, reason %s", pe.Entity, pe.Surface, pe.Reason)
+	case !slices.Equal(pe.Allowed, oracleAllowedPaths(typ, surface)):
+		o.mismatch(name, "error allows %v, the table %v", pe.Allowed, oracleAllowedPaths(typ, surface))
+	}
+}
+
+// preloadAll runs a query of every row of entity with the tree's preloads,
+// in the scope, as the repositories do.
+func (o *oracle) preloadAll(entity preload.Entity, surface preload.Surface, tree preload.Tree) ([]reflect.Value, error) {
+	var (
+		rows any
+		err  error
+	)
+	switch entity {
+	case preload.Job:
+		rows, err = preload.Jobs(o.client.Job.Query(), surface, tree).All(o.ctx)
+	case preload.Company:
+		rows, err = preload.Companies(o.client.Company.Query(), surface, tree).All(o.ctx)
+	case preload.User:
+		rows, err = preload.Users(o.client.User.Query(), surface, tree).All(o.ctx)
+	case preload.Note:
+		rows, err = preload.Notes(o.client.Note.Query(), surface, tree).All(o.ctx)
+	default:
+		panic("oracle: no preload entry point for " + entity)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dynSlice(reflect.ValueOf(rows)), nil
+}
+
+// checkPreloaded compares every loaded child list, all the way down, with
+// the rows the scope sees under the edge, filtered, ordered and cut as the
+// table says.
+func (o *oracle) checkPreloaded(name string, surface preload.Surface, rows []reflect.Value, req preloadRequest) {
+	for _, row := range rows {
+		id := dynEntityID(row)
+		for _, n := range req {
+			at := fmt.Sprintf("%s: %s(%d).Edges.%s", name, n.edge.From, id, n.edge.Go())
+			children, err := dynLoaded(row, eagerLoad{edge: n.edge})
+			spec := oraclePreloads[n.edge.From][surface][n.edge.Name]
+			want := o.expectPreloaded(n.edge, spec, id)
+			o.stats.preloadLists.Add(1)
+			if spec.order != nil {
+				o.ordered(at, dynIDs(children), err, want)
+			} else {
+				o.ids(at, dynIDs(children), err, want)
+			}
+			if err == nil && len(n.sub) > 0 {
+				o.checkPreloaded(name, surface, children, n.sub)
+			}
+		}
+	}
+}
+
+// expectPreloaded is what parent id must hold under e: privacy, then the
+// filter, then the order, then the per-parent limit.
+func (o *oracle) expectPreloaded(e world.Edge, spec preloadSpec, id int) []int {
+	want := []int{}
+	for _, c := range o.reach(e, []int{id}) {
+		if spec.keep == nil || spec.keep(o.world, c) {
+			want = append(want, c)
+		}
+	}
+	if spec.order != nil {
+		slices.SortFunc(want, func(a, b int) int { return spec.order(o.world, a, b) })
+	}
+	if spec.limit > 0 && len(want) > spec.limit {
+		want = want[:spec.limit]
+		o.stats.preloadCut.Add(1)
+	}
+	return want
+}
