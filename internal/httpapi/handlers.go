@@ -36,6 +36,22 @@ func getOne[T, V any](surface preload.Surface, get func(context.Context, preload
 	}
 }
 
+// deleteOne serves DELETE …/{id}: 204 with no body, or the repository's
+// error (a row the scope cannot see is the same 404 as a missing one).
+func deleteOne(del func(context.Context, int) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
 // listAll serves GET … for an entity without list filters.
 func listAll[T, V any](surface preload.Surface, list func(context.Context, preload.Surface, repo.ListOptions) (repo.Page[T], error),
 	view func([]T, policy.Redacted) []V) handlerFunc {
@@ -128,18 +144,6 @@ func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.repos.Jobs.Delete(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // ---- notes
 
 func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
@@ -204,18 +208,6 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.repos.Notes.Delete(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // ---- companies
 
 type companyRequest struct {
@@ -256,18 +248,6 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, oneBody[companyView]{Data: viewCompany(c, nil)})
-	return nil
-}
-
-func (s *Server) deleteCompany(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.repos.Companies.Delete(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -328,17 +308,5 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, oneBody[userView]{Data: viewUser(u, policy.Redact(scopeOf(r), u))})
-	return nil
-}
-
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := s.repos.Users.Delete(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

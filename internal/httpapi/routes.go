@@ -36,17 +36,17 @@ func (s *Server) routes() {
 	}
 	s.handle("POST /api/jobs", signedIn, s.createJob)
 	s.handle("PATCH /api/jobs/{id}", signedIn, s.updateJob)
-	s.handle("DELETE /api/jobs/{id}", signedIn, s.deleteJob)
+	s.handle("DELETE /api/jobs/{id}", signedIn, deleteOne(s.repos.Jobs.Delete))
 	s.handle("GET /api/jobs/{id}/notes", signedIn, s.listNotes)
 	s.handle("POST /api/jobs/{id}/notes", signedIn, s.createNote)
 	s.handle("PATCH /api/notes/{id}", signedIn, s.updateNote)
-	s.handle("DELETE /api/notes/{id}", signedIn, s.deleteNote)
+	s.handle("DELETE /api/notes/{id}", signedIn, deleteOne(s.repos.Notes.Delete))
 	s.handle("POST /api/companies", signedIn, s.createCompany)
 	s.handle("PATCH /api/companies/{id}", signedIn, s.updateCompany)
-	s.handle("DELETE /api/companies/{id}", signedIn, s.deleteCompany)
+	s.handle("DELETE /api/companies/{id}", signedIn, deleteOne(s.repos.Companies.Delete))
 	s.handle("POST /api/users", signedIn, s.createUser)
 	s.handle("PATCH /api/users/{id}", signedIn, s.updateUser)
-	s.handle("DELETE /api/users/{id}", signedIn, s.deleteUser)
+	s.handle("DELETE /api/users/{id}", signedIn, deleteOne(s.repos.Users.Delete))
 	s.handle("/", public, func(http.ResponseWriter, *http.Request) error { return errNotFoundRoute })
 }
 
