@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/httpapi"
+	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
 
@@ -565,44 +565,8 @@ func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
 	return c
 }
 
-// ---- the preload registry of DESIGN section 4, as the tests expect it
-
-type apiEdge struct{ edge, target string }
-
-var apiDesignRegistry = map[string]map[string][]apiEdge{
-	"user": {
-		"job":     {{"company", "company"}, {"managers", "user"}, {"notes", "note"}},
-		"note":    {{"author", "user"}},
-		"company": {{"jobs", "job"}},
-		"user":    {{"company", "company"}},
-	},
-	"admin": {
-		"job":     {{"company", "company"}, {"managers", "user"}, {"notes", "note"}, {"creator", "user"}},
-		"note":    {{"author", "user"}},
-		"company": {{"jobs", "job"}},
-		"user":    {{"company", "company"}, {"managed_jobs", "job"}},
-	},
-}
-
-// apiAllowedPaths lists, sorted, every path of at most 3 edges that DESIGN
-// lets entity preload on surface.
+// apiAllowedPaths lists, sorted, every path DESIGN section 4 lets entity
+// preload on surface (designAllowedPaths, in the API's names).
 func apiAllowedPaths(surface, entity string) []string {
-	var out []string
-	var walk func(e, prefix string, depth int)
-	walk = func(e, prefix string, depth int) {
-		if depth == 3 {
-			return
-		}
-		for _, d := range apiDesignRegistry[surface][e] {
-			p := d.edge
-			if prefix != "" {
-				p = prefix + "." + d.edge
-			}
-			out = append(out, p)
-			walk(d.target, p, depth+1)
-		}
-	}
-	walk(entity, "", 0)
-	sort.Strings(out)
-	return out
+	return designAllowedPaths(designType(preload.Entity(entity)), preload.Surface(surface))
 }

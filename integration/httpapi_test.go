@@ -21,6 +21,7 @@ import (
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/preload"
 )
 
 // Black-box tests of the HTTP contract of DESIGN section 6. Helpers are in
@@ -298,14 +299,10 @@ func apiKeys(m map[string]any) []string {
 // filters the rules (403 for non-admins is in TestHTTPForbidden).
 func TestHTTPPreloadsAndPolicy(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
-	design := func(surfaces ...string) []string {
+	design := func(surfaces ...preload.Surface) []string {
 		var out []string
 		for _, s := range surfaces {
-			for e, edges := range apiDesignRegistry[s] {
-				for _, d := range edges {
-					out = append(out, s+":"+e+"."+d.edge+"->"+d.target)
-				}
-			}
+			out = append(out, designEntries(s)...)
 		}
 		return out
 	}
@@ -322,9 +319,9 @@ func TestHTTPPreloadsAndPolicy(t *testing.T) {
 				}
 				got = append(got, fmt.Sprintf("%v:%v.%v->%v", it["surface"], it["entity"], it["edge"], it["target"]))
 			}
-			want := design("user")
+			want := design(preload.SurfaceUser)
 			if who == "admin" || who == "b:admin" {
-				want = design("user", "admin")
+				want = design(preload.SurfaceUser, preload.SurfaceAdmin)
 			}
 			assert.ElementsMatch(t, want, got, "%s", r)
 		})

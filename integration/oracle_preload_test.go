@@ -5,9 +5,10 @@ package integration
 // preload.Parse and the registry's eager loads, and every loaded child list
 // is compared with the one computed in plain Go: the rows the scope sees
 // (package world, DESIGN section 3) AND the surface's filter, in the
-// surface's order, cut to the per-parent limit. The expected table below is
-// written from DESIGN section 4, not read from the registry, so that a
-// registry entry that widens, drops or reorders something is a mismatch.
+// surface's order, cut to the per-parent limit. The expected table
+// (designPreloads) is written from DESIGN section 4, not read from the
+// registry, so that a registry entry that widens, drops or reorders
+// something is a mismatch.
 //
 // Requests are drawn from every edge of the schema, not only the listed
 // ones: a request naming an unlisted edge anywhere must be refused with a
@@ -15,7 +16,6 @@ package integration
 // surface and exactly the allowed paths this table implies.
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -26,101 +26,9 @@ import (
 	"github.com/scopegate/scopegate/internal/preload"
 )
 
-// oracleNotesPerJob is DESIGN's "at most the 20 newest notes per job" on
-// the user surface, written here rather than read from the preload package.
-const oracleNotesPerJob = 20
-
 // preloadRequestsPerEntity is how many random requests each scope makes per
 // entity and surface, besides the one that names every listed edge.
 const preloadRequestsPerEntity = 3
-
-// preloadSpec is what one listed edge loads on one surface.
-type preloadSpec struct {
-	keep  func(s *world.Snapshot, id int) bool // the surface's filter; nil keeps every row
-	order func(s *world.Snapshot, a, b int) int
-	limit int // per parent; 0 is none
-}
-
-// Orders: newest first, then the larger id, like every order of the
-// registry (ids break the ties the world's whole-hour timestamps make).
-func managersNewestFirst(s *world.Snapshot, a, b int) int {
-	return cmp.Or(s.Users[b].UpdatedAt.Compare(s.Users[a].UpdatedAt), cmp.Compare(b, a))
-}
-
-func notesNewestFirst(s *world.Snapshot, a, b int) int {
-	return cmp.Or(s.Notes[b].CreatedAt.Compare(s.Notes[a].CreatedAt), cmp.Compare(b, a))
-}
-
-func jobsNewestFirst(s *world.Snapshot, a, b int) int {
-	return cmp.Or(s.Jobs[b].CreatedAt.Compare(s.Jobs[a].CreatedAt), cmp.Compare(b, a))
-}
-
-// oraclePreloads is DESIGN section 4's table: world type -> surface -> edge.
-// An edge absent from a surface's map is refused there.
-var oraclePreloads = map[string]map[preload.Surface]map[string]preloadSpec{
-	world.Job: {
-		preload.SurfaceUser: {
-			"company": {},
-			"managers": {
-				keep:  func(s *world.Snapshot, id int) bool { return s.Users[id].Active },
-				order: managersNewestFirst,
-			},
-			"notes": {
-				keep:  func(s *world.Snapshot, id int) bool { return !s.Notes[id].Internal },
-				order: notesNewestFirst,
-				limit: oracleNotesPerJob,
-			},
-		},
-		preload.SurfaceAdmin: {
-			"company":  {},
-			"managers": {order: managersNewestFirst},
-			"notes":    {order: notesNewestFirst},
-			"creator":  {},
-		},
-	},
-	world.Note: {
-		preload.SurfaceUser:  {"author": {}},
-		preload.SurfaceAdmin: {"author": {}},
-	},
-	world.Company: {
-		preload.SurfaceUser: {
-			"jobs": {
-				keep:  func(s *world.Snapshot, id int) bool { return s.Jobs[id].Status == "published" },
-				order: jobsNewestFirst,
-			},
-		},
-		preload.SurfaceAdmin: {"jobs": {order: jobsNewestFirst}},
-	},
-	world.User: {
-		preload.SurfaceUser:  {"company": {}},
-		preload.SurfaceAdmin: {"company": {}, "managed_jobs": {order: jobsNewestFirst}},
-	},
-}
-
-// oraclePreloadEntity maps a world type to the preload package's name for it.
-var oraclePreloadEntity = map[string]preload.Entity{
-	world.Job: preload.Job, world.Note: preload.Note, world.Company: preload.Company, world.User: preload.User,
-}
-
-// oracleAllowedPaths lists, from oraclePreloads alone, every path of depth at
-// most 3 that typ accepts on surface, sorted.
-func oracleAllowedPaths(typ string, surface preload.Surface) []string {
-	var out []string
-	var walk func(typ, prefix string, depth int)
-	walk = func(typ, prefix string, depth int) {
-		for _, e := range world.EdgesFrom(typ) {
-			if _, ok := oraclePreloads[typ][surface][e.Name]; !ok || depth == 3 {
-				continue
-			}
-			p := strings.TrimPrefix(prefix+"."+e.Name, ".")
-			out = append(out, p)
-			walk(e.To, p, depth+1)
-		}
-	}
-	walk(typ, "", 0)
-	slices.Sort(out)
-	return out
-}
 
 // preloadRequest is a parsed request as the oracle builds it: the edges at
 // this level, each with the ones under it.
@@ -151,7 +59,7 @@ func (r preloadRequest) refused(surface preload.Surface, prefix string) []string
 	var out []string
 	for _, n := range r {
 		p := strings.TrimPrefix(prefix+"."+n.edge.Name, ".")
-		if _, ok := oraclePreloads[n.edge.From][surface][n.edge.Name]; !ok {
+		if _, ok := designPreloads[n.edge.From][surface][n.edge.Name]; !ok {
 			out = append(out, p)
 			continue
 		}
@@ -167,7 +75,7 @@ func (o *oracle) preloads() {
 			// Every listed edge of typ at once, each with a random tail.
 			var paths [][]world.Edge
 			for _, e := range world.EdgesFrom(typ) {
-				if _, ok := oraclePreloads[typ][surface][e.Name]; ok {
+				if _, ok := designPreloads[typ][surface][e.Name]; ok {
 					paths = append(paths, o.preloadPath(e, surface, 1+o.r.IntN(3), false))
 				}
 			}
@@ -222,7 +130,7 @@ func (o *oracle) preloadEdge(typ string, surface preload.Surface, stray bool) *w
 	all := world.EdgesFrom(typ)
 	var listed []world.Edge
 	for _, e := range all {
-		if _, ok := oraclePreloads[typ][surface][e.Name]; ok {
+		if _, ok := designPreloads[typ][surface][e.Name]; ok {
 			listed = append(listed, e)
 		}
 	}
@@ -260,7 +168,7 @@ func (o *oracle) preloadCase(typ string, surface preload.Surface, paths [][]worl
 		req = req.add(p)
 	}
 	name := fmt.Sprintf("preload %s on %s surface: %q", typ, surface, raw)
-	entity := oraclePreloadEntity[typ]
+	entity := designEntity[typ]
 	tree, err := preload.Parse(entity, surface, raw)
 	if refused := req.refused(surface, ""); len(refused) > 0 {
 		o.preloadRefused(name, err, typ, surface, refused)
@@ -290,10 +198,10 @@ func (o *oracle) preloadRefused(name string, err error, typ string, surface prel
 		o.mismatch(name, "error %v (%T), want a *preload.Error matching preload.ErrNotAllowed", err, err)
 	case !slices.Contains(refused, pe.Path):
 		o.mismatch(name, "error names path %q, want one of %v", pe.Path, refused)
-	case pe.Entity != oraclePreloadEntity[typ] || pe.Surface != surface || pe.Reason != preload.ReasonUnknown:
+	case pe.Entity != designEntity[typ] || pe.Surface != surface || pe.Reason != preload.ReasonUnknown:
 		o.mismatch(name, "error says entity %s, surface %s, reason %s", pe.Entity, pe.Surface, pe.Reason)
-	case !slices.Equal(pe.Allowed, oracleAllowedPaths(typ, surface)):
-		o.mismatch(name, "error allows %v, the table %v", pe.Allowed, oracleAllowedPaths(typ, surface))
+	case !slices.Equal(pe.Allowed, designAllowedPaths(typ, surface)):
+		o.mismatch(name, "error allows %v, the table %v", pe.Allowed, designAllowedPaths(typ, surface))
 	}
 }
 
@@ -331,7 +239,7 @@ func (o *oracle) checkPreloaded(name string, surface preload.Surface, rows []ref
 		for _, n := range req {
 			at := fmt.Sprintf("%s: %s(%d).Edges.%s", name, n.edge.From, id, n.edge.Go())
 			children, err := dynLoaded(row, eagerLoad{edge: n.edge})
-			spec := oraclePreloads[n.edge.From][surface][n.edge.Name]
+			spec := designPreloads[n.edge.From][surface][n.edge.Name]
 			want := o.expectPreloaded(n.edge, spec, id)
 			o.stats.preloadLists.Add(1)
 			if spec.order != nil {
