@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -515,54 +516,38 @@ func apiBodyID(path, format string) func(int) (string, string) {
 
 func (w *apiWorld) seedJob(t *testing.T, tn *apiTenant, co *ent.Company, st job.Status, managers ...*ent.User) *ent.Job {
 	t.Helper()
-	ctx := pgtest.SystemContext(t)
-	var j *ent.Job
-	pgtest.MustTx(t, ctx, w.db.Client, func(tx *ent.Tx) error {
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Job, error) {
 		c := tx.Job.Create().SetOrgID(tn.org.ID).SetCompanyID(co.ID).SetTitle(fmt.Sprintf("seeded job %d", w.next())).
 			SetStatus(st).SetSalaryMax(4000).SetCreatedByID(tn.users["admin"].ID)
 		for _, m := range managers {
 			c.AddManagerIDs(m.ID)
 		}
-		j = c.SaveX(ctx)
-		return nil
+		return c.Save(ctx)
 	})
-	return j
 }
 
 func (w *apiWorld) seedNote(t *testing.T, j *ent.Job, author *ent.User, internal bool) *ent.Note {
 	t.Helper()
-	ctx := pgtest.SystemContext(t)
-	var n *ent.Note
-	pgtest.MustTx(t, ctx, w.db.Client, func(tx *ent.Tx) error {
-		n = tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
-			SetBody(fmt.Sprintf("seeded note %d", w.next())).SetInternal(internal).SaveX(ctx)
-		return nil
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Note, error) {
+		return tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
+			SetBody(fmt.Sprintf("seeded note %d", w.next())).SetInternal(internal).Save(ctx)
 	})
-	return n
 }
 
 func (w *apiWorld) seedUser(t *testing.T, tn *apiTenant, role user.Role) *ent.User {
 	t.Helper()
-	ctx := pgtest.SystemContext(t)
-	var u *ent.User
-	pgtest.MustTx(t, ctx, w.db.Client, func(tx *ent.Tx) error {
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.User, error) {
 		email := fmt.Sprintf("seeded%d@%s.test", w.next(), tn.slug)
-		u = tx.User.Create().SetOrgID(tn.org.ID).SetEmail(email).SetName(email).SetPhone("555-0").
-			SetRole(role).SaveX(ctx)
-		return nil
+		return tx.User.Create().SetOrgID(tn.org.ID).SetEmail(email).SetName(email).SetPhone("555-0").
+			SetRole(role).Save(ctx)
 	})
-	return u
 }
 
 func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
 	t.Helper()
-	ctx := pgtest.SystemContext(t)
-	var c *ent.Company
-	pgtest.MustTx(t, ctx, w.db.Client, func(tx *ent.Tx) error {
-		c = tx.Company.Create().SetOrgID(tn.org.ID).SetName(fmt.Sprintf("seeded company %d", w.next())).SaveX(ctx)
-		return nil
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Company, error) {
+		return tx.Company.Create().SetOrgID(tn.org.ID).SetName(fmt.Sprintf("seeded company %d", w.next())).Save(ctx)
 	})
-	return c
 }
 
 // apiAllowedPaths lists, sorted, every path DESIGN section 4 lets entity

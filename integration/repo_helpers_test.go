@@ -259,65 +259,47 @@ func (w *repoWorld) seedJob(t *testing.T, co *ent.Company, st job.Status, manage
 	if co.OrgID == w.orgB.ID {
 		creator = w.bAdmin
 	}
-	sys := pgtest.SystemContext(t)
-	var j *ent.Job
-	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Job, error) {
 		c := tx.Job.Create().SetOrgID(co.OrgID).SetCompanyID(co.ID).SetTitle(fmt.Sprintf("job %d", w.next())).
 			SetStatus(st).SetSalaryMax(5000).SetCreatedByID(creator.ID)
 		for _, m := range managers {
 			c.AddManagerIDs(m.ID)
 		}
-		j = c.SaveX(sys)
-		return nil
+		return c.Save(ctx)
 	})
-	return j
 }
 
 func (w *repoWorld) seedNote(t *testing.T, j *ent.Job, author *ent.User, internal bool) *ent.Note {
 	t.Helper()
-	sys := pgtest.SystemContext(t)
-	var n *ent.Note
-	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
-		n = tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
-			SetBody(fmt.Sprintf("note %d", w.next())).SetInternal(internal).SaveX(sys)
-		return nil
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Note, error) {
+		return tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
+			SetBody(fmt.Sprintf("note %d", w.next())).SetInternal(internal).Save(ctx)
 	})
-	return n
 }
 
 func (w *repoWorld) seedUser(t *testing.T, org int, role user.Role, co *ent.Company) *ent.User {
 	t.Helper()
-	sys := pgtest.SystemContext(t)
-	var u *ent.User
-	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.User, error) {
 		email := fmt.Sprintf("seeded%d@%d.test", w.next(), org)
 		c := tx.User.Create().SetOrgID(org).SetEmail(email).SetName(email).SetPhone("555-0").SetRole(role)
 		if co != nil {
 			c.SetCompanyID(co.ID)
 		}
-		u = c.SaveX(sys)
-		return nil
+		return c.Save(ctx)
 	})
-	return u
 }
 
 func (w *repoWorld) seedCompany(t *testing.T, org int) *ent.Company {
 	t.Helper()
-	sys := pgtest.SystemContext(t)
-	var c *ent.Company
-	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
-		c = tx.Company.Create().SetOrgID(org).SetName(fmt.Sprintf("company %d", w.next())).SaveX(sys)
-		return nil
+	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Company, error) {
+		return tx.Company.Create().SetOrgID(org).SetName(fmt.Sprintf("company %d", w.next())).Save(ctx)
 	})
-	return c
 }
 
 func (w *repoWorld) seedSession(t *testing.T, u *ent.User) {
 	t.Helper()
-	sys := pgtest.SystemContext(t)
-	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
-		tx.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", w.next())).
-			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(sys)
-		return nil
+	pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Session, error) {
+		return tx.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", w.next())).
+			SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx)
 	})
 }

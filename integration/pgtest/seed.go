@@ -47,3 +47,18 @@ func MustTx(tb testing.TB, ctx context.Context, c *ent.Client, fn func(tx *ent.T
 		tb.Fatal(err)
 	}
 }
+
+// Seed creates rows under an all-tenant system scope, in one (audited)
+// transaction, and returns what create returns; it fails the test if create
+// or the commit fails.
+func Seed[T any](tb testing.TB, c *ent.Client, create func(ctx context.Context, tx *ent.Tx) (T, error)) T {
+	tb.Helper()
+	ctx := SystemContext(tb)
+	var out T
+	MustTx(tb, ctx, c, func(tx *ent.Tx) error {
+		var err error
+		out, err = create(ctx, tx)
+		return err
+	})
+	return out
+}
