@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -51,15 +53,6 @@ func apiVisibility(a *apiTenant) map[string]apiVisible {
 	}
 }
 
-func apiContainsJob(js []*ent.Job, id int) bool {
-	for _, j := range js {
-		if j.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 func apiCompanyIDs(cs []*ent.Company) []int {
 	out := []int{}
 	for _, c := range cs {
@@ -74,15 +67,6 @@ func apiNoteIDs(ns []*ent.Note) []int {
 		out = append(out, n.ID)
 	}
 	return out
-}
-
-func apiHas(ids []int, id int) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // TestHTTPReadsByRole: every read route of both surfaces for every role of
@@ -119,7 +103,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 				assert.ElementsMatch(t, want, apiIDs(t, items), "%s", r)
 			}
 			for _, j := range a.jobs() {
-				if !apiContainsJob(v.jobs, j.ID) {
+				if !slices.Contains(apiJobIDs(v.jobs...), j.ID) {
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
 					continue
@@ -162,7 +146,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			assert.ElementsMatch(t, apiCompanyIDs(v.companies), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, c := range a.companies() {
-				if !apiHas(apiCompanyIDs(v.companies), c.ID) {
+				if !slices.Contains(apiCompanyIDs(v.companies), c.ID) {
 					w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
 					continue
 				}
@@ -181,7 +165,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			assert.ElementsMatch(t, apiUserIDs(v.users...), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, u := range a.allUsers() {
-				if !apiHas(apiUserIDs(v.users...), u.ID) {
+				if !slices.Contains(apiUserIDs(v.users...), u.ID) {
 					w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
 					continue
 				}
@@ -251,7 +235,7 @@ func TestHTTPMe(t *testing.T) {
 		r := w.do(t, "GET", "/api/me", token, "")
 		apiStatus(t, r, http.StatusOK)
 		d := apiData(t, r)
-		assert.ElementsMatch(t, []string{"user", "org", "role", "can"}, apiKeys(d))
+		assert.ElementsMatch(t, []string{"user", "org", "role", "can"}, slices.Collect(maps.Keys(d)))
 		me, ok := d["user"].(map[string]any)
 		require.True(t, ok, "%s", r)
 		assert.Equal(t, u.ID, apiInt(t, me["id"]))
@@ -284,14 +268,6 @@ func TestHTTPMe(t *testing.T) {
 		t.Run(role, func(t *testing.T) { check(t, w.a, role, w.tokens[role]) })
 	}
 	t.Run("tenant B admin", func(t *testing.T) { check(t, w.b, "admin", w.tokens["b:admin"]) })
-}
-
-func apiKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // TestHTTPPreloadsAndPolicy: GET /api/preloads lists the user surface for
@@ -413,7 +389,7 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 		apiStatus(t, r, http.StatusOK)
 		d := apiData(t, r)
 		e := apiEdges(t, d)
-		assert.ElementsMatch(t, []string{"company", "managers", "notes"}, apiKeys(e))
+		assert.ElementsMatch(t, []string{"company", "managers", "notes"}, slices.Collect(maps.Keys(e)))
 		co, ok := e["company"].(map[string]any)
 		require.True(t, ok, "a unique edge is one object: %s", r)
 		assert.Equal(t, a.c1.ID, apiInt(t, co["id"]))
@@ -1110,7 +1086,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 		r := w.do(t, "POST", "/api/session", "", fmt.Sprintf(`{"email":%q,"password":%q}`, a.users["member"].Email, apiPassword))
 		apiStatus(t, r, http.StatusCreated)
 		m := apiObject(t, r)
-		assert.ElementsMatch(t, []string{"token", "expires_at"}, apiKeys(m))
+		assert.ElementsMatch(t, []string{"token", "expires_at"}, slices.Collect(maps.Keys(m)))
 		tok, _ := m["token"].(string)
 		require.NotEmpty(t, tok)
 		exp, err := time.Parse(time.RFC3339, fmt.Sprint(m["expires_at"]))
@@ -1233,7 +1209,7 @@ func TestHTTPInvalid(t *testing.T) {
 	} {
 		r := w.do(t, c.method, c.path, tok, c.body)
 		f := apiFields(t, r)
-		assert.ElementsMatch(t, c.fields, apiKeys(f), "%s", r)
+		assert.ElementsMatch(t, c.fields, slices.Collect(maps.Keys(f)), "%s", r)
 		assertUnchanged(t, w.db, before, r.String())
 	}
 }
@@ -1306,7 +1282,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			for _, role := range apiRoles {
 				tok := w.tokens[role]
-				if apiContains(c.writers, role) {
+				if slices.Contains(c.writers, role) {
 					w.likeMissing(t, tok, c.method, c.id, c.mk)
 					continue
 				}
@@ -1323,15 +1299,6 @@ func TestHTTPCrossTenant(t *testing.T) {
 	assertUnchanged(t, w.db, before, "cross-tenant requests")
 }
 
-func apiContains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
 // DESIGN section 3 hides from it is, on every route that names it, a 404
 // whose body equals the missing id's; nothing changes.
@@ -1346,7 +1313,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 			tok := w.tokens[role]
 			v := vis[role]
 			for _, j := range a.jobs() {
-				if apiContainsJob(v.jobs, j.ID) {
+				if slices.Contains(apiJobIDs(v.jobs...), j.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1357,7 +1324,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "POST", j.ID, apiPathID("/api/jobs/%d/notes", `{"body":"seen"}`))
 			}
 			for _, n := range a.notes() {
-				if apiHas(apiNoteIDs(v.notes), n.ID) {
+				if slices.Contains(apiNoteIDs(v.notes), n.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1365,7 +1332,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
 			}
 			for _, c := range a.companies() {
-				if apiHas(apiCompanyIDs(v.companies), c.ID) {
+				if slices.Contains(apiCompanyIDs(v.companies), c.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1374,7 +1341,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", c.ID, apiPathID("/api/companies/%d", ""))
 			}
 			for _, u := range a.allUsers() {
-				if apiHas(apiUserIDs(v.users...), u.ID) {
+				if slices.Contains(apiUserIDs(v.users...), u.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
