@@ -42,8 +42,15 @@ func decode(r *http.Request, v any) error {
 			return &badRequest{msg: "wrong type", fields: map[string]string{typeErr.Field: "must be " + typeErr.Type.String()}}
 		case errors.Is(err, io.EOF):
 			return badRequestf("empty body")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		}
+		// encoding/json has no typed error for DisallowUnknownFields; its
+		// message is the only way to name the field. The name is the
+		// client's own input, cut short before it is echoed.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name = strings.Trim(name, `"`)
+			if len(name) > 64 {
+				name = name[:64]
+			}
 			return &badRequest{msg: "unknown field", fields: map[string]string{name: "unknown"}}
 		}
 		return badRequestf("malformed JSON: " + err.Error())

@@ -64,7 +64,7 @@ var rules = []Rule{
 		Description: "Delete a note: admins, and its author", Metadata: map[string]string{"design": "5"}},
 	{Object: "note", Action: NoteInternal, Allow: [][]string{{"role:admin"}, {"role:manager"}}, Deny: []string{"banned"},
 		Description: "Write a note as internal: only roles that can read internal notes",
-		Metadata:    map[string]string{"design": "3.5", "object": "the job"}},
+		Metadata:    map[string]string{"design": "3.5", "object": "the job (create) or the note (update); the checks read only the role"}},
 	{Object: "user", Action: UserRead, Allow: [][]string{{"everyone"}}, Deny: []string{"banned_not_self"},
 		Description: "Read a user the privacy rules show; banned users only themselves", Metadata: map[string]string{"design": "5"}},
 	{Object: "user", Action: UserCreate, Allow: [][]string{{"role:admin"}}, Deny: []string{"banned"},
