@@ -182,8 +182,8 @@ func TestE2EPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	s.stop(t)
 
-	out = []byte(e2eRun(t, bin, dir, env, "policy", "explain", "--user", "boss@acme.test", "--action", "job.create"))
-	assert.Contains(t, string(out), "ALLOWED job.create")
+	explain := e2eRun(t, bin, dir, env, "policy", "explain", "--user", "boss@acme.test", "--action", "job.create")
+	assert.Contains(t, explain, "ALLOWED job.create")
 
 	// A member cannot update the job (not a manager) nor see a draft.
 	e2eRun(t, bin, dir, env, "user", "create", "--org", "acme", "--email", "m@acme.test",
@@ -198,12 +198,12 @@ func TestE2EPostgres(t *testing.T) {
 	require.Len(t, job.Data, 1)
 	s2.stop(t)
 	id := itoa(job.Data[0].ID)
-	out = []byte(e2eRun(t, bin, dir, env, "policy", "explain", "--user", "m@acme.test", "--action", "job.update", "--id", id))
-	assert.Contains(t, string(out), "DENIED job.update")
-	assert.Contains(t, string(out), "no allow list passed")
-	out = []byte(e2eRun(t, bin, dir, env, "policy", "why-hidden", "--user", "m@acme.test", "--object", "job", "--id", id))
-	assert.Contains(t, string(out), "HIDDEN from m@acme.test: rule 3.5")
-	assert.Contains(t, string(out), "confirmed by the privacy rules")
+	explain = e2eRun(t, bin, dir, env, "policy", "explain", "--user", "m@acme.test", "--action", "job.update", "--id", id)
+	assert.Contains(t, explain, "DENIED job.update")
+	assert.Contains(t, explain, "no allow list passed")
+	hidden := e2eRun(t, bin, dir, env, "policy", "why-hidden", "--user", "m@acme.test", "--object", "job", "--id", id)
+	assert.Contains(t, hidden, "HIDDEN from m@acme.test: rule 3.5")
+	assert.Contains(t, hidden, "confirmed by the privacy rules")
 }
 
 // TestE2EEmbeddedDefault: `scopegate serve` in an empty directory with no
