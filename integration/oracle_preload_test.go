@@ -94,11 +94,11 @@ func (o *oracle) preloads() {
 func (o *oracle) randomPreloadPaths(typ string, surface preload.Surface) [][]world.Edge {
 	var paths [][]world.Edge
 	for range 1 + o.r.IntN(3) {
-		first := o.preloadEdge(typ, surface, true)
-		if first == nil {
+		first, ok := o.preloadEdge(typ, surface, true)
+		if !ok {
 			continue
 		}
-		p := o.preloadPath(*first, surface, 1+o.r.IntN(3), true)
+		p := o.preloadPath(first, surface, 1+o.r.IntN(3), true)
 		paths = append(paths, p)
 		switch o.r.IntN(6) {
 		case 0:
@@ -114,19 +114,19 @@ func (o *oracle) randomPreloadPaths(typ string, surface preload.Surface) [][]wor
 func (o *oracle) preloadPath(first world.Edge, surface preload.Surface, depth int, stray bool) []world.Edge {
 	path := []world.Edge{first}
 	for len(path) < depth {
-		next := o.preloadEdge(path[len(path)-1].To, surface, stray)
-		if next == nil {
+		next, ok := o.preloadEdge(path[len(path)-1].To, surface, stray)
+		if !ok {
 			break
 		}
-		path = append(path, *next)
+		path = append(path, next)
 	}
 	return path
 }
 
 // preloadEdge picks an edge from typ: one the table lists on surface, or,
 // one time in eight when stray is set (and always when none is listed), any
-// edge of the schema. Nil if typ has no edge at all.
-func (o *oracle) preloadEdge(typ string, surface preload.Surface, stray bool) *world.Edge {
+// edge of the schema. False if typ has no edge at all.
+func (o *oracle) preloadEdge(typ string, surface preload.Surface, stray bool) (world.Edge, bool) {
 	all := world.EdgesFrom(typ)
 	var listed []world.Edge
 	for _, e := range all {
@@ -139,10 +139,9 @@ func (o *oracle) preloadEdge(typ string, surface preload.Surface, stray bool) *w
 		pool = all
 	}
 	if len(pool) == 0 {
-		return nil
+		return world.Edge{}, false
 	}
-	e := pool[o.r.IntN(len(pool))]
-	return &e
+	return pool[o.r.IntN(len(pool))], true
 }
 
 func preloadSpelling(paths [][]world.Edge) string {
