@@ -14,7 +14,6 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/auditevent"
 	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/job"
@@ -497,51 +496,27 @@ func (c *CompanyClient) GetX(ctx context.Context, id int) *Company {
 }
 
 // QueryOrg queries the org edge of a Company.
+//
+// The traversal starts from a query of the Company by id, so that its
+// privacy rules run: a Company the scope cannot see has no org.
 func (c *CompanyClient) QueryOrg(_m *Company) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(company.Table, company.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, company.OrgTable, company.OrgColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(company.ID(_m.ID)).QueryOrg()
 }
 
 // QueryJobs queries the jobs edge of a Company.
+//
+// The traversal starts from a query of the Company by id, so that its
+// privacy rules run: a Company the scope cannot see has no jobs.
 func (c *CompanyClient) QueryJobs(_m *Company) *JobQuery {
-	query := (&JobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(company.Table, company.FieldID, id),
-			sqlgraph.To(job.Table, job.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, company.JobsTable, company.JobsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(company.ID(_m.ID)).QueryJobs()
 }
 
 // QueryClients queries the clients edge of a Company.
+//
+// The traversal starts from a query of the Company by id, so that its
+// privacy rules run: a Company the scope cannot see has no clients.
 func (c *CompanyClient) QueryClients(_m *Company) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(company.Table, company.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, company.ClientsTable, company.ClientsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(company.ID(_m.ID)).QueryClients()
 }
 
 // Hooks returns the client hooks.
@@ -680,83 +655,43 @@ func (c *JobClient) GetX(ctx context.Context, id int) *Job {
 }
 
 // QueryOrg queries the org edge of a Job.
+//
+// The traversal starts from a query of the Job by id, so that its
+// privacy rules run: a Job the scope cannot see has no org.
 func (c *JobClient) QueryOrg(_m *Job) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(job.Table, job.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, job.OrgTable, job.OrgColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(job.ID(_m.ID)).QueryOrg()
 }
 
 // QueryCompany queries the company edge of a Job.
+//
+// The traversal starts from a query of the Job by id, so that its
+// privacy rules run: a Job the scope cannot see has no company.
 func (c *JobClient) QueryCompany(_m *Job) *CompanyQuery {
-	query := (&CompanyClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(job.Table, job.FieldID, id),
-			sqlgraph.To(company.Table, company.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, job.CompanyTable, job.CompanyColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(job.ID(_m.ID)).QueryCompany()
 }
 
 // QueryManagers queries the managers edge of a Job.
+//
+// The traversal starts from a query of the Job by id, so that its
+// privacy rules run: a Job the scope cannot see has no managers.
 func (c *JobClient) QueryManagers(_m *Job) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(job.Table, job.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2M, false, job.ManagersTable, job.ManagersPrimaryKey...),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(job.ID(_m.ID)).QueryManagers()
 }
 
 // QueryNotes queries the notes edge of a Job.
+//
+// The traversal starts from a query of the Job by id, so that its
+// privacy rules run: a Job the scope cannot see has no notes.
 func (c *JobClient) QueryNotes(_m *Job) *NoteQuery {
-	query := (&NoteClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(job.Table, job.FieldID, id),
-			sqlgraph.To(note.Table, note.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, job.NotesTable, job.NotesColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(job.ID(_m.ID)).QueryNotes()
 }
 
 // QueryCreator queries the creator edge of a Job.
+//
+// The traversal starts from a query of the Job by id, so that its
+// privacy rules run: a Job the scope cannot see has no creator.
 func (c *JobClient) QueryCreator(_m *Job) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(job.Table, job.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, job.CreatorTable, job.CreatorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(job.ID(_m.ID)).QueryCreator()
 }
 
 // Hooks returns the client hooks.
@@ -895,51 +830,27 @@ func (c *NoteClient) GetX(ctx context.Context, id int) *Note {
 }
 
 // QueryOrg queries the org edge of a Note.
+//
+// The traversal starts from a query of the Note by id, so that its
+// privacy rules run: a Note the scope cannot see has no org.
 func (c *NoteClient) QueryOrg(_m *Note) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(note.Table, note.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, note.OrgTable, note.OrgColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(note.ID(_m.ID)).QueryOrg()
 }
 
 // QueryJob queries the job edge of a Note.
+//
+// The traversal starts from a query of the Note by id, so that its
+// privacy rules run: a Note the scope cannot see has no job.
 func (c *NoteClient) QueryJob(_m *Note) *JobQuery {
-	query := (&JobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(note.Table, note.FieldID, id),
-			sqlgraph.To(job.Table, job.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, note.JobTable, note.JobColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(note.ID(_m.ID)).QueryJob()
 }
 
 // QueryAuthor queries the author edge of a Note.
+//
+// The traversal starts from a query of the Note by id, so that its
+// privacy rules run: a Note the scope cannot see has no author.
 func (c *NoteClient) QueryAuthor(_m *Note) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(note.Table, note.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, note.AuthorTable, note.AuthorColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(note.ID(_m.ID)).QueryAuthor()
 }
 
 // Hooks returns the client hooks.
@@ -1078,67 +989,35 @@ func (c *OrganizationClient) GetX(ctx context.Context, id int) *Organization {
 }
 
 // QueryUsers queries the users edge of a Organization.
+//
+// The traversal starts from a query of the Organization by id, so that its
+// privacy rules run: a Organization the scope cannot see has no users.
 func (c *OrganizationClient) QueryUsers(_m *Organization) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(organization.Table, organization.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.UsersTable, organization.UsersColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(organization.ID(_m.ID)).QueryUsers()
 }
 
 // QueryCompanies queries the companies edge of a Organization.
+//
+// The traversal starts from a query of the Organization by id, so that its
+// privacy rules run: a Organization the scope cannot see has no companies.
 func (c *OrganizationClient) QueryCompanies(_m *Organization) *CompanyQuery {
-	query := (&CompanyClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(organization.Table, organization.FieldID, id),
-			sqlgraph.To(company.Table, company.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.CompaniesTable, organization.CompaniesColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(organization.ID(_m.ID)).QueryCompanies()
 }
 
 // QueryJobs queries the jobs edge of a Organization.
+//
+// The traversal starts from a query of the Organization by id, so that its
+// privacy rules run: a Organization the scope cannot see has no jobs.
 func (c *OrganizationClient) QueryJobs(_m *Organization) *JobQuery {
-	query := (&JobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(organization.Table, organization.FieldID, id),
-			sqlgraph.To(job.Table, job.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.JobsTable, organization.JobsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(organization.ID(_m.ID)).QueryJobs()
 }
 
 // QueryNotes queries the notes edge of a Organization.
+//
+// The traversal starts from a query of the Organization by id, so that its
+// privacy rules run: a Organization the scope cannot see has no notes.
 func (c *OrganizationClient) QueryNotes(_m *Organization) *NoteQuery {
-	query := (&NoteClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(organization.Table, organization.FieldID, id),
-			sqlgraph.To(note.Table, note.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.NotesTable, organization.NotesColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(organization.ID(_m.ID)).QueryNotes()
 }
 
 // Hooks returns the client hooks.
@@ -1277,19 +1156,11 @@ func (c *SessionClient) GetX(ctx context.Context, id int) *Session {
 }
 
 // QueryUser queries the user edge of a Session.
+//
+// The traversal starts from a query of the Session by id, so that its
+// privacy rules run: a Session the scope cannot see has no user.
 func (c *SessionClient) QueryUser(_m *Session) *UserQuery {
-	query := (&UserClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(session.Table, session.FieldID, id),
-			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, session.UserTable, session.UserColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(session.ID(_m.ID)).QueryUser()
 }
 
 // Hooks returns the client hooks.
@@ -1428,99 +1299,51 @@ func (c *UserClient) GetX(ctx context.Context, id int) *User {
 }
 
 // QueryOrg queries the org edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no org.
 func (c *UserClient) QueryOrg(_m *User) *OrganizationQuery {
-	query := (&OrganizationClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(organization.Table, organization.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, user.OrgTable, user.OrgColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QueryOrg()
 }
 
 // QueryCompany queries the company edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no company.
 func (c *UserClient) QueryCompany(_m *User) *CompanyQuery {
-	query := (&CompanyClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(company.Table, company.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, user.CompanyTable, user.CompanyColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QueryCompany()
 }
 
 // QueryManagedJobs queries the managed_jobs edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no managed_jobs.
 func (c *UserClient) QueryManagedJobs(_m *User) *JobQuery {
-	query := (&JobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(job.Table, job.FieldID),
-			sqlgraph.Edge(sqlgraph.M2M, true, user.ManagedJobsTable, user.ManagedJobsPrimaryKey...),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QueryManagedJobs()
 }
 
 // QueryNotes queries the notes edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no notes.
 func (c *UserClient) QueryNotes(_m *User) *NoteQuery {
-	query := (&NoteClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(note.Table, note.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.NotesTable, user.NotesColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QueryNotes()
 }
 
 // QuerySessions queries the sessions edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no sessions.
 func (c *UserClient) QuerySessions(_m *User) *SessionQuery {
-	query := (&SessionClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(session.Table, session.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.SessionsTable, user.SessionsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QuerySessions()
 }
 
 // QueryCreatedJobs queries the created_jobs edge of a User.
+//
+// The traversal starts from a query of the User by id, so that its
+// privacy rules run: a User the scope cannot see has no created_jobs.
 func (c *UserClient) QueryCreatedJobs(_m *User) *JobQuery {
-	query := (&JobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(user.Table, user.FieldID, id),
-			sqlgraph.To(job.Table, job.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.CreatedJobsTable, user.CreatedJobsColumn),
-		)
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
+	return c.Query().Where(user.ID(_m.ID)).QueryCreatedJobs()
 }
 
 // Hooks returns the client hooks.

@@ -23,7 +23,10 @@ func main() {
 			gen.FeatureModifier,
 			gen.FeatureVersionedMigration,
 		},
-	})
+	},
+		// Scopegate's template overrides (see each file's header).
+		entc.TemplateDir("./template"),
+	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
