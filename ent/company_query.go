@@ -87,6 +87,7 @@ func (_q *CompanyQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, company.OrgTable, company.OrgColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -109,6 +110,7 @@ func (_q *CompanyQuery) QueryJobs() *JobQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, company.JobsTable, company.JobsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -131,6 +133,7 @@ func (_q *CompanyQuery) QueryClients() *UserQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, company.ClientsTable, company.ClientsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -685,6 +688,8 @@ func (_q *CompanyQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

@@ -90,6 +90,7 @@ func (_q *JobQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, job.OrgTable, job.OrgColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -112,6 +113,7 @@ func (_q *JobQuery) QueryCompany() *CompanyQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, job.CompanyTable, job.CompanyColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -134,6 +136,7 @@ func (_q *JobQuery) QueryManagers() *UserQuery {
 			sqlgraph.Edge(sqlgraph.M2M, false, job.ManagersTable, job.ManagersPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -156,6 +159,7 @@ func (_q *JobQuery) QueryNotes() *NoteQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, job.NotesTable, job.NotesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -178,6 +182,7 @@ func (_q *JobQuery) QueryCreator() *UserQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, job.CreatorTable, job.CreatorColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -862,6 +867,8 @@ func (_q *JobQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

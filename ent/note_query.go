@@ -84,6 +84,7 @@ func (_q *NoteQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, note.OrgTable, note.OrgColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -106,6 +107,7 @@ func (_q *NoteQuery) QueryJob() *JobQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, note.JobTable, note.JobColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -128,6 +130,7 @@ func (_q *NoteQuery) QueryAuthor() *UserQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, note.AuthorTable, note.AuthorColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -667,6 +670,8 @@ func (_q *NoteQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

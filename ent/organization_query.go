@@ -91,6 +91,7 @@ func (_q *OrganizationQuery) QueryUsers() *UserQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.UsersTable, organization.UsersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -113,6 +114,7 @@ func (_q *OrganizationQuery) QueryCompanies() *CompanyQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.CompaniesTable, organization.CompaniesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -135,6 +137,7 @@ func (_q *OrganizationQuery) QueryJobs() *JobQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.JobsTable, organization.JobsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -157,6 +160,7 @@ func (_q *OrganizationQuery) QueryNotes() *NoteQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.NotesTable, organization.NotesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -771,6 +775,8 @@ func (_q *OrganizationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

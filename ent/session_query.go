@@ -80,6 +80,7 @@ func (_q *SessionQuery) QueryUser() *UserQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, session.UserTable, session.UserColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -517,6 +518,8 @@ func (_q *SessionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

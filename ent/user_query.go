@@ -94,6 +94,7 @@ func (_q *UserQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, user.OrgTable, user.OrgColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -116,6 +117,7 @@ func (_q *UserQuery) QueryCompany() *CompanyQuery {
 			sqlgraph.Edge(sqlgraph.M2O, true, user.CompanyTable, user.CompanyColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -138,6 +140,7 @@ func (_q *UserQuery) QueryManagedJobs() *JobQuery {
 			sqlgraph.Edge(sqlgraph.M2M, true, user.ManagedJobsTable, user.ManagedJobsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -160,6 +163,7 @@ func (_q *UserQuery) QueryNotes() *NoteQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, user.NotesTable, user.NotesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -182,6 +186,7 @@ func (_q *UserQuery) QuerySessions() *SessionQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, user.SessionsTable, user.SessionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -204,6 +209,7 @@ func (_q *UserQuery) QueryCreatedJobs() *JobQuery {
 			sqlgraph.Edge(sqlgraph.O2M, false, user.CreatedJobsTable, user.CreatedJobsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
 		return fromU, nil
 	}
 	return query
@@ -954,6 +960,8 @@ func (_q *UserQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	for _, m := range _q.modifiers {
 		m(selector)
 	}
+	selector.WithContext(ctx)
+
 	for _, p := range _q.predicates {
 		p(selector)
 	}

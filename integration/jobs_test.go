@@ -190,9 +190,10 @@ func TestJobPurgeSessions(t *testing.T) {
 	var expired, live []int
 	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
 		u := tx.User.Create().SetOrgID(w.orgA.ID).SetEmail("s@a").SetName("s").SetRole("member").SaveX(sys)
+		login := pgtest.LoginContext(t, u.Email) // sessions are created by logging in
 		for i := 0; i < 4; i++ {
-			expired = append(expired, tx.Session.Create().SetUserID(u.ID).SetTokenHash("e"+strconv.Itoa(i)).SetExpiresAt(now.Add(-time.Hour)).SaveX(sys).ID)
-			live = append(live, tx.Session.Create().SetUserID(u.ID).SetTokenHash("l"+strconv.Itoa(i)).SetExpiresAt(now.Add(time.Hour)).SaveX(sys).ID)
+			expired = append(expired, tx.Session.Create().SetUserID(u.ID).SetTokenHash("e"+strconv.Itoa(i)).SetExpiresAt(now.Add(-time.Hour)).SaveX(login).ID)
+			live = append(live, tx.Session.Create().SetUserID(u.ID).SetTokenHash("l"+strconv.Itoa(i)).SetExpiresAt(now.Add(time.Hour)).SaveX(login).ID)
 		}
 		return nil
 	})

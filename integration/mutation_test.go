@@ -447,14 +447,27 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		}
 	})
 
+	t.Run("ResolveWithNewValues copies org_id from the inserted row and is refused", func(t *testing.T) {
+		// Its SET holds "org_id" = "excluded"."org_id": even narrowed, a
+		// statement that assigns org_id from input is not of a safe shape.
+		before := tableChecksums(t, tt.db)
+		err := c.User.Create().SetEmail(a.Member.Email).SetName("renamed").SetRole(user.RoleMember).
+			OnConflict(
+				sql.ConflictColumns(user.FieldEmail),
+				sql.ResolveWithNewValues(),
+				sql.UpdateWhere(sql.EQ(user.FieldOrgID, a.Org.ID)),
+			).Exec(ctx)
+		assert.ErrorIs(t, err, database.ErrUnsafeUpsert)
+		assertUnchanged(t, tt.db, before)
+	})
+
 	t.Run("a user upsert narrowed by UpdateWhere on the scope's org passes the seam and leaves B's row alone", func(t *testing.T) {
 		before := tableChecksums(t, tt.db)
 		_, err := c.User.Create().SetEmail(b.Member.Email).SetName("hijacked").SetRole(user.RoleAdmin).
 			OnConflict(
 				sql.ConflictColumns(user.FieldEmail),
-				sql.ResolveWithNewValues(),
 				sql.UpdateWhere(sql.EQ(user.FieldOrgID, a.Org.ID)),
-			).ID(ctx)
+			).UpdateNewValues().ID(ctx)
 		// The conflicting row is B's, so the DO UPDATE's WHERE is false:
 		// PostgreSQL updates nothing and returns no row.
 		assert.NotErrorIs(t, err, database.ErrUnsafeUpsert)
@@ -465,9 +478,8 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		id, err := c.User.Create().SetEmail(a.Member.Email).SetName("renamed").SetRole(user.RoleMember).
 			OnConflict(
 				sql.ConflictColumns(user.FieldEmail),
-				sql.ResolveWithNewValues(),
 				sql.UpdateWhere(sql.EQ(user.FieldOrgID, a.Org.ID)),
-			).ID(ctx)
+			).UpdateNewValues().ID(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, a.Member.ID, id)
 		got, err := c.User.Get(ctx, a.Member.ID)

@@ -5,13 +5,18 @@ package integration
 // InOrg system scope) every query shape, compared with the answer computed
 // in plain Go from DESIGN section 3 (package world). The preload registry's
 // eager loads are compared too, on both surfaces (oracle_preload_test.go).
+// Every case belongs to a family (list, get, traverse(entity), edge-order,
+// ...: oracle_shapes_test.go, which also holds the shapes that start from a
+// row: entity traversals, edge predicates and edge orders); the summary
+// counts cases and mismatches per family, and oracleKnownGaps names the
+// families whose mismatches are known gaps, reported but not failed.
 //
 //	SCOPEGATE_ORACLE_WORLDS=N   run N worlds (default 20)
 //	SCOPEGATE_ORACLE_SEED=S     start at seed S (default 1; with it alone,
 //	                            one world: replay the seed a failure printed)
 //
-// A mismatch prints the seed, the scope and the case; the case names the
-// shape, the type or edge path and, where it matters, the id.
+// A mismatch prints the seed, the scope, the family and the case; the case
+// names the shape, the type or edge path and, where it matters, the id.
 
 import (
 	"context"
@@ -61,29 +66,17 @@ func TestLeakOracle(t *testing.T) {
 	audit.Logger = func() *slog.Logger { return slog.New(slog.DiscardHandler) }
 	t.Cleanup(func() { audit.Logger = prev })
 
-	var st oracleStats
+	summary := &oracleSummary{}
 	start := time.Now()
 	t.Run("worlds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 				t.Parallel()
-				oracleRunWorld(t, seed, &st)
+				oracleRunWorld(t, seed, summary)
 			})
 		}
 	})
-	line := fmt.Sprintf("leak oracle: %d worlds, %d cases compared (%d preload requests, %d preloaded child lists, %d cut by a per-parent limit), %d mismatches (%s)",
-		len(seeds), st.cases.Load(), st.preloadRequests.Load(), st.preloadLists.Load(), st.preloadCut.Load(), st.mismatches.Load(),
-		time.Since(start).Round(time.Millisecond))
-	t.Log(line)
-	fmt.Println(line)
-	if st.cases.Load() == 0 || st.preloadLists.Load() == 0 {
-		t.Error("leak oracle compared nothing")
-	}
-	if st.preloadCut.Load() == 0 {
-		// Every world has a published job with more public notes than
-		// the limit; if no list was cut, the limit went untested.
-		t.Error("leak oracle: no preloaded list met the per-parent limit")
-	}
+	summary.report(t, len(seeds), time.Since(start))
 }
 
 func oracleSeeds(t *testing.T) []int64 {
@@ -109,22 +102,39 @@ func oracleSeeds(t *testing.T) []int64 {
 	return seeds
 }
 
+// oracleStats counts the cases of one family (of one scope, or of the run).
 type oracleStats struct {
 	cases, mismatches atomic.Int64
+	// failures counts the mismatches of a known-gap family that fail the
+	// test all the same (see mismatch).
+	failures atomic.Int64
 	// preloadRequests and preloadLists count the preload extension's
 	// requests and the loaded child lists it compared (part of cases);
 	// preloadCut the lists the per-parent limit cut short.
 	preloadRequests, preloadLists, preloadCut atomic.Int64
 }
 
+func (s *oracleStats) add(from *oracleStats) {
+	s.cases.Add(from.cases.Load())
+	s.mismatches.Add(from.mismatches.Load())
+	s.failures.Add(from.failures.Load())
+	s.preloadRequests.Add(from.preloadRequests.Load())
+	s.preloadLists.Add(from.preloadLists.Load())
+	s.preloadCut.Add(from.preloadCut.Load())
+}
+
 // oracleWorld is what every scope of one world shares.
 type oracleWorld struct {
-	t        *testing.T
-	seed     int64
-	world    *world.Snapshot
-	client   *ent.Client
-	sys      context.Context // all-tenant system scope, to read back inside transactions
-	stats    *oracleStats
+	t       *testing.T
+	seed    int64
+	world   *world.Snapshot
+	client  *ent.Client
+	sys     context.Context // all-tenant system scope, to read back inside transactions
+	summary *oracleSummary
+	// sysRows holds every row of each type, loaded under the all-tenant
+	// system scope: the entities a scope "got from somewhere else" that
+	// traverse(entity) starts from.
+	sysRows  map[string]map[int]reflect.Value
 	reported atomic.Int64
 	markers  atomic.Int64
 	// mutating lets one scope at a time run its mutations: concurrent
@@ -135,13 +145,17 @@ type oracleWorld struct {
 	kindsMu sync.Mutex
 	kinds   map[string]int // mismatches per kind of case
 	printed int
+	// The same for the mismatches of known-gap families, which are
+	// logged, not failed.
+	gapKinds   map[string]int
+	gapPrinted int
 }
 
 // oracleKindNoise is what mismatch drops from a case name to get its kind:
 // ids and quoted request strings.
 var oracleKindNoise = regexp.MustCompile(`[0-9]+|"[^"]*"`)
 
-func oracleRunWorld(t *testing.T, seed int64, st *oracleStats) {
+func oracleRunWorld(t *testing.T, seed int64, summary *oracleSummary) {
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	if err := world.Generate(sys, db.Client, seed); err != nil {
@@ -151,7 +165,11 @@ func oracleRunWorld(t *testing.T, seed int64, st *oracleStats) {
 	if err != nil {
 		t.Fatalf("seed %d: load: %v", seed, err)
 	}
-	w := &oracleWorld{t: t, seed: seed, world: snap, client: db.Client, sys: sys, stats: st, kinds: map[string]int{}}
+	w := &oracleWorld{t: t, seed: seed, world: snap, client: db.Client, sys: sys, summary: summary,
+		kinds: map[string]int{}, gapKinds: map[string]int{}}
+	if w.sysRows, err = oracleLoadAll(sys, db.Client); err != nil {
+		t.Fatalf("seed %d: load every row under the system scope: %v", seed, err)
+	}
 
 	w.checkNoScope(db.Counter.Count)
 
@@ -185,6 +203,15 @@ func oracleRunWorld(t *testing.T, seed int64, st *oracleStats) {
 		}
 		t.Errorf("seed %d: %d mismatches in all, %d printed; by kind:%s", seed, n, w.printed, b.String())
 	}
+	if len(w.gapKinds) > 0 {
+		var b strings.Builder
+		n := 0
+		for _, k := range slices.Sorted(maps.Keys(w.gapKinds)) {
+			fmt.Fprintf(&b, "\n\t%5d  %s", w.gapKinds[k], k)
+			n += w.gapKinds[k]
+		}
+		t.Logf("seed %d: %d KNOWN-GAP mismatches (not failures: see oracleKnownGaps), %d printed; by kind:%s", seed, n, w.gapPrinted, b.String())
+	}
 }
 
 // checkNoScope: without a scope every query and mutation fails with
@@ -192,6 +219,8 @@ func oracleRunWorld(t *testing.T, seed int64, st *oracleStats) {
 func (w *oracleWorld) checkNoScope(statements func() int) {
 	o := &oracle{oracleWorld: w, v: world.Viewer{}, desc: "no scope", ctx: context.Background(),
 		r: rand.New(rand.NewPCG(uint64(w.seed), 0))}
+	o.in(familyNoScope)
+	defer o.flush()
 	before := statements()
 	for _, typ := range world.Types {
 		_, err := o.query(w.client, typ).count(o.ctx)
@@ -219,6 +248,32 @@ type oracle struct {
 	desc string
 	ctx  context.Context
 	r    *rand.Rand
+
+	// family is the family of the cases running now (see in), stats
+	// their counts; tally holds this scope's counts of every family, which
+	// flush adds to the run's summary.
+	family string
+	stats  *oracleStats
+	tally  map[string]*oracleStats
+}
+
+// in makes the next cases count in family.
+func (o *oracle) in(family string) {
+	if o.tally == nil {
+		o.tally = map[string]*oracleStats{}
+	}
+	if o.tally[family] == nil {
+		o.tally[family] = &oracleStats{}
+	}
+	o.family, o.stats = family, o.tally[family]
+}
+
+// flush adds this scope's counts to the run's summary.
+func (o *oracle) flush() {
+	for family, st := range o.tally {
+		o.summary.add(family, st)
+	}
+	o.tally = nil
 }
 
 func (w *oracleWorld) runViewer(i int, v world.Viewer) {
@@ -232,11 +287,21 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 		ctx: scope.NewContext(context.Background(), s),
 		r:   rand.New(rand.NewPCG(uint64(w.seed), uint64(i)+1)),
 	}
+	defer o.flush()
+	o.in(familyList)
 	o.lists()
+	o.in(familyGet)
 	o.gets()
-	o.traversals()
+	o.traversals() // traverse(query), traverse(entity), count(relations)
+	o.in(familyEager)
 	o.eagerLoads()
+	o.in(familyPreload)
 	o.preloads()
+	o.in(familyEdgePredicate)
+	o.edgePredicates()
+	o.in(familyEdgeOrder)
+	o.edgeOrders()
+	o.in(familyMutation)
 	w.mutating.Lock()
 	defer w.mutating.Unlock()
 	o.mutations()
@@ -249,10 +314,31 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 // world, and at most maxPerKind of one kind (the case name without its
 // ids and quoted strings), so that one bug met a hundred times does not
 // hide another.
+//
+// A mismatch of a family in oracleKnownGaps is logged and counted, not
+// failed (gapMismatch), unless no hidden row can explain it: under the
+// all-tenant system scope (which sees every row), and an unexpected error
+// (a known gap is a wrong answer; an error is a broken shape).
 func (o *oracle) mismatch(name, format string, args ...any) {
+	o.report(true, name, format, args...)
+}
+
+// mismatchErr is mismatch for an unexpected error: never a known gap.
+func (o *oracle) mismatchErr(name, format string, args ...any) {
+	o.report(false, name, format, args...)
+}
+
+func (o *oracle) report(mayBeGap bool, name, format string, args ...any) {
 	o.stats.mismatches.Add(1)
+	if reason, gap := oracleKnownGaps[o.family]; gap {
+		if mayBeGap && !(o.v.System && o.v.OrgID == 0) {
+			o.gapMismatch(reason, name, format, args...)
+			return
+		}
+		o.stats.failures.Add(1)
+	}
 	o.reported.Add(1)
-	kind := oracleKindNoise.ReplaceAllString(name, "N")
+	kind := o.family + ": " + oracleKindNoise.ReplaceAllString(name, "N")
 	o.kindsMu.Lock()
 	o.kinds[kind]++
 	n, printed := o.kinds[kind], o.printed
@@ -263,8 +349,8 @@ func (o *oracle) mismatch(name, format string, args ...any) {
 	if n > maxPerKind || printed >= maxReported {
 		return
 	}
-	o.t.Errorf("leak oracle mismatch\n\tseed:  %d (SCOPEGATE_ORACLE_SEED=%d)\n\tscope: %s\n\tcase:  %s\n\t%s",
-		o.seed, o.seed, o.desc, name, fmt.Sprintf(format, args...))
+	o.t.Errorf("leak oracle mismatch\n\tseed:   %d (SCOPEGATE_ORACLE_SEED=%d)\n\tscope:  %s\n\tfamily: %s\n\tcase:   %s\n\t%s",
+		o.seed, o.seed, o.desc, o.family, name, fmt.Sprintf(format, args...))
 }
 
 // ids compares a set of ids with the expected one: any extra, missing or
@@ -272,7 +358,7 @@ func (o *oracle) mismatch(name, format string, args ...any) {
 func (o *oracle) ids(name string, got []int, err error, want []int) {
 	o.stats.cases.Add(1)
 	if err != nil {
-		o.mismatch(name, "unexpected error: %v (want ids %v)", err, want)
+		o.mismatchErr(name, "unexpected error: %v (want ids %v)", err, want)
 		return
 	}
 	g := slices.Sorted(slices.Values(got))
@@ -288,7 +374,7 @@ func (o *oracle) ordered(name string, got []int, err error, want []int) {
 	o.stats.cases.Add(1)
 	switch {
 	case err != nil:
-		o.mismatch(name, "unexpected error: %v (want ids %v)", err, want)
+		o.mismatchErr(name, "unexpected error: %v (want ids %v)", err, want)
 	case !slices.Equal(got, want):
 		o.mismatch(name, "got %v, want %v, in that order", got, want)
 	}
@@ -297,7 +383,7 @@ func (o *oracle) ordered(name string, got []int, err error, want []int) {
 func (o *oracle) equal(name string, got, want any, err error) {
 	o.stats.cases.Add(1)
 	if err != nil {
-		o.mismatch(name, "unexpected error: %v (want %v)", err, want)
+		o.mismatchErr(name, "unexpected error: %v (want %v)", err, want)
 		return
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -518,11 +604,15 @@ func (o *oracle) checkOne(name string, id int, visible bool, got reflect.Value, 
 // Shapes: traversals
 
 // traversals: every edge from the rows the scope sees, at depth 1 and
-// (sampled) 2; from one row at a time (seen ones and hidden ones) through a
-// query, and from a loaded entity.
+// (sampled) 2 (traverse(query)); from one row at a time, seen ones, hidden
+// ones and a missing one, through a query (traverse(query)) and through an
+// entity value (traverse(entity), fromEntity), with the count of each
+// (count(relations)); and from the entities the scope loaded itself
+// (traverse(entity)).
 func (o *oracle) traversals() {
 	c := o.client
 	for _, e := range world.Edges {
+		o.in(familyTraverseQuery)
 		from := o.visible(e.From)
 		want := o.reach(e, from)
 		got, err := o.query(c, e.From).traverse(e).ids(o.ctx)
@@ -539,8 +629,9 @@ func (o *oracle) traversals() {
 			o.ids(fmt.Sprintf("%s.Query().Query%s().Query%s().IDs", e.From, e.Go(), e2.Go()), got, err, o.reach(e2, want))
 		}
 
-		// One start row at a time: a few rows the scope sees, and a few it
-		// does not (whose traversal must be empty).
+		// One start row at a time: a few rows the scope sees, a few it
+		// does not and one that does not exist (whose traversals must be
+		// empty, and count 0: rule 8).
 		hidden := []int{}
 		for _, id := range o.world.IDs(e.From) {
 			if !o.world.Sees(o.v, e.From, id) {
@@ -548,18 +639,29 @@ func (o *oracle) traversals() {
 			}
 		}
 		starts := append(o.sample(from, 3), o.sample(hidden, 2)...)
-		for _, id := range starts {
-			var want []int
+		starts = append(starts, o.world.MaxID(e.From)+1000)
+		for i, id := range starts {
+			want := []int{}
 			if o.world.Sees(o.v, e.From, id) {
 				want = o.reach(e, []int{id})
-			} else {
-				want = []int{}
 			}
-			got, err := o.query(c, e.From).where(sql.FieldEQ("id", id)).traverse(e).ids(o.ctx)
+			q := func() dynQuery { return o.query(c, e.From).where(sql.FieldEQ("id", id)).traverse(e) }
+			o.in(familyTraverseQuery)
+			got, err := q().ids(o.ctx)
 			o.ids(fmt.Sprintf("%s.Query().Where(id = %d).Query%s().IDs", e.From, id, e.Go()), got, err, want)
+			// From one row of each kind (the first seen one, the first
+			// hidden one and the missing one): its count, and the
+			// entity forms.
+			if i == 0 || i == min(3, len(from)) || i == len(starts)-1 {
+				o.in(familyCountRelations)
+				n, err := q().count(o.ctx)
+				o.equal(fmt.Sprintf("%s.Query().Where(id = %d).Query%s().Count", e.From, id, e.Go()), n, len(want), err)
+				o.fromEntity(e, id, want)
+			}
 		}
 	}
 	// From loaded entities: entity.QueryX().
+	o.in(familyTraverseEntity)
 	for _, typ := range world.Types {
 		ents, err := o.query(c, typ).all(o.ctx)
 		if err != nil {
@@ -818,7 +920,9 @@ func (o *oracle) bulkUpdate(c *ent.Client, typ, shape string, where []int, want 
 	b.set(typ, marker)
 	since := o.auditMark(c)
 	n, err := b.save(o.ctx)
-	if world.MayMutate(o.v, typ, world.Update) {
+	// DESIGN section 5: a bulk update is all or nothing over the rows it
+	// reaches (the ones the scope sees).
+	if o.world.MayWriteAll(o.v, typ, world.Update, want) {
 		o.equal(name+": affected count", n, len(want), err)
 	} else {
 		o.denied(name+": denied", err)
@@ -845,6 +949,9 @@ func (o *oracle) updateOne(c *ent.Client, typ string, id int) {
 	case !visible:
 		o.expectNotFound(name, err, nil)
 		want = []int{}
+	case !o.world.MayWrite(o.v, typ, world.Update, id):
+		o.denied(name+": denied by the write policy", err)
+		want = []int{}
 	default:
 		o.equal(name, err == nil, true, err)
 		want = []int{id}
@@ -867,7 +974,7 @@ func (o *oracle) bulkDelete(c *ent.Client, typ, shape string, where []int) {
 	}
 	since := o.auditMark(c)
 	n, err := b.exec(o.ctx)
-	if world.MayMutate(o.v, typ, world.Delete) {
+	if o.world.MayWriteAll(o.v, typ, world.Delete, want) {
 		o.equal(name+": deleted count", n, len(want), err)
 	} else {
 		o.denied(name+": denied", err)
@@ -890,6 +997,8 @@ func (o *oracle) deleteOne(c *ent.Client, typ string, id int) {
 		o.denied(name+": denied", err)
 	case !o.world.Sees(o.v, typ, id):
 		o.expectNotFound(name, err, nil)
+	case !o.world.MayWrite(o.v, typ, world.Delete, id):
+		o.denied(name+": denied by the write policy", err)
 	default:
 		o.equal(name, err == nil, true, err)
 		want = []int{id}

@@ -120,7 +120,7 @@ func seedTwoTenants(t *testing.T) *twoTenants {
 		a.Stray = tx.User.Create().SetOrgID(a.Org.ID).SetEmail("stray@a.test").SetName("stray").
 			SetRole(user.RoleMember).SetCompanyID(b.C1.ID).SaveX(sys)
 		a.Session[a.Stray.ID] = tx.Session.Create().SetUserID(a.Stray.ID).SetTokenHash("tok-a-stray").
-			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(sys)
+			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(pgtest.LoginContext(t, a.Stray.Email))
 		a.ForeignCoJob = tx.Job.Create().SetOrgID(a.Org.ID).SetCompanyID(b.C1.ID).SetTitle("foreign company").
 			SetStatus(job.StatusPublished).SetCreatedByID(b.Admin.ID).SaveX(sys)
 		a.ForeignAuthorNote = tx.Note.Create().SetOrgID(a.Org.ID).SetJobID(a.Pub1.ID).SetAuthorID(b.Admin.ID).
@@ -131,6 +131,16 @@ func seedTwoTenants(t *testing.T) *twoTenants {
 	})
 	db.Counter.Reset()
 	return tt
+}
+
+// loginContext is the authenticator scope of a login by email: sessions are
+// created by logging in, not by the system scope.
+func loginContext(email string) context.Context {
+	s, err := scope.Authenticator(scope.AuthLookup{Email: email})
+	if err != nil {
+		panic(err)
+	}
+	return scope.NewContext(context.Background(), s)
 }
 
 func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
@@ -174,7 +184,7 @@ func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
 	}
 	for _, u := range r.users() {
 		r.Session[u.ID] = tx.Session.Create().SetUserID(u.ID).SetTokenHash("tok-" + slug + "-" + u.Name).
-			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(ctx)
+			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(loginContext(u.Email))
 	}
 	return r
 }

@@ -298,8 +298,10 @@ func (w *repoWorld) seedCompany(t *testing.T, org int) *ent.Company {
 
 func (w *repoWorld) seedSession(t *testing.T, u *ent.User) {
 	t.Helper()
-	pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Session, error) {
-		return tx.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", w.next())).
-			SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx)
-	})
+	// Sessions are created by logging in, under the authenticator scope.
+	_, err := w.db.Client.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", w.next())).
+		SetExpiresAt(time.Now().Add(time.Hour)).Save(pgtest.LoginContext(t, u.Email))
+	if err != nil {
+		t.Fatal(err)
+	}
 }

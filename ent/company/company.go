@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -133,35 +134,35 @@ func ByArchived(opts ...sql.OrderTermOption) OrderOption {
 // ByOrgField orders the results by org field.
 func ByOrgField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newOrgStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newOrgStep(), "Organization", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByJobsCount orders the results by jobs count.
 func ByJobsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newJobsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newJobsStep(), "Job", opts...)
 	}
 }
 
 // ByJobs orders the results by jobs terms.
 func ByJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newJobsStep(), "Job", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByClientsCount orders the results by clients count.
 func ByClientsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newClientsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newClientsStep(), "User", opts...)
 	}
 }
 
 // ByClients orders the results by clients terms.
 func ByClients(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newClientsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newClientsStep(), "User", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newOrgStep() *sqlgraph.Step {

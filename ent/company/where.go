@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -257,13 +258,13 @@ func ArchivedNEQ(v bool) predicate.Company {
 
 // HasOrg applies the HasEdge predicate on the "org" edge.
 func HasOrg() predicate.Company {
-	return predicate.Company(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, OrgTable, OrgColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Company(
+		func(s *sql.Selector) {
+			step := newOrgStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Organization")
+			})
+		})
 }
 
 // HasOrgWith applies the HasEdge predicate on the "org" edge with a given conditions (other predicates).
@@ -271,6 +272,7 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Company {
 	return predicate.Company(func(s *sql.Selector) {
 		step := newOrgStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Organization")
 			for _, p := range preds {
 				p(s)
 			}
@@ -280,13 +282,13 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Company {
 
 // HasJobs applies the HasEdge predicate on the "jobs" edge.
 func HasJobs() predicate.Company {
-	return predicate.Company(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, JobsTable, JobsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Company(
+		func(s *sql.Selector) {
+			step := newJobsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Job")
+			})
+		})
 }
 
 // HasJobsWith applies the HasEdge predicate on the "jobs" edge with a given conditions (other predicates).
@@ -294,6 +296,7 @@ func HasJobsWith(preds ...predicate.Job) predicate.Company {
 	return predicate.Company(func(s *sql.Selector) {
 		step := newJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Job")
 			for _, p := range preds {
 				p(s)
 			}
@@ -303,13 +306,13 @@ func HasJobsWith(preds ...predicate.Job) predicate.Company {
 
 // HasClients applies the HasEdge predicate on the "clients" edge.
 func HasClients() predicate.Company {
-	return predicate.Company(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, ClientsTable, ClientsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Company(
+		func(s *sql.Selector) {
+			step := newClientsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasClientsWith applies the HasEdge predicate on the "clients" edge with a given conditions (other predicates).
@@ -317,6 +320,7 @@ func HasClientsWith(preds ...predicate.User) predicate.Company {
 	return predicate.Company(func(s *sql.Selector) {
 		step := newClientsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -217,49 +218,49 @@ func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 // ByOrgField orders the results by org field.
 func ByOrgField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newOrgStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newOrgStep(), "Organization", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByCompanyField orders the results by company field.
 func ByCompanyField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newCompanyStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newCompanyStep(), "Company", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByManagersCount orders the results by managers count.
 func ByManagersCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newManagersStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newManagersStep(), "User", opts...)
 	}
 }
 
 // ByManagers orders the results by managers terms.
 func ByManagers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newManagersStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newManagersStep(), "User", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByNotesCount orders the results by notes count.
 func ByNotesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newNotesStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newNotesStep(), "Note", opts...)
 	}
 }
 
 // ByNotes orders the results by notes terms.
 func ByNotes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newNotesStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newNotesStep(), "Note", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByCreatorField orders the results by creator field.
 func ByCreatorField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newCreatorStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newCreatorStep(), "User", sql.OrderByField(field, opts...))
 	}
 }
 func newOrgStep() *sqlgraph.Step {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -437,13 +438,13 @@ func CreatedByIDNotIn(vs ...int) predicate.Job {
 
 // HasOrg applies the HasEdge predicate on the "org" edge.
 func HasOrg() predicate.Job {
-	return predicate.Job(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, OrgTable, OrgColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Job(
+		func(s *sql.Selector) {
+			step := newOrgStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Organization")
+			})
+		})
 }
 
 // HasOrgWith applies the HasEdge predicate on the "org" edge with a given conditions (other predicates).
@@ -451,6 +452,7 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Job {
 	return predicate.Job(func(s *sql.Selector) {
 		step := newOrgStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Organization")
 			for _, p := range preds {
 				p(s)
 			}
@@ -460,13 +462,13 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Job {
 
 // HasCompany applies the HasEdge predicate on the "company" edge.
 func HasCompany() predicate.Job {
-	return predicate.Job(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, CompanyTable, CompanyColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Job(
+		func(s *sql.Selector) {
+			step := newCompanyStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Company")
+			})
+		})
 }
 
 // HasCompanyWith applies the HasEdge predicate on the "company" edge with a given conditions (other predicates).
@@ -474,6 +476,7 @@ func HasCompanyWith(preds ...predicate.Company) predicate.Job {
 	return predicate.Job(func(s *sql.Selector) {
 		step := newCompanyStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Company")
 			for _, p := range preds {
 				p(s)
 			}
@@ -483,13 +486,13 @@ func HasCompanyWith(preds ...predicate.Company) predicate.Job {
 
 // HasManagers applies the HasEdge predicate on the "managers" edge.
 func HasManagers() predicate.Job {
-	return predicate.Job(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2M, false, ManagersTable, ManagersPrimaryKey...),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Job(
+		func(s *sql.Selector) {
+			step := newManagersStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasManagersWith applies the HasEdge predicate on the "managers" edge with a given conditions (other predicates).
@@ -497,6 +500,7 @@ func HasManagersWith(preds ...predicate.User) predicate.Job {
 	return predicate.Job(func(s *sql.Selector) {
 		step := newManagersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}
@@ -506,13 +510,13 @@ func HasManagersWith(preds ...predicate.User) predicate.Job {
 
 // HasNotes applies the HasEdge predicate on the "notes" edge.
 func HasNotes() predicate.Job {
-	return predicate.Job(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, NotesTable, NotesColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Job(
+		func(s *sql.Selector) {
+			step := newNotesStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Note")
+			})
+		})
 }
 
 // HasNotesWith applies the HasEdge predicate on the "notes" edge with a given conditions (other predicates).
@@ -520,6 +524,7 @@ func HasNotesWith(preds ...predicate.Note) predicate.Job {
 	return predicate.Job(func(s *sql.Selector) {
 		step := newNotesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Note")
 			for _, p := range preds {
 				p(s)
 			}
@@ -529,13 +534,13 @@ func HasNotesWith(preds ...predicate.Note) predicate.Job {
 
 // HasCreator applies the HasEdge predicate on the "creator" edge.
 func HasCreator() predicate.Job {
-	return predicate.Job(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, CreatorTable, CreatorColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Job(
+		func(s *sql.Selector) {
+			step := newCreatorStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasCreatorWith applies the HasEdge predicate on the "creator" edge with a given conditions (other predicates).
@@ -543,6 +548,7 @@ func HasCreatorWith(preds ...predicate.User) predicate.Job {
 	return predicate.Job(func(s *sql.Selector) {
 		step := newCreatorStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -149,21 +150,21 @@ func ByInternal(opts ...sql.OrderTermOption) OrderOption {
 // ByOrgField orders the results by org field.
 func ByOrgField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newOrgStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newOrgStep(), "Organization", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByJobField orders the results by job field.
 func ByJobField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newJobStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newJobStep(), "Job", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByAuthorField orders the results by author field.
 func ByAuthorField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newAuthorStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newAuthorStep(), "User", sql.OrderByField(field, opts...))
 	}
 }
 func newOrgStep() *sqlgraph.Step {

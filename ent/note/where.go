@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -307,13 +308,13 @@ func InternalNEQ(v bool) predicate.Note {
 
 // HasOrg applies the HasEdge predicate on the "org" edge.
 func HasOrg() predicate.Note {
-	return predicate.Note(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, OrgTable, OrgColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Note(
+		func(s *sql.Selector) {
+			step := newOrgStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Organization")
+			})
+		})
 }
 
 // HasOrgWith applies the HasEdge predicate on the "org" edge with a given conditions (other predicates).
@@ -321,6 +322,7 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Note {
 	return predicate.Note(func(s *sql.Selector) {
 		step := newOrgStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Organization")
 			for _, p := range preds {
 				p(s)
 			}
@@ -330,13 +332,13 @@ func HasOrgWith(preds ...predicate.Organization) predicate.Note {
 
 // HasJob applies the HasEdge predicate on the "job" edge.
 func HasJob() predicate.Note {
-	return predicate.Note(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, JobTable, JobColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Note(
+		func(s *sql.Selector) {
+			step := newJobStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Job")
+			})
+		})
 }
 
 // HasJobWith applies the HasEdge predicate on the "job" edge with a given conditions (other predicates).
@@ -344,6 +346,7 @@ func HasJobWith(preds ...predicate.Job) predicate.Note {
 	return predicate.Note(func(s *sql.Selector) {
 		step := newJobStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Job")
 			for _, p := range preds {
 				p(s)
 			}
@@ -353,13 +356,13 @@ func HasJobWith(preds ...predicate.Job) predicate.Note {
 
 // HasAuthor applies the HasEdge predicate on the "author" edge.
 func HasAuthor() predicate.Note {
-	return predicate.Note(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, AuthorTable, AuthorColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Note(
+		func(s *sql.Selector) {
+			step := newAuthorStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasAuthorWith applies the HasEdge predicate on the "author" edge with a given conditions (other predicates).
@@ -367,6 +370,7 @@ func HasAuthorWith(preds ...predicate.User) predicate.Note {
 	return predicate.Note(func(s *sql.Selector) {
 		step := newAuthorStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}

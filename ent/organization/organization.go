@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -134,56 +135,56 @@ func BySlug(opts ...sql.OrderTermOption) OrderOption {
 // ByUsersCount orders the results by users count.
 func ByUsersCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newUsersStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newUsersStep(), "User", opts...)
 	}
 }
 
 // ByUsers orders the results by users terms.
 func ByUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newUsersStep(), "User", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByCompaniesCount orders the results by companies count.
 func ByCompaniesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newCompaniesStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newCompaniesStep(), "Company", opts...)
 	}
 }
 
 // ByCompanies orders the results by companies terms.
 func ByCompanies(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newCompaniesStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newCompaniesStep(), "Company", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByJobsCount orders the results by jobs count.
 func ByJobsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newJobsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newJobsStep(), "Job", opts...)
 	}
 }
 
 // ByJobs orders the results by jobs terms.
 func ByJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newJobsStep(), "Job", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByNotesCount orders the results by notes count.
 func ByNotesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newNotesStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newNotesStep(), "Note", opts...)
 	}
 }
 
 // ByNotes orders the results by notes terms.
 func ByNotes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newNotesStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newNotesStep(), "Note", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newUsersStep() *sqlgraph.Step {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -287,13 +288,13 @@ func SlugContainsFold(v string) predicate.Organization {
 
 // HasUsers applies the HasEdge predicate on the "users" edge.
 func HasUsers() predicate.Organization {
-	return predicate.Organization(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, UsersTable, UsersColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Organization(
+		func(s *sql.Selector) {
+			step := newUsersStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasUsersWith applies the HasEdge predicate on the "users" edge with a given conditions (other predicates).
@@ -301,6 +302,7 @@ func HasUsersWith(preds ...predicate.User) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newUsersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}
@@ -310,13 +312,13 @@ func HasUsersWith(preds ...predicate.User) predicate.Organization {
 
 // HasCompanies applies the HasEdge predicate on the "companies" edge.
 func HasCompanies() predicate.Organization {
-	return predicate.Organization(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, CompaniesTable, CompaniesColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Organization(
+		func(s *sql.Selector) {
+			step := newCompaniesStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Company")
+			})
+		})
 }
 
 // HasCompaniesWith applies the HasEdge predicate on the "companies" edge with a given conditions (other predicates).
@@ -324,6 +326,7 @@ func HasCompaniesWith(preds ...predicate.Company) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newCompaniesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Company")
 			for _, p := range preds {
 				p(s)
 			}
@@ -333,13 +336,13 @@ func HasCompaniesWith(preds ...predicate.Company) predicate.Organization {
 
 // HasJobs applies the HasEdge predicate on the "jobs" edge.
 func HasJobs() predicate.Organization {
-	return predicate.Organization(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, JobsTable, JobsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Organization(
+		func(s *sql.Selector) {
+			step := newJobsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Job")
+			})
+		})
 }
 
 // HasJobsWith applies the HasEdge predicate on the "jobs" edge with a given conditions (other predicates).
@@ -347,6 +350,7 @@ func HasJobsWith(preds ...predicate.Job) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Job")
 			for _, p := range preds {
 				p(s)
 			}
@@ -356,13 +360,13 @@ func HasJobsWith(preds ...predicate.Job) predicate.Organization {
 
 // HasNotes applies the HasEdge predicate on the "notes" edge.
 func HasNotes() predicate.Organization {
-	return predicate.Organization(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, NotesTable, NotesColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Organization(
+		func(s *sql.Selector) {
+			step := newNotesStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Note")
+			})
+		})
 }
 
 // HasNotesWith applies the HasEdge predicate on the "notes" edge with a given conditions (other predicates).
@@ -370,6 +374,7 @@ func HasNotesWith(preds ...predicate.Note) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newNotesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Note")
 			for _, p := range preds {
 				p(s)
 			}

@@ -306,8 +306,11 @@ func init() {
 		})
 	}
 	userMixinHooks0 := userMixin[0].Hooks()
+	userHooks := schema.User{}.Hooks()
 
 	user.Hooks[1] = userMixinHooks0[0]
+
+	user.Hooks[2] = userHooks[0]
 	userMixinInters0 := userMixin[0].Interceptors()
 	userMixinInters2 := userMixin[2].Interceptors()
 	user.Interceptors[0] = userMixinInters0[0]

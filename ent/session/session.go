@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -101,7 +102,7 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUserField orders the results by user field.
 func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newUserStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newUserStep(), "User", sql.OrderByField(field, opts...))
 	}
 }
 func newUserStep() *sqlgraph.Step {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -242,13 +243,13 @@ func CreatedAtLTE(v time.Time) predicate.Session {
 
 // HasUser applies the HasEdge predicate on the "user" edge.
 func HasUser() predicate.Session {
-	return predicate.Session(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.Session(
+		func(s *sql.Selector) {
+			step := newUserStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "User")
+			})
+		})
 }
 
 // HasUserWith applies the HasEdge predicate on the "user" edge with a given conditions (other predicates).
@@ -256,6 +257,7 @@ func HasUserWith(preds ...predicate.User) predicate.Session {
 	return predicate.Session(func(s *sql.Selector) {
 		step := newUserStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "User")
 			for _, p := range preds {
 				p(s)
 			}

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 const (
@@ -132,7 +133,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/scopegate/scopegate/ent/runtime"
 var (
-	Hooks        [2]ent.Hook
+	Hooks        [3]ent.Hook
 	Interceptors [2]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -244,70 +245,70 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 // ByOrgField orders the results by org field.
 func ByOrgField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newOrgStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newOrgStep(), "Organization", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByCompanyField orders the results by company field.
 func ByCompanyField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newCompanyStep(), sql.OrderByField(field, opts...))
+		edgescope.OrderByNeighborTerms(s, newCompanyStep(), "Company", sql.OrderByField(field, opts...))
 	}
 }
 
 // ByManagedJobsCount orders the results by managed_jobs count.
 func ByManagedJobsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newManagedJobsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newManagedJobsStep(), "Job", opts...)
 	}
 }
 
 // ByManagedJobs orders the results by managed_jobs terms.
 func ByManagedJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newManagedJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newManagedJobsStep(), "Job", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByNotesCount orders the results by notes count.
 func ByNotesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newNotesStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newNotesStep(), "Note", opts...)
 	}
 }
 
 // ByNotes orders the results by notes terms.
 func ByNotes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newNotesStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newNotesStep(), "Note", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // BySessionsCount orders the results by sessions count.
 func BySessionsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newSessionsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newSessionsStep(), "Session", opts...)
 	}
 }
 
 // BySessions orders the results by sessions terms.
 func BySessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newSessionsStep(), "Session", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
 // ByCreatedJobsCount orders the results by created_jobs count.
 func ByCreatedJobsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newCreatedJobsStep(), opts...)
+		edgescope.OrderByNeighborsCount(s, newCreatedJobsStep(), "Job", opts...)
 	}
 }
 
 // ByCreatedJobs orders the results by created_jobs terms.
 func ByCreatedJobs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newCreatedJobsStep(), append([]sql.OrderTerm{term}, terms...)...)
+		edgescope.OrderByNeighborTerms(s, newCreatedJobsStep(), "Job", append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newOrgStep() *sqlgraph.Step {

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // ID filters vertices based on their ID field.
@@ -557,13 +558,13 @@ func PasswordHashContainsFold(v string) predicate.User {
 
 // HasOrg applies the HasEdge predicate on the "org" edge.
 func HasOrg() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, OrgTable, OrgColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newOrgStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Organization")
+			})
+		})
 }
 
 // HasOrgWith applies the HasEdge predicate on the "org" edge with a given conditions (other predicates).
@@ -571,6 +572,7 @@ func HasOrgWith(preds ...predicate.Organization) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newOrgStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Organization")
 			for _, p := range preds {
 				p(s)
 			}
@@ -580,13 +582,13 @@ func HasOrgWith(preds ...predicate.Organization) predicate.User {
 
 // HasCompany applies the HasEdge predicate on the "company" edge.
 func HasCompany() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, CompanyTable, CompanyColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newCompanyStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Company")
+			})
+		})
 }
 
 // HasCompanyWith applies the HasEdge predicate on the "company" edge with a given conditions (other predicates).
@@ -594,6 +596,7 @@ func HasCompanyWith(preds ...predicate.Company) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newCompanyStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Company")
 			for _, p := range preds {
 				p(s)
 			}
@@ -603,13 +606,13 @@ func HasCompanyWith(preds ...predicate.Company) predicate.User {
 
 // HasManagedJobs applies the HasEdge predicate on the "managed_jobs" edge.
 func HasManagedJobs() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2M, true, ManagedJobsTable, ManagedJobsPrimaryKey...),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newManagedJobsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Job")
+			})
+		})
 }
 
 // HasManagedJobsWith applies the HasEdge predicate on the "managed_jobs" edge with a given conditions (other predicates).
@@ -617,6 +620,7 @@ func HasManagedJobsWith(preds ...predicate.Job) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newManagedJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Job")
 			for _, p := range preds {
 				p(s)
 			}
@@ -626,13 +630,13 @@ func HasManagedJobsWith(preds ...predicate.Job) predicate.User {
 
 // HasNotes applies the HasEdge predicate on the "notes" edge.
 func HasNotes() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, NotesTable, NotesColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newNotesStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Note")
+			})
+		})
 }
 
 // HasNotesWith applies the HasEdge predicate on the "notes" edge with a given conditions (other predicates).
@@ -640,6 +644,7 @@ func HasNotesWith(preds ...predicate.Note) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newNotesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Note")
 			for _, p := range preds {
 				p(s)
 			}
@@ -649,13 +654,13 @@ func HasNotesWith(preds ...predicate.Note) predicate.User {
 
 // HasSessions applies the HasEdge predicate on the "sessions" edge.
 func HasSessions() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, SessionsTable, SessionsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newSessionsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Session")
+			})
+		})
 }
 
 // HasSessionsWith applies the HasEdge predicate on the "sessions" edge with a given conditions (other predicates).
@@ -663,6 +668,7 @@ func HasSessionsWith(preds ...predicate.Session) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newSessionsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Session")
 			for _, p := range preds {
 				p(s)
 			}
@@ -672,13 +678,13 @@ func HasSessionsWith(preds ...predicate.Session) predicate.User {
 
 // HasCreatedJobs applies the HasEdge predicate on the "created_jobs" edge.
 func HasCreatedJobs() predicate.User {
-	return predicate.User(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, CreatedJobsTable, CreatedJobsColumn),
-		)
-		sqlgraph.HasNeighbors(s, step)
-	})
+	return predicate.User(
+		func(s *sql.Selector) {
+			step := newCreatedJobsStep()
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgescope.Narrow(s, "Job")
+			})
+		})
 }
 
 // HasCreatedJobsWith applies the HasEdge predicate on the "created_jobs" edge with a given conditions (other predicates).
@@ -686,6 +692,7 @@ func HasCreatedJobsWith(preds ...predicate.Job) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newCreatedJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			edgescope.Narrow(s, "Job")
 			for _, p := range preds {
 				p(s)
 			}

@@ -62,3 +62,15 @@ func Seed[T any](tb testing.TB, c *ent.Client, create func(ctx context.Context, 
 	})
 	return out
 }
+
+// LoginContext returns a context carrying the authenticator scope of a login
+// by email: the one scope that may create sessions (DESIGN section 5), for
+// tests that need sessions to exist.
+func LoginContext(tb testing.TB, email string) context.Context {
+	tb.Helper()
+	s, err := scope.Authenticator(scope.AuthLookup{Email: email})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return scope.NewContext(context.Background(), s)
+}

@@ -690,6 +690,54 @@ func MayMutate(v Viewer, typ string, op Op) bool {
 	return true
 }
 
+// MayWrite reports whether the viewer may make op on row id of typ, by the
+// write policy of DESIGN section 5, written here independently of
+// internal/policy. It answers for rows the viewer sees; a row it does not
+// see is not found whatever this says. The oracle's updates change only a
+// timestamp, which every write right covers: a user may "update" their own
+// row (their name and phone, and nothing else, are theirs to change).
+func (s *Snapshot) MayWrite(v Viewer, typ string, op Op, id int) bool {
+	if !MayMutate(v, typ, op) {
+		return false
+	}
+	if v.System {
+		return true
+	}
+	me := v.User
+	admin := me.Role == scope.RoleAdmin
+	switch typ {
+	case Session:
+		return true // their own sessions, or an admin their tenant's: what they see
+	case Company:
+		return admin
+	case Job:
+		if op == Delete {
+			return admin
+		}
+		_, manages := slices.BinarySearch(s.Jobs[id].Managers, me.ID)
+		return admin || me.Role == scope.RoleManager && manages
+	case Note:
+		return admin || s.Notes[id].AuthorID == me.ID
+	case User:
+		if op == Delete {
+			return admin
+		}
+		return admin || id == me.ID
+	}
+	return false
+}
+
+// MayWriteAll reports whether the viewer may make op on every one of ids:
+// a bulk mutation is all or nothing.
+func (s *Snapshot) MayWriteAll(v Viewer, typ string, op Op, ids []int) bool {
+	for _, id := range ids {
+		if !s.MayWrite(v, typ, op, id) {
+			return false
+		}
+	}
+	return MayMutate(v, typ, op)
+}
+
 // Deletable reports whether row id of typ can be deleted without breaking a
 // foreign key (they are NO ACTION; the job_managers rows cascade).
 func (s *Snapshot) Deletable(typ string, id int) bool {
@@ -1011,11 +1059,21 @@ func (g *generator) createSessions() error {
 		case f < 0.45:
 			n = 1
 		}
+		if n == 0 {
+			continue
+		}
+		// Sessions are created by logging in, under the authenticator
+		// scope: not even the system scope creates them (DESIGN section 5).
+		login, err := scope.Authenticator(scope.AuthLookup{Email: u.Email})
+		if err != nil {
+			return err
+		}
+		ctx := scope.NewContext(g.ctx, login)
 		for i := 0; i < n; i++ {
 			if _, err := g.tx.Session.Create().SetUserID(u.ID).
 				SetTokenHash(fmt.Sprintf("hash-%d-%d", g.seed, g.serial())).
 				SetExpiresAt(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)).
-				Save(g.ctx); err != nil {
+				Save(ctx); err != nil {
 				return err
 			}
 		}

@@ -12,11 +12,8 @@ import (
 	"strconv"
 
 	"github.com/scopegate/scopegate/ent"
-	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/intercept"
-	"github.com/scopegate/scopegate/ent/job"
-	"github.com/scopegate/scopegate/ent/note"
-	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/rules"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -124,7 +121,7 @@ func record(ctx context.Context, m mutation, s scope.Scope, ids []int, orgs map[
 		}
 		builders = append(builders, b)
 	}
-	if err := c.AuditEvent.CreateBulk(builders...).Exec(ctx); err != nil {
+	if err := c.AuditEvent.CreateBulk(builders...).Exec(rules.AuditWriterContext(ctx)); err != nil {
 		return fmt.Errorf("audit: writing %d events: %w", len(builders), err)
 	}
 	return nil
@@ -143,47 +140,23 @@ func actionOf(op ent.Op) string {
 }
 
 // orgsOf tells which tenant each touched row belongs to, so that a tenant's
-// admins see the system's changes to their rows. Sessions belong to no
-// tenant directly and are recorded without one.
+// admins see the system's changes to their rows. It reads the rows, a
+// create's too: an upsert's id may be the row its conflict hit, of another
+// tenant than the insert named. Sessions belong to no tenant directly and
+// are recorded without one.
 func orgsOf(ctx context.Context, m mutation, ids []int) (map[int]int, error) {
 	out := make(map[int]int, len(ids))
-	if t, ok := m.(interface{ OrgID() (int, bool) }); ok && m.Op().Is(ent.OpCreate) {
-		if org, set := t.OrgID(); set {
-			for _, id := range ids {
-				out[id] = org
-			}
-		}
-		return out, nil
-	}
-	type row struct {
-		ID    int `json:"id"`
-		OrgID int `json:"org_id"`
-	}
-	var rows []row
-	c := m.Client()
-	var err error
-	switch m.Type() {
-	case ent.TypeOrganization:
+	if m.Type() == ent.TypeOrganization {
 		for _, id := range ids {
 			out[id] = id
 		}
 		return out, nil
-	case ent.TypeUser:
-		err = c.User.Query().Where(user.IDIn(ids...)).Select(user.FieldID, user.FieldOrgID).Scan(ctx, &rows)
-	case ent.TypeCompany:
-		err = c.Company.Query().Where(company.IDIn(ids...)).Select(company.FieldID, company.FieldOrgID).Scan(ctx, &rows)
-	case ent.TypeJob:
-		err = c.Job.Query().Where(job.IDIn(ids...)).Select(job.FieldID, job.FieldOrgID).Scan(ctx, &rows)
-	case ent.TypeNote:
-		err = c.Note.Query().Where(note.IDIn(ids...)).Select(note.FieldID, note.FieldOrgID).Scan(ctx, &rows)
 	}
+	orgs, err := m.Client().OrgsOf(ctx, m.Type(), ids)
 	if err != nil {
 		return nil, fmt.Errorf("audit: tenants of %s rows: %w", m.Type(), err)
 	}
-	for _, r := range rows {
-		out[r.ID] = r.OrgID
-	}
-	return out, nil
+	return orgs, nil
 }
 
 // LogSystemQueries logs every query made under a system scope, with its

@@ -209,9 +209,12 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 		if p.Role != nil {
 			upd.SetRole(user.Role(role))
 		}
-		if companyID == nil {
+		// Clear the company only when there is one: the write policy
+		// counts a clear as a change of company_id, which a user may not
+		// make to themself.
+		if companyID == nil && u.CompanyID != nil {
 			upd.ClearCompanyID()
-		} else if p.CompanyID != nil {
+		} else if companyID != nil && p.CompanyID != nil {
 			upd.SetCompanyID(*companyID)
 		}
 		out, err = upd.Save(ctx)

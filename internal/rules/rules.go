@@ -4,13 +4,18 @@
 // ent does not make by itself (DESIGN section 10): creates in the scope's
 // tenant only, links only to rows the scope can see.
 //
-// The rules run in this order for every entity (see Policy):
+// The rules run in this order for every entity (see Base and Roles):
 //
-//	deny without a scope -> tenant filter -> create and link checks ->
-//	allow the system scope -> role rules -> deny
+//	deny without a scope -> tenant filter -> create tenant -> narrow clears
+//	-> link checks -> create owner -> immutable inverse edges -> the system
+//	scope's two limits ->
+//	allow the system scope -> the entity's gate -> visibility filter ->
+//	write policy (DESIGN section 5, internal/policy) -> allow
 //
 // so that a system scope narrowed with InOrg is narrowed by the tenant filter
-// before it is allowed, and nothing falls through to an implicit allow.
+// before it is allowed, a user's update or delete reaches only rows they see
+// before the policy is asked about them, and no query falls through to an
+// implicit allow.
 package rules
 
 import (
@@ -51,6 +56,9 @@ type wherer interface {
 // pred is a storage-level predicate, the common shape of every generated
 // predicate.X type.
 type pred = func(*sql.Selector)
+
+// matchAll matches every row.
+func matchAll(s *sql.Selector) { s.Where(sql.ExprP("TRUE")) }
 
 // nothing matches no row. Used rather than a Deny for reads, so that a hidden
 // row looks exactly like a missing one: an empty list, a not-found error.
@@ -101,13 +109,23 @@ func (r filterRule) apply(ctx context.Context, w any) error {
 	if err != nil {
 		return err
 	}
-	if p := r.predicate(s); p != nil {
+	p := r.predicate(s)
+	if m, ok := w.(ent.Mutation); ok && p == nil && m.Op().Is(ent.OpUpdateOne) {
+		// With a predicate, ent checks that the row exists before it
+		// writes the row's edges: an UpdateOneID of a missing id is then
+		// *ent.NotFoundError, not a foreign-key error from a join row.
+		p = matchAll
+	}
+	if p != nil {
 		wh, ok := w.(wherer)
 		if !ok {
 			// A builder that cannot be narrowed must not run unnarrowed.
 			return privacy.Denyf("rules: %T cannot be filtered", w)
 		}
-		wh.WhereP(p)
+		// withContext first: an UpdateOne's selector does not carry the
+		// mutation's context, and p may hold edge predicates that read
+		// the scope from it (see edges.go).
+		wh.WhereP(withContext(ctx), p)
 	}
 	return r.decision
 }
@@ -145,15 +163,20 @@ func Base(e Entity) ent.Policy {
 			DenyIfNoScope(),
 			filterRule{predicate: e.tenant, decision: privacy.Skip},
 			checkCreateTenant(),
+			narrowClears(),
 			checkLinks(),
+			checkCreateOwner(),
+			immutableInverse(),
+			systemLimits(),
 			AllowIfSystem(),
 		},
 	}
 }
 
 // Roles is the tail of every entity's policy: the role rules of DESIGN
-// section 3 for reads, the entity's mutation gate, and a final deny so that
-// nothing falls through to ent's implicit allow.
+// section 3 for reads (with a final deny, so that nothing falls through to
+// ent's implicit allow), and for mutations the entity's gate, the same
+// visibility filter, and the write policy of DESIGN section 5.
 func Roles(e Entity) ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -162,8 +185,9 @@ func Roles(e Entity) ent.Policy {
 		},
 		Mutation: privacy.MutationPolicy{
 			privacy.MutationRuleFunc(e.mutate),
-			filterRule{predicate: e.visible, decision: privacy.Allow},
-			privacy.AlwaysDenyRule(),
+			filterRule{predicate: e.visible, decision: privacy.Skip},
+			authorizeWrites(),
+			privacy.AlwaysAllowRule(),
 		},
 	}
 }

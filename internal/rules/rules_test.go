@@ -166,32 +166,23 @@ func keysOf[V any](m map[string]V) []string {
 	return out
 }
 
-// TestEdgeTargetsCoverEveryEdge: checkLinks needs a link rule for every edge
-// a mutation can add; an edge missing from EdgeTargets is denied at run time
-// (fail closed) but must fail here first.
-func TestEdgeTargetsCoverEveryEdge(t *testing.T) {
+// TestScopeEdgesCoverEveryEdge: the link, clear and write rules read edges
+// from ent.ScopeEdges, which go generate builds from the schema. An edge
+// missing there is denied at run time (fail closed) but must fail here
+// first; the list above is written from the generated Edge* constants.
+func TestScopeEdgesCoverEveryEdge(t *testing.T) {
 	for typ, edges := range generatedEdges {
 		for edge, target := range edges {
-			got, ok := EdgeTargets[typ][edge]
-			if assert.True(t, ok, "EdgeTargets has no link rule for %s.%s", typ, edge) {
-				assert.Equal(t, target, got, "target of %s.%s", typ, edge)
+			got, ok := ent.ScopeEdges[typ][edge]
+			if assert.True(t, ok, "ent.ScopeEdges has no %s.%s", typ, edge) {
+				assert.Equal(t, target, got.Target, "target of %s.%s", typ, edge)
 			}
 		}
 	}
-	for typ, edges := range EdgeTargets {
+	for typ, edges := range ent.ScopeEdges {
 		for edge := range edges {
 			_, ok := generatedEdges[typ][edge]
-			assert.True(t, ok, "EdgeTargets lists %s.%s, which the schema does not have", typ, edge)
-		}
-	}
-}
-
-// TestEveryLinkTargetCanBeCounted: checkLinks calls countVisible[target]; a
-// target without a counter would be a nil function call.
-func TestEveryLinkTargetCanBeCounted(t *testing.T) {
-	for typ, edges := range EdgeTargets {
-		for edge, target := range edges {
-			assert.NotNil(t, countVisible[target], "no visibility counter for %s (edge %s.%s)", target, typ, edge)
+			assert.True(t, ok, "ent.ScopeEdges lists %s.%s, which the test's list does not have", typ, edge)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package scopegate_test
 
 import (
+	"go/ast"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// templateEntVersion is the ent release ent/template/client.tmpl was copied
-// from. The copy replaces ent's own "client" template, so an ent upgrade must
-// copy the new one and re-apply the change between its "scopegate" markers.
+// templateEntVersion is the ent release the templates of ent/template were
+// copied from: client.tmpl replaces ent's "client" template, edgescope.tmpl
+// its edge predicates, edge orders and query path. An ent upgrade must copy
+// the new ones and re-apply the changes marked "scopegate".
 const templateEntVersion = "v0.14.5"
 
 func TestClientTemplateMatchesEntVersion(t *testing.T) {
@@ -23,7 +25,7 @@ func TestClientTemplateMatchesEntVersion(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^\s*entgo\.io/ent (\S+)`).FindSubmatch(mod)
 	require.NotNil(t, m, "go.mod requires entgo.io/ent")
 	assert.Equal(t, templateEntVersion, string(m[1]),
-		"ent/template/client.tmpl is a copy of ent %s's client template: copy the new one and re-apply the scopegate change", templateEntVersion)
+		"ent/template holds copies of ent %s's templates: copy the new ones and re-apply the scopegate changes", templateEntVersion)
 }
 
 // TestNoTraversalStartsFromAnID: ent's generated Query<Edge>(entity) started
@@ -40,4 +42,27 @@ func TestNoTraversalStartsFromAnID(t *testing.T) {
 		assert.False(t, strings.Contains(string(b), "sqlgraph.Neighbors("),
 			"%s: a traversal starts from an id (sqlgraph.Neighbors); see ent/template/client.tmpl", filepath.Base(f))
 	}
+}
+
+// auditWriters are the files that may call rules.AuditWriterContext, the
+// one context in which the system scope may create audit events.
+var auditWriters = map[string]bool{"internal/audit/audit.go": true}
+
+// TestOnlyTheAuditHookWritesAuditEvents: DESIGN section 5, audit events are
+// written by the audit hook only. The rule that refuses every other create
+// trusts rules.AuditWriterContext, so nothing else may call it.
+func TestOnlyTheAuditHookWritesAuditEvents(t *testing.T) {
+	found := 0
+	for _, sf := range walkSources(t) {
+		ast.Inspect(sf.file, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "AuditWriterContext" {
+				return true
+			}
+			found++
+			assert.True(t, auditWriters[sf.rel], "%s: calls AuditWriterContext; only %v may", sf.rel, auditWriters)
+			return true
+		})
+	}
+	assert.Positive(t, found, "the audit hook no longer marks its context: the detector looks at nothing")
 }

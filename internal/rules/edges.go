@@ -1,0 +1,55 @@
+package rules
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/edgescope"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// entities maps every type to its rules, for the subqueries of edge
+// predicates and orders (internal/edgescope).
+var entities = map[string]Entity{
+	ent.TypeOrganization: Organization,
+	ent.TypeUser:         User,
+	ent.TypeCompany:      Company,
+	ent.TypeJob:          Job,
+	ent.TypeNote:         Note,
+	ent.TypeSession:      Session,
+	ent.TypeAuditEvent:   AuditEvent,
+}
+
+func init() { edgescope.Register(narrowTo) }
+
+// narrowTo narrows s, a subquery over typ's table built by an edge predicate
+// or order, to the rows a query of typ would return under the scope in s's
+// context: the same tenant filter and role rules, in the same order (the
+// system scope is allowed after the tenant filter). No scope, no rows.
+func narrowTo(s *sql.Selector, typ string) {
+	sc, ok := scope.FromContext(s.Context())
+	e, known := entities[typ]
+	if !ok || !known {
+		s.Where(sql.False())
+		return
+	}
+	if p := e.tenant(sc); p != nil {
+		p(s)
+	}
+	if sc.IsSystem() {
+		return
+	}
+	if p := e.visible(sc); p != nil {
+		p(s)
+	}
+}
+
+// withContext is a predicate that only sets ctx on the selector it is
+// applied to. ent builds the selector of an UpdateOne's WHERE without the
+// mutation's context; the rules' own predicates, applied after this one,
+// include edge predicates that read the scope from it.
+func withContext(ctx context.Context) func(*sql.Selector) {
+	return func(s *sql.Selector) { s.WithContext(ctx) }
+}
