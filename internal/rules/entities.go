@@ -57,21 +57,6 @@ func jobsOfClient(s scope.Scope) pred {
 	return job.And(job.CompanyID(c), job.StatusEQ(published))
 }
 
-// jobsVisible is the job rule, used inside other entities' rules. It repeats
-// the tenant predicate because a subquery does not run the job's policy.
-func jobsVisible(s scope.Scope) pred {
-	org, _ := s.OrgID()
-	switch s.Role() {
-	case scope.RoleAdmin:
-		return job.OrgID(org)
-	case scope.RoleManager, scope.RoleMember:
-		return job.And(job.OrgID(org), jobsOfManagerOrMember(s))
-	case scope.RoleClient:
-		return job.And(job.OrgID(org), jobsOfClient(s))
-	}
-	return nothing
-}
-
 // forUser applies the common head of every role rule: only a user scope
 // reaches role rules with anything visible, and a banned user sees nothing
 // but what the entity's own rule says (their own user row).
@@ -122,7 +107,9 @@ var User = Entity{
 			case scope.RoleAdmin, scope.RoleManager, scope.RoleMember:
 				return everything
 			case scope.RoleClient:
-				return user.Or(user.ID(s.UserID()), user.HasManagedJobsWith(jobsVisible(s)))
+				// HasManagedJobs reads jobs through the job rules
+				// (internal/edgescope): managers of jobs they see.
+				return user.Or(user.ID(s.UserID()), user.HasManagedJobs())
 			}
 			return nothing
 		})
@@ -178,9 +165,11 @@ var Note = Entity{
 			case scope.RoleAdmin:
 				return everything
 			case scope.RoleManager:
-				return note.HasJobWith(jobsVisible(s))
+				// HasJob reads jobs through the job rules: notes
+				// on jobs they see (rule 7 composes by itself).
+				return note.HasJob()
 			case scope.RoleMember, scope.RoleClient:
-				return note.And(note.Internal(false), note.HasJobWith(jobsVisible(s)))
+				return note.And(note.Internal(false), note.HasJob())
 			}
 			return nothing
 		})
