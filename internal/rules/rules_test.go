@@ -384,3 +384,14 @@ func TestEntityMutationGates(t *testing.T) {
 	assert.ErrorIs(t, Session.mutate(tokCtx, deleteOf(c.Session.UpdateOneID(1).Mutation())), privacy.Skip)
 	assert.ErrorIs(t, Session.mutate(tokCtx, c.Session.Create().Mutation()), ErrReadOnly, "a token lookup cannot log in")
 }
+
+// TestEveryTypeHasRules: edge predicates and orders narrow their subquery
+// with the target type's rules (narrowTo); a type missing from entities
+// would match nothing there (fail closed) but must fail here first.
+func TestEveryTypeHasRules(t *testing.T) {
+	for typ := range ent.ScopeEdges {
+		_, ok := entities[typ]
+		assert.True(t, ok, "rules.entities has no rules for %s", typ)
+	}
+	assert.Len(t, entities, len(ent.ScopeEdges))
+}
