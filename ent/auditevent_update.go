@@ -79,6 +79,13 @@ func (_u *AuditEventUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		_spec.ClearField(auditevent.FieldOrgID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{auditevent.Label}
@@ -181,6 +188,13 @@ func (_u *AuditEventUpdateOne) sqlSave(ctx context.Context) (_node *AuditEvent, 
 		_spec.ClearField(auditevent.FieldOrgID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	_node = &AuditEvent{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

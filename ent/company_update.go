@@ -315,6 +315,13 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{company.Label}
@@ -650,6 +657,13 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	_node = &Company{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -439,6 +439,13 @@ func (_u *JobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{job.Label}
@@ -897,6 +904,13 @@ func (_u *JobUpdateOne) sqlSave(ctx context.Context) (_node *Job, err error) {
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	_node = &Job{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -481,6 +481,13 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{organization.Label}
@@ -980,6 +987,13 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	_node = &Organization{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

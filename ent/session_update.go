@@ -105,6 +105,13 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{session.Label}
@@ -232,6 +239,13 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 		_spec.SetField(session.FieldExpiresAt, field.TypeTime, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
+	if pred := _spec.Predicate; pred != nil {
+		_spec.Predicate = func(selector *sql.Selector) {
+			selector.WithContext(ctx)
+			pred(selector)
+		}
+	}
+
 	_node = &Session{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/ent/note"
 	"github.com/scopegate/scopegate/ent/privacy"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
@@ -323,4 +324,31 @@ func sortedInts(ids []int) []int {
 	out := append([]int{}, ids...)
 	slices.Sort(out)
 	return out
+}
+
+// TestOneRowUpdateWithAnEdgePredicate: the WHERE of UpdateOneID carries the
+// mutation's context, so the caller's own edge predicate is narrowed by the
+// scope like any other (and does not fail closed for want of a scope).
+func TestOneRowUpdateWithAnEdgePredicate(t *testing.T) {
+	tt := seedTwoTenants(t)
+	a, c := tt.A, tt.db.Client
+	for _, ctx := range []context.Context{pgtest.UserContext(t, a.Admin), tt.sys} {
+		tx, err := c.Tx(ctx)
+		require.NoError(t, err)
+		n, err := tx.Job.UpdateOneID(a.Pub1.ID).Where(job.HasNotes()).SetTitle("has notes").Save(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "has notes", n.Title)
+		require.NoError(t, tx.Rollback())
+	}
+	// The predicate is narrowed like a query's: a member does not read
+	// internal notes, so for them no job has one, and the update reaches
+	// nothing; an admin's reaches A.Pub1.
+	internal := job.And(job.ID(a.Pub1.ID), job.HasNotesWith(note.Internal(true)))
+	n, err := c.Job.Update().Where(internal).SetTitle("x").Save(pgtest.UserContext(t, a.Member))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	err = c.Job.UpdateOneID(a.Pub1.ID).Where(job.HasNotesWith(note.Internal(true))).SetTitle("x").
+		Exec(pgtest.UserContext(t, a.Manager2))
+	// Manager2 sees A.Pub1 and its internal note but does not manage it.
+	forbiddenBy(t, err, policy.JobUpdate)
 }

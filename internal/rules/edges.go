@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"context"
-
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/scopegate/scopegate/ent"
@@ -44,12 +42,4 @@ func narrowTo(s *sql.Selector, typ string) {
 	if p := e.visible(sc); p != nil {
 		p(s)
 	}
-}
-
-// withContext is a predicate that only sets ctx on the selector it is
-// applied to. ent builds the selector of an UpdateOne's WHERE without the
-// mutation's context; the rules' own predicates, applied after this one,
-// include edge predicates that read the scope from it.
-func withContext(ctx context.Context) func(*sql.Selector) {
-	return func(s *sql.Selector) { s.WithContext(ctx) }
 }

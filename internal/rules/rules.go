@@ -122,10 +122,7 @@ func (r filterRule) apply(ctx context.Context, w any) error {
 			// A builder that cannot be narrowed must not run unnarrowed.
 			return privacy.Denyf("rules: %T cannot be filtered", w)
 		}
-		// withContext first: an UpdateOne's selector does not carry the
-		// mutation's context, and p may hold edge predicates that read
-		// the scope from it (see edges.go).
-		wh.WhereP(withContext(ctx), p)
+		wh.WhereP(p)
 	}
 	return r.decision
 }
