@@ -77,30 +77,13 @@ const (
 )
 
 func TestMutationOracle(t *testing.T) {
-	total := defaultMutationOracleN
-	if s := os.Getenv("SCOPEGATE_MUTATION_ORACLE_N"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("SCOPEGATE_MUTATION_ORACLE_N=%q: want a positive number", s)
-		}
-		total = v
+	total := oracleEnvPositive(t, "SCOPEGATE_MUTATION_ORACLE_N", defaultMutationOracleN)
+	first, replay := oracleSeedEnv(t)
+	worlds := defaultMutationOracleWorlds
+	if replay {
+		worlds = 1
 	}
-	first, worlds := int64(1), defaultMutationOracleWorlds
-	if s := os.Getenv("SCOPEGATE_ORACLE_SEED"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SCOPEGATE_ORACLE_SEED=%q: %v", s, err)
-		}
-		first, worlds = v, 1
-	}
-	if s := os.Getenv("SCOPEGATE_MUTATION_ORACLE_WORLDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("SCOPEGATE_MUTATION_ORACLE_WORLDS=%q: want a positive number", s)
-		}
-		worlds = v
-	}
-	worlds = min(worlds, total)
+	worlds = min(oracleEnvPositive(t, "SCOPEGATE_MUTATION_ORACLE_WORLDS", worlds), total)
 	// The system scope logs every query it makes.
 	prev := audit.Logger
 	audit.Logger = func() *slog.Logger { return slog.New(slog.DiscardHandler) }

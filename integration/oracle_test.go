@@ -80,26 +80,45 @@ func TestLeakOracle(t *testing.T) {
 }
 
 func oracleSeeds(t *testing.T) []int64 {
-	n, first := defaultOracleWorlds, int64(1)
-	if s := os.Getenv("SCOPEGATE_ORACLE_SEED"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SCOPEGATE_ORACLE_SEED=%q: %v", s, err)
-		}
-		first, n = v, 1
+	first, replay := oracleSeedEnv(t)
+	n := defaultOracleWorlds
+	if replay {
+		n = 1
 	}
-	if s := os.Getenv("SCOPEGATE_ORACLE_WORLDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("SCOPEGATE_ORACLE_WORLDS=%q: want a positive number", s)
-		}
-		n = v
-	}
+	n = oracleEnvPositive(t, "SCOPEGATE_ORACLE_WORLDS", n)
 	seeds := make([]int64, n)
 	for i := range seeds {
 		seeds[i] = first + int64(i)
 	}
 	return seeds
+}
+
+// oracleSeedEnv returns SCOPEGATE_ORACLE_SEED (default 1) and whether it was
+// set: a replay of the seed a failure printed.
+func oracleSeedEnv(t *testing.T) (int64, bool) {
+	s := os.Getenv("SCOPEGATE_ORACLE_SEED")
+	if s == "" {
+		return 1, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("SCOPEGATE_ORACLE_SEED=%q: %v", s, err)
+	}
+	return v, true
+}
+
+// oracleEnvPositive returns the positive number in the environment variable
+// name, or def if it is unset.
+func oracleEnvPositive(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, s)
+	}
+	return v
 }
 
 // oracleStats counts the cases of one family (of one scope, or of the run).

@@ -17,94 +17,58 @@ import (
 // OrderByNeighborsCount orders q by the number of neighbours through s that
 // the scope sees (typ is the neighbours' type).
 func OrderByNeighborsCount(q *sql.Selector, s *sqlgraph.Step, typ string, opts ...sql.OrderTermOption) {
-	var (
-		join  *sql.Selector
-		build = sql.Dialect(q.Dialect())
-		terms = []sql.OrderTerm{
-			sql.OrderByCount("*", append([]sql.OrderTermOption{sql.OrderAs(countAlias(q, s))}, opts...)...),
-		}
-	)
-	switch {
-	case s.FromEdgeOwner():
-		// A unique edge has no count order in the generated code; order
-		// by whether the scope sees the neighbour.
-		OrderByNeighborTerms(q, s, typ, sql.OrderByField(s.To.Column, opts...))
-		return
-	case s.ThroughEdgeTable():
-		pk1, pk2 := s.Edge.Columns[0], s.Edge.Columns[1]
-		if s.Edge.Inverse {
-			pk1, pk2 = pk2, pk1
-		}
-		toT := build.Table(s.To.Table).Schema(s.To.Schema)
-		// Named here: Join would alias it after its columns were
-		// written with the table's own name.
-		joinT := build.Table(s.Edge.Table).Schema(s.Edge.Schema).As("edge_link")
-		join = build.Select(joinT.C(pk1)).
-			From(toT).
-			Join(joinT).
-			On(toT.C(s.To.Column), joinT.C(pk2)).
-			GroupBy(joinT.C(pk1))
-		join.WithContext(q.Context())
-		Narrow(join, typ)
-		selectTerms(join, terms)
-		q.LeftJoin(join).On(q.C(s.From.Column), join.C(pk1))
-	case s.ToEdgeOwner():
-		toT := build.Table(s.Edge.Table).Schema(s.Edge.Schema)
-		join = build.Select(toT.C(s.Edge.Columns[0])).
-			From(toT).
-			GroupBy(toT.C(s.Edge.Columns[0]))
-		join.WithContext(q.Context())
-		Narrow(join, typ)
-		selectTerms(join, terms)
-		q.LeftJoin(join).On(q.C(s.From.Column), join.C(s.Edge.Columns[0]))
+	terms := []sql.OrderTerm{
+		sql.OrderByCount("*", append([]sql.OrderTermOption{sql.OrderAs(countAlias(q, s))}, opts...)...),
 	}
-	orderTerms(q, join, terms)
+	orderByNeighbors(q, s, typ, terms)
 }
 
 // OrderByNeighborTerms orders q by terms of the neighbours through s that
 // the scope sees (typ is the neighbours' type).
 func OrderByNeighborTerms(q *sql.Selector, s *sqlgraph.Step, typ string, opts ...sql.OrderTerm) {
-	var (
-		join  *sql.Selector
-		build = sql.Dialect(q.Dialect())
-	)
+	orderByNeighbors(q, s, typ, opts)
+}
+
+func orderByNeighbors(q *sql.Selector, s *sqlgraph.Step, typ string, terms []sql.OrderTerm) {
+	join, back, front := neighbors(q, s)
+	join.WithContext(q.Context())
+	Narrow(join, typ)
+	selectTerms(join, terms)
+	q.LeftJoin(join).On(q.C(front), join.C(back))
+	orderTerms(q, join, terms)
+}
+
+// neighbors returns the subquery over the neighbours through s, selecting
+// (and, for a non-unique edge, grouping by) the column that refers back to
+// q's rows; back names that column, front the column of q it matches.
+func neighbors(q *sql.Selector, s *sqlgraph.Step) (join *sql.Selector, back, front string) {
+	build := sql.Dialect(q.Dialect())
 	switch {
 	case s.FromEdgeOwner():
 		toT := build.Table(s.To.Table).Schema(s.To.Schema)
-		join = build.Select(toT.C(s.To.Column)).From(toT)
-		join.WithContext(q.Context())
-		Narrow(join, typ)
-		selectTerms(join, opts)
-		q.LeftJoin(join).On(q.C(s.Edge.Columns[0]), join.C(s.To.Column))
+		return build.Select(toT.C(s.To.Column)).From(toT), s.To.Column, s.Edge.Columns[0]
 	case s.ThroughEdgeTable():
-		pk1, pk2 := s.Edge.Columns[1], s.Edge.Columns[0]
+		src, dst := s.Edge.Columns[0], s.Edge.Columns[1]
 		if s.Edge.Inverse {
-			pk1, pk2 = pk2, pk1
+			src, dst = dst, src
 		}
 		toT := build.Table(s.To.Table).Schema(s.To.Schema)
-		// Named here: Join would alias it after its columns were
-		// written with the table's own name.
+		// Named here: Join would alias it after its columns were written
+		// with the table's own name.
 		joinT := build.Table(s.Edge.Table).Schema(s.Edge.Schema).As("edge_link")
-		join = build.Select(joinT.C(pk2)).
+		join = build.Select(joinT.C(src)).
 			From(toT).
 			Join(joinT).
-			On(toT.C(s.To.Column), joinT.C(pk1)).
-			GroupBy(joinT.C(pk2))
-		join.WithContext(q.Context())
-		Narrow(join, typ)
-		selectTerms(join, opts)
-		q.LeftJoin(join).On(q.C(s.From.Column), join.C(pk2))
-	case s.ToEdgeOwner():
+			On(toT.C(s.To.Column), joinT.C(dst)).
+			GroupBy(joinT.C(src))
+		return join, src, s.From.Column
+	default: // s.ToEdgeOwner(): the key is in the neighbours' table
 		toT := build.Table(s.Edge.Table).Schema(s.Edge.Schema)
 		join = build.Select(toT.C(s.Edge.Columns[0])).
 			From(toT).
 			GroupBy(toT.C(s.Edge.Columns[0]))
-		join.WithContext(q.Context())
-		Narrow(join, typ)
-		selectTerms(join, opts)
-		q.LeftJoin(join).On(q.C(s.From.Column), join.C(s.Edge.Columns[0]))
+		return join, s.Edge.Columns[0], s.From.Column
 	}
-	orderTerms(q, join, opts)
 }
 
 // countAlias returns a column alias for the count that q does not select

@@ -36,6 +36,13 @@ func tenantOrg(s scope.Scope) (int, bool) {
 	return 0, false
 }
 
+// allTenants reports whether s is the all-tenant system scope, which sees
+// every row of every tenant.
+func allTenants(s scope.Scope) bool {
+	_, narrowed := tenantOrg(s)
+	return s.IsSystem() && !narrowed
+}
+
 // byOrgColumn narrows a table by its own org_id column.
 func byOrgColumn(s scope.Scope) pred {
 	if org, ok := tenantOrg(s); ok {
