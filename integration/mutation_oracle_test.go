@@ -703,18 +703,6 @@ type moResult struct {
 	panicked bool
 }
 
-func moCall(v reflect.Value, method string, args ...any) []reflect.Value {
-	m := v.MethodByName(method)
-	if !m.IsValid() {
-		panic(fmt.Sprintf("mutation oracle: %s has no method %s", v.Type(), method))
-	}
-	in := make([]reflect.Value, len(args))
-	for i, a := range args {
-		in[i] = reflect.ValueOf(a)
-	}
-	return m.Call(in)
-}
-
 func moErrOf(v reflect.Value) error {
 	if v.IsNil() {
 		return nil
@@ -734,7 +722,7 @@ func moWhereIDs(b reflect.Value, ids []int) reflect.Value {
 func moApply(b reflect.Value, s moSpec) reflect.Value {
 	for _, f := range s.fields {
 		if f.clear {
-			b = moCall(b, "Clear"+moPascal(f.col))[0]
+			b = dynCall(b, "Clear"+moPascal(f.col))[0]
 			continue
 		}
 		m := b.MethodByName("Set" + moPascal(f.col))
@@ -748,7 +736,7 @@ func moApply(b reflect.Value, s moSpec) reflect.Value {
 		for i, id := range e.ids {
 			args[i] = id
 		}
-		b = moCall(b, e.method(), args...)[0]
+		b = dynCall(b, e.method(), args...)[0]
 	}
 	return b
 }
@@ -762,36 +750,36 @@ func (w *moWorld) run(ctx context.Context, c *ent.Client, o *moOp) (res moResult
 	tc := reflect.ValueOf(c).Elem().FieldByName(o.typ)
 	switch o.kind {
 	case "create":
-		b := moApply(moCall(tc, "Create")[0], o.creates[0])
-		out := moCall(b, "Save", ctx)
+		b := moApply(dynCall(tc, "Create")[0], o.creates[0])
+		out := dynCall(b, "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
 			res.ids = []int{moEntID(out[0])}
 		}
 	case "create-bulk":
 		var bs []any
 		for _, s := range o.creates {
-			bs = append(bs, moApply(moCall(tc, "Create")[0], s).Interface())
+			bs = append(bs, moApply(dynCall(tc, "Create")[0], s).Interface())
 		}
-		out := moCall(moCall(tc, "CreateBulk", bs...)[0], "Save", ctx)
+		out := dynCall(dynCall(tc, "CreateBulk", bs...)[0], "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
 			for i := range out[0].Len() {
 				res.ids = append(res.ids, moEntID(out[0].Index(i)))
 			}
 		}
 	case "update-one":
-		out := moCall(moApply(moCall(tc, "UpdateOneID", o.id)[0], o.set), "Save", ctx)
+		out := dynCall(moApply(dynCall(tc, "UpdateOneID", o.id)[0], o.set), "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
 			res.ids = []int{moEntID(out[0])}
 		}
 	case "update-where":
-		b := moApply(moWhereIDs(moCall(tc, "Update")[0], o.where), o.set)
-		out := moCall(b, "Save", ctx)
+		b := moApply(moWhereIDs(dynCall(tc, "Update")[0], o.where), o.set)
+		out := dynCall(b, "Save", ctx)
 		res.err = moErrOf(out[1])
 		res.count = int(out[0].Int())
 	case "delete-one":
-		res.err = moErrOf(moCall(moCall(tc, "DeleteOneID", o.id)[0], "Exec", ctx)[0])
+		res.err = moErrOf(dynCall(dynCall(tc, "DeleteOneID", o.id)[0], "Exec", ctx)[0])
 	case "delete-where":
-		out := moCall(moWhereIDs(moCall(tc, "Delete")[0], o.where), "Exec", ctx)
+		out := dynCall(moWhereIDs(dynCall(tc, "Delete")[0], o.where), "Exec", ctx)
 		res.err = moErrOf(out[1])
 		res.count = int(out[0].Int())
 	case "upsert":
