@@ -37,7 +37,7 @@ func e2eBinary(t *testing.T) string {
 func e2eEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATABASE_URL=") {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "MIGRATE_DATABASE_URL=") {
 			env = append(env, kv)
 		}
 	}
@@ -160,6 +160,13 @@ func TestE2EPostgres(t *testing.T) {
 	assert.Contains(t, string(out), "scopegate migrate up")
 
 	assert.Contains(t, e2eRun(t, bin, dir, env, "migrate", "up"), "applied")
+	// From here on, as in production: migrations and grants as the schema
+	// owner, everything else as the application role.
+	const appRole = "scopegate_e2e_app"
+	assert.Contains(t, e2eRun(t, bin, dir, e2eEnv("MIGRATE_DATABASE_URL="+url, "SCOPEGATE_APP_PASSWORD="+appRole),
+		"db", "grant", "--role", appRole), "role "+appRole)
+	env = e2eEnv("DATABASE_URL="+pgtest.AsRole(url, appRole), "MIGRATE_DATABASE_URL="+url)
+	assert.Contains(t, e2eRun(t, bin, dir, env, "migrate", "status"), "applied")
 	assert.Contains(t, e2eRun(t, bin, dir, env, "org", "create", "--name", "Acme", "--slug", "acme"), "created organization")
 	assert.Contains(t, e2eRun(t, bin, dir, env, "user", "create", "--org", "acme", "--email", "boss@acme.test",
 		"--name", "Boss", "--role", "admin", "--password", "long enough password"), "created user")

@@ -9,8 +9,12 @@ var root = &command{
 Scopegate: a multi-tenant data layer on ent and PostgreSQL.
 
 Environment:
-  DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable);
-                                unset, commands use the embedded SQLite file ./scopegate.db
+  DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable),
+                                as the application role; unset, commands use the embedded SQLite
+                                file ./scopegate.db
+  MIGRATE_DATABASE_URL          the same database as the schema owner, for 'migrate' and
+                                'db grant' (default DATABASE_URL)
+  SCOPEGATE_APP_PASSWORD        password 'db grant' sets on the application role
   SCOPEGATE_DEV_DATABASE_URL    server for the throwaway database of 'migrate diff'
 
 Exit status: 0 success, 1 failure, 2 usage error.`,
@@ -65,6 +69,24 @@ the PostgreSQL server of --dev-url (else SCOPEGATE_DEV_DATABASE_URL,
 SCOPEGATE_TEST_DATABASE_URL, DATABASE_URL) and dropped at the end; the user
 needs the CREATEDB privilege. Prints the files written, or "no changes".`,
 					setup: migrateDiff,
+				},
+			},
+		},
+		{
+			name:    "db",
+			summary: "manage the database's roles",
+			subs: []*command{
+				{
+					name:    "grant",
+					summary: "create or update the application role: DML on the application's tables only",
+					help: `
+Create the application role (--role, default scopegate_app) if it does not
+exist, make it a plain login role (no superuser, no BYPASSRLS, no CREATEDB
+or CREATEROLE) and grant it exactly SELECT, INSERT, UPDATE and DELETE on the
+application's tables, their sequences, and SELECT on the migrations' version
+table. Run it as the schema owner (MIGRATE_DATABASE_URL) after 'migrate up';
+it is idempotent. The server then connects as that role (DATABASE_URL).`,
+					setup: dbGrant,
 				},
 			},
 		},

@@ -17,22 +17,32 @@ import (
 	_ "github.com/lib/pq" // PostgreSQL driver
 	"github.com/pressly/goose/v3"
 
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/migration"
 )
 
 // Environment variables read by the migrate commands.
 const (
-	envDatabaseURL    = "DATABASE_URL"
-	envDevDatabaseURL = "SCOPEGATE_DEV_DATABASE_URL"
-	envTestServerURL  = "SCOPEGATE_TEST_DATABASE_URL"
+	envDatabaseURL        = "DATABASE_URL"
+	envMigrateDatabaseURL = "MIGRATE_DATABASE_URL"
+	envAppPassword        = "SCOPEGATE_APP_PASSWORD"
+	envDevDatabaseURL     = "SCOPEGATE_DEV_DATABASE_URL"
+	envTestServerURL      = "SCOPEGATE_TEST_DATABASE_URL"
 )
 
 func databaseURLFlag(fs *flag.FlagSet) *string {
 	return fs.String("database-url", "", "PostgreSQL `URL` of the database (default $"+envDatabaseURL+")")
 }
 
+// ownerURLFlag is --database-url of the commands that change the schema or
+// its grants: they connect as the schema owner.
+func ownerURLFlag(fs *flag.FlagSet) *string {
+	return fs.String("database-url", "", "PostgreSQL `URL` of the database, as the schema owner (default $"+
+		envMigrateDatabaseURL+", else $"+envDatabaseURL+")")
+}
+
 func migrateUp(fs *flag.FlagSet) action {
-	dbURL := databaseURLFlag(fs)
+	dbURL := ownerURLFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		db, err := openPostgres(ctx, e, *dbURL, args)
 		if err != nil {
@@ -54,7 +64,7 @@ func migrateUp(fs *flag.FlagSet) action {
 }
 
 func migrateDown(fs *flag.FlagSet) action {
-	dbURL := databaseURLFlag(fs)
+	dbURL := ownerURLFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		db, err := openPostgres(ctx, e, *dbURL, args)
 		if err != nil {
@@ -74,7 +84,7 @@ func migrateDown(fs *flag.FlagSet) action {
 }
 
 func migrateStatus(fs *flag.FlagSet) action {
-	dbURL := databaseURLFlag(fs)
+	dbURL := ownerURLFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		db, err := openPostgres(ctx, e, *dbURL, args)
 		if err != nil {
@@ -163,15 +173,17 @@ func diff(ctx context.Context, server, dir, name string) (files []string, err er
 	return migration.Diff(ctx, devDB, dir, name)
 }
 
-// openPostgres connects to the database of --database-url, else of
-// DATABASE_URL. The migrate commands take no positional arguments.
+// openPostgres connects, as the schema owner, to the database of
+// --database-url, else of MIGRATE_DATABASE_URL, else of DATABASE_URL (one
+// URL for both, in development). These commands take no positional
+// arguments.
 func openPostgres(ctx context.Context, e *env, flagURL string, args []string) (*sql.DB, error) {
 	if len(args) > 0 {
 		return nil, usagef("unexpected argument %q", args[0])
 	}
-	u := firstNonEmpty(flagURL, e.getenv(envDatabaseURL))
+	u := firstNonEmpty(flagURL, e.getenv(envMigrateDatabaseURL), e.getenv(envDatabaseURL))
 	if u == "" {
-		return nil, usagef("no database: set %s or pass --database-url", envDatabaseURL)
+		return nil, usagef("no database: set %s or %s, or pass --database-url", envMigrateDatabaseURL, envDatabaseURL)
 	}
 	if !isPostgres(u) {
 		return nil, usagef("migrate works on PostgreSQL only: want a postgres:// URL")
@@ -222,4 +234,25 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// dbGrant creates or updates the application role (DESIGN section 8).
+func dbGrant(fs *flag.FlagSet) action {
+	dbURL := ownerURLFlag(fs)
+	role := fs.String("role", "scopegate_app", "`name` of the application role")
+	return func(ctx context.Context, e *env, args []string) error {
+		db, err := openPostgres(ctx, e, *dbURL, args)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := database.Grant(ctx, db, *role, database.GrantOptions{Password: e.getenv(envAppPassword)}); err != nil {
+			if errors.Is(err, database.ErrBadRole) {
+				return usagef("%v", err)
+			}
+			return err
+		}
+		fmt.Fprintf(e.stdout, "role %s: DML on the application's tables of %s, nothing else\n", *role, dbName(redacted(firstNonEmpty(*dbURL, e.getenv(envMigrateDatabaseURL), e.getenv(envDatabaseURL)))))
+		return nil
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/httpapi"
 )
@@ -30,6 +31,14 @@ func serve(fs *flag.FlagSet) action {
 			return err
 		}
 		defer d.Close()
+		if d.embedded {
+			log.Warn("embedded SQLite has no row-level security: the ent rules alone scope every query")
+		} else if why, err := database.Privileged(ctx, d.SQL); err != nil {
+			return err
+		} else if why != "" {
+			log.Warn(why+": PostgreSQL row-level security is not in force for it; connect as the application role (scopegate db grant)",
+				slog.String("see", "DESIGN section 8"))
+		}
 		if d.embedded {
 			seeded, err := demo.Seed(ctx, d.Client)
 			if err != nil {

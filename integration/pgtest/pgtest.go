@@ -29,11 +29,20 @@ import (
 // EnvURL names the environment variable holding the test server's URL.
 const EnvURL = "SCOPEGATE_TEST_DATABASE_URL"
 
-// DB is one test's database.
+// AppRole is the application role the tests' clients connect as, as the
+// server does in production (DESIGN section 8): no superuser, owns nothing,
+// DML grants only (database.Grant). Roles belong to the server, not to a
+// database, so every test database shares it; its password serves servers
+// that do not trust local connections.
+const AppRole = "scopegate_test_app"
+
+// DB is one test's database. Its client and SQL pool connect as AppRole.
 type DB struct {
 	*database.DB
-	// URL connects to this database.
+	// URL connects to this database as AppRole.
 	URL string
+	// OwnerURL connects to it as the server's user, which owns the schema.
+	OwnerURL string
 	// Counter counts every statement sent through DB.Client.
 	Counter *database.Counter
 }
@@ -88,7 +97,8 @@ func New(tb testing.TB) *DB {
 		pq.QuoteIdentifier(name), pq.QuoteIdentifier(templateName))); err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
-	u := withDatabase(srv, name)
+	owner := withDatabase(srv, name)
+	u := AsRole(owner, AppRole)
 	counter := database.NewCounter(true)
 	db, err := database.Open(ctx, u, database.Options{Counter: counter, MaxOpenConns: 8})
 	if err != nil {
@@ -107,7 +117,7 @@ func New(tb testing.TB) *DB {
 		}
 	})
 	counter.Reset()
-	return &DB{DB: db, URL: u, Counter: counter}
+	return &DB{DB: db, URL: u, OwnerURL: owner, Counter: counter}
 }
 
 var (
@@ -120,6 +130,17 @@ func nextID() int {
 	defer idMu.Unlock()
 	id++
 	return id
+}
+
+// AsRole returns raw with the user and password of role (the password is
+// the role's name, as pgtest sets it).
+func AsRole(raw, role string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err) // the server URL was parsed before
+	}
+	u.User = url.UserPassword(role, role)
+	return u.String()
 }
 
 func withDatabase(raw, name string) string {
@@ -160,6 +181,11 @@ func ensureTemplate(srv string) (string, error) {
 	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", err
 	}
+	// Roles outlive databases; make sure this one exists even when the
+	// template does (its grants live in the template).
+	if err := ensureRole(ctx, conn, AppRole); err != nil {
+		return "", err
+	}
 	if exists {
 		return name, nil
 	}
@@ -173,6 +199,9 @@ func ensureTemplate(srv string) (string, error) {
 		return "", err
 	}
 	_, err = migration.Up(ctx, db)
+	if err == nil {
+		err = database.Grant(ctx, db, AppRole, database.GrantOptions{Password: AppRole})
+	}
 	db.Close()
 	if err != nil {
 		return "", err
@@ -186,8 +215,24 @@ func ensureTemplate(srv string) (string, error) {
 	return name, nil
 }
 
+// ensureRole creates role if the server has none of that name.
+func ensureRole(ctx context.Context, conn *sql.Conn, role string) error {
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(
+		`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN PASSWORD %s; END IF; END $$`,
+		pq.QuoteLiteral(role), pq.QuoteIdentifier(role), pq.QuoteLiteral(role)))
+	if err != nil {
+		return fmt.Errorf("role %s: %w", role, err)
+	}
+	return nil
+}
+
+// templateGrants versions what the template holds besides the migrations:
+// change it when database.Grant changes, so a new template is built.
+const templateGrants = "grants v1"
+
 func templateNameFor() (string, error) {
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", templateGrants)
 	var names []string
 	err := fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

@@ -1,0 +1,190 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/lib/pq"
+)
+
+// ErrBadRole is returned for a role name Grant will not use.
+var ErrBadRole = errors.New("database: bad role name")
+
+// ErrRoleOwnsObjects is returned when the application role owns a table,
+// sequence or schema: an owner is exempt from row-level security unless
+// forced, and may alter or drop what it owns.
+var ErrRoleOwnsObjects = errors.New("database: the application role owns objects")
+
+// versionTable is goose's record of the applied migrations: the server
+// reads it (readiness checks the schema version) and never writes it.
+const versionTable = "goose_db_version"
+
+var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// GrantOptions tune Grant.
+type GrantOptions struct {
+	// Password, if set, becomes the role's password.
+	Password string
+}
+
+// Grant makes role the application role of the database db is connected to
+// (DESIGN section 8): it creates the role if it does not exist, makes it a
+// plain login role (no superuser, no BYPASSRLS, no CREATEDB or CREATEROLE),
+// and gives it exactly: CONNECT on the database, USAGE on the schema,
+// SELECT, INSERT, UPDATE and DELETE on the application's tables, USAGE on
+// their sequences, and SELECT on the migrations' version table. Run it as
+// the schema owner after migrating; it is idempotent, so running it again
+// after a migration that added a table grants that table too. It refuses a
+// role that owns any object of the database.
+func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) error {
+	if !roleName.MatchString(role) {
+		return fmt.Errorf("%w %q: want lowercase letters, digits and _", ErrBadRole, role)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	defer tx.Rollback()
+
+	q := pq.QuoteIdentifier(role)
+	var schema, dbname string
+	if err := tx.QueryRowContext(ctx, `SELECT current_schema(), current_database()`).Scan(&schema, &dbname); err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	if role == currentUser(ctx, tx) {
+		return fmt.Errorf("%w: %s is the current user", ErrRoleOwnsObjects, role)
+	}
+	stmts := []string{
+		// CREATE ROLE has no IF NOT EXISTS; the DO block makes it one.
+		fmt.Sprintf(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN; END IF; END $$`,
+			pq.QuoteLiteral(role), q),
+		fmt.Sprintf(`ALTER ROLE %s LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION`, q),
+	}
+	if opts.Password != "" {
+		stmts = append(stmts, fmt.Sprintf(`ALTER ROLE %s PASSWORD %s`, q, pq.QuoteLiteral(opts.Password)))
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("database: grant: %w", err)
+		}
+	}
+	if owned, err := ownedBy(ctx, tx, role); err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	} else if len(owned) > 0 {
+		return fmt.Errorf("%w: %s owns %s", ErrRoleOwnsObjects, role, strings.Join(owned, ", "))
+	}
+	tables, err := appTables(ctx, tx, schema)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	stmts = []string{
+		fmt.Sprintf(`GRANT CONNECT ON DATABASE %s TO %s`, pq.QuoteIdentifier(dbname), q),
+		fmt.Sprintf(`GRANT USAGE ON SCHEMA %s TO %s`, pq.QuoteIdentifier(schema), q),
+		fmt.Sprintf(`REVOKE CREATE ON SCHEMA %s FROM %s`, pq.QuoteIdentifier(schema), q),
+		fmt.Sprintf(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO %s`, pq.QuoteIdentifier(schema), q),
+	}
+	for _, t := range tables {
+		stmts = append(stmts, fmt.Sprintf(`GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s`, pq.QuoteIdentifier(t), q))
+	}
+	if hasTable(ctx, tx, schema, versionTable) {
+		stmts = append(stmts,
+			fmt.Sprintf(`REVOKE ALL ON %s FROM %s`, pq.QuoteIdentifier(versionTable), q),
+			fmt.Sprintf(`GRANT SELECT ON %s TO %s`, pq.QuoteIdentifier(versionTable), q))
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("database: grant: %s: %w", s, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	return nil
+}
+
+func currentUser(ctx context.Context, tx *sql.Tx) string {
+	var u string
+	_ = tx.QueryRowContext(ctx, `SELECT current_user`).Scan(&u)
+	return u
+}
+
+// ownedBy lists the relations and schemas of the database role owns.
+func ownedBy(ctx context.Context, tx *sql.Tx, role string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1
+		UNION ALL
+		SELECT n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1
+		ORDER BY 1`, role)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// appTables lists the tables of schema but the migrations' version table.
+func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY tablename`, schema, versionTable)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func hasTable(ctx context.Context, tx *sql.Tx, schema, table string) bool {
+	var ok bool
+	_ = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_tables WHERE schemaname = $1 AND tablename = $2)`, schema, table).Scan(&ok)
+	return ok
+}
+
+// Privileged says why the role db is connected as would not be held by
+// row-level security (a superuser, BYPASSRLS, or the owner of tables), and
+// "" when it would be. The server warns with it at start (DESIGN section 8).
+func Privileged(ctx context.Context, db *sql.DB) (string, error) {
+	var user string
+	var super, bypass bool
+	var owned int
+	err := db.QueryRowContext(ctx, `
+		SELECT current_user, r.rolsuper, r.rolbypassrls,
+		       (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind = 'r')
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&user, &super, &bypass, &owned)
+	if err != nil {
+		return "", fmt.Errorf("database: role of the connection: %w", err)
+	}
+	switch {
+	case super:
+		return fmt.Sprintf("connected as %s, a superuser", user), nil
+	case bypass:
+		return fmt.Sprintf("connected as %s, which has BYPASSRLS", user), nil
+	case owned > 0:
+		return fmt.Sprintf("connected as %s, which owns %d tables", user, owned), nil
+	}
+	return "", nil
+}
