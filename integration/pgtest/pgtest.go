@@ -120,6 +120,18 @@ func New(tb testing.TB) *DB {
 	return &DB{DB: db, URL: u, OwnerURL: owner, Counter: counter}
 }
 
+// Owner returns a pool connected as the schema owner, closed in cleanup:
+// for what the application role may not do (ANALYZE, superuser settings).
+func (d *DB) Owner(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("postgres", d.OwnerURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
 var (
 	idMu sync.Mutex
 	id   int
