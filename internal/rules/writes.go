@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/job"
@@ -95,6 +97,17 @@ func authorizeWrites() privacy.MutationRule {
 		}
 		if err := rule(ctx, c.Client(), m, ids); err != nil {
 			return err
+		}
+		if !m.Op().Is(ent.OpCreate) {
+			// Pin the mutation to the rows just authorized: a row that
+			// starts matching its predicates between this read and the
+			// write (committed by someone else meanwhile) was never asked
+			// about.
+			w, ok := m.(wherer)
+			if !ok {
+				return privacy.Denyf("rules: %T cannot be pinned to its rows", m)
+			}
+			w.WhereP(sql.FieldIn("id", ids...))
 		}
 		if err := authorizeInverseLinks(ctx, c.Client(), m); err != nil {
 			return err
