@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/lib/pq" // PostgreSQL driver
 	"github.com/pressly/goose/v3"
 
 	"github.com/scopegate/scopegate/internal/database"
@@ -181,7 +180,7 @@ func openPostgres(ctx context.Context, e *env, flagURL string, args []string) (*
 	if len(args) > 0 {
 		return nil, usagef("unexpected argument %q", args[0])
 	}
-	u := firstNonEmpty(flagURL, e.getenv(envMigrateDatabaseURL), e.getenv(envDatabaseURL))
+	u := ownerURL(e, flagURL)
 	if u == "" {
 		return nil, usagef("no database: set %s or %s, or pass --database-url", envMigrateDatabaseURL, envDatabaseURL)
 	}
@@ -197,6 +196,12 @@ func openPostgres(ctx context.Context, e *env, flagURL string, args []string) (*
 		return nil, fmt.Errorf("connect to %s: %w", redacted(u), err)
 	}
 	return db, nil
+}
+
+// ownerURL is the schema owner's database URL: --database-url, else
+// MIGRATE_DATABASE_URL, else DATABASE_URL (one URL for both, in development).
+func ownerURL(e *env, flagURL string) string {
+	return firstNonEmpty(flagURL, e.getenv(envMigrateDatabaseURL), e.getenv(envDatabaseURL))
 }
 
 func isPostgres(u string) bool {
@@ -252,7 +257,7 @@ func dbGrant(fs *flag.FlagSet) action {
 			}
 			return err
 		}
-		fmt.Fprintf(e.stdout, "role %s: DML on the application's tables of %s, nothing else\n", *role, dbName(redacted(firstNonEmpty(*dbURL, e.getenv(envMigrateDatabaseURL), e.getenv(envDatabaseURL)))))
+		fmt.Fprintf(e.stdout, "role %s: DML on the application's tables of %s, nothing else\n", *role, dbName(ownerURL(e, *dbURL)))
 		return nil
 	}
 }

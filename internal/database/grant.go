@@ -60,7 +60,11 @@ func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) erro
 	if err := tx.QueryRowContext(ctx, `SELECT current_schema(), current_database()`).Scan(&schema, &dbname); err != nil {
 		return fmt.Errorf("database: grant: %w", err)
 	}
-	if role == currentUser(ctx, tx) {
+	var me string
+	if err := tx.QueryRowContext(ctx, `SELECT current_user`).Scan(&me); err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	if role == me {
 		return fmt.Errorf("%w: %s is the current user", ErrRoleOwnsObjects, role)
 	}
 	stmts := []string{
@@ -95,7 +99,11 @@ func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) erro
 	for _, t := range tables {
 		stmts = append(stmts, fmt.Sprintf(`GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s`, pq.QuoteIdentifier(t), q))
 	}
-	if hasTable(ctx, tx, schema, versionTable) {
+	hasVersions, err := hasTable(ctx, tx, schema, versionTable)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	if hasVersions {
 		stmts = append(stmts,
 			fmt.Sprintf(`REVOKE ALL ON %s FROM %s`, pq.QuoteIdentifier(versionTable), q),
 			fmt.Sprintf(`GRANT SELECT ON %s TO %s`, pq.QuoteIdentifier(versionTable), q))
@@ -109,12 +117,6 @@ func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) erro
 		return fmt.Errorf("database: grant: %w", err)
 	}
 	return nil
-}
-
-func currentUser(ctx context.Context, tx *sql.Tx) string {
-	var u string
-	_ = tx.QueryRowContext(ctx, `SELECT current_user`).Scan(&u)
-	return u
 }
 
 // ownedBy lists the relations and schemas of the database role owns.
@@ -158,10 +160,10 @@ func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error)
 	return out, rows.Err()
 }
 
-func hasTable(ctx context.Context, tx *sql.Tx, schema, table string) bool {
+func hasTable(ctx context.Context, tx *sql.Tx, schema, table string) (bool, error) {
 	var ok bool
-	_ = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_tables WHERE schemaname = $1 AND tablename = $2)`, schema, table).Scan(&ok)
-	return ok
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_tables WHERE schemaname = $1 AND tablename = $2)`, schema, table).Scan(&ok)
+	return ok, err
 }
 
 // Privileged says why the role db is connected as would not be held by

@@ -59,14 +59,49 @@ func changedFields(m ent.Mutation) []string {
 	return slices.Compact(out)
 }
 
-// writeRule authorizes one type's mutations for a user scope.
-type writeRule func(ctx context.Context, c *ent.Client, m ent.Mutation, ids []int) error
+// writable is a type the write policy covers: its actions, and how to load
+// rows the way the policy's checks need them (a job with its managers, for
+// manages_job).
+type writable struct {
+	create, update, del policy.Action
+	load                func(ctx context.Context, c *ent.Client, ids []int) ([]any, error)
+}
 
-var writeRules = map[string]writeRule{
-	ent.TypeJob:     authorizeJob,
-	ent.TypeCompany: authorizeCompany,
-	ent.TypeNote:    authorizeNote,
-	ent.TypeUser:    authorizeUser,
+var writables = map[string]writable{
+	ent.TypeJob: {policy.JobCreate, policy.JobUpdate, policy.JobDelete,
+		func(ctx context.Context, c *ent.Client, ids []int) ([]any, error) {
+			return anys(c.Job.Query().Where(job.IDIn(ids...)).WithManagers().All(ctx))
+		}},
+	ent.TypeCompany: {policy.CompanyCreate, policy.CompanyUpdate, policy.CompanyDelete,
+		func(ctx context.Context, c *ent.Client, ids []int) ([]any, error) {
+			return anys(c.Company.Query().Where(company.IDIn(ids...)).All(ctx))
+		}},
+	ent.TypeNote: {policy.NoteCreate, policy.NoteUpdate, policy.NoteDelete,
+		func(ctx context.Context, c *ent.Client, ids []int) ([]any, error) {
+			return anys(c.Note.Query().Where(note.IDIn(ids...)).All(ctx))
+		}},
+	ent.TypeUser: {policy.UserCreate, policy.UserUpdate, policy.UserDelete,
+		func(ctx context.Context, c *ent.Client, ids []int) ([]any, error) {
+			return anys(c.User.Query().Where(user.IDIn(ids...)).All(ctx))
+		}},
+}
+
+func anys[T any](rows []T, err error) ([]any, error) {
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r
+	}
+	return out, err
+}
+
+func (w writable) action(op ent.Op) policy.Action {
+	switch {
+	case op.Is(ent.OpCreate):
+		return w.create
+	case op.Is(ent.OpDelete | ent.OpDeleteOne):
+		return w.del
+	}
+	return w.update
 }
 
 // authorizeWrites is the mutation rule. It runs after the visibility filter,
@@ -77,7 +112,7 @@ func authorizeWrites() privacy.MutationRule {
 		if err != nil {
 			return err
 		}
-		rule, ok := writeRules[m.Type()]
+		w, ok := writables[m.Type()]
 		if !s.IsUser() || !ok {
 			return privacy.Skip
 		}
@@ -85,35 +120,91 @@ func authorizeWrites() privacy.MutationRule {
 		if !ok {
 			return privacy.Denyf("rules: %T has no client to authorize with", m)
 		}
-		var ids []int
-		if !m.Op().Is(ent.OpCreate) {
-			mi, ok := m.(idser)
-			if !ok {
-				return privacy.Denyf("rules: %T cannot list its rows", m)
-			}
-			if ids, err = mi.IDs(ctx); err != nil {
-				return fmt.Errorf("rules: rows of %s: %w", m.Type(), err)
-			}
+		if m.Op().Is(ent.OpCreate) {
+			err = authorizeCreate(ctx, c.Client(), m, w)
+		} else {
+			err = authorizeChange(ctx, c.Client(), m, w)
 		}
-		if err := rule(ctx, c.Client(), m, ids); err != nil {
+		if err != nil {
 			return err
-		}
-		if !m.Op().Is(ent.OpCreate) {
-			// Pin the mutation to the rows just authorized: a row that
-			// starts matching its predicates between this read and the
-			// write (committed by someone else meanwhile) was never asked
-			// about.
-			w, ok := m.(wherer)
-			if !ok {
-				return privacy.Denyf("rules: %T cannot be pinned to its rows", m)
-			}
-			w.WhereP(sql.FieldIn("id", ids...))
 		}
 		if err := authorizeInverseLinks(ctx, c.Client(), m); err != nil {
 			return err
 		}
 		return privacy.Skip
 	})
+}
+
+// authorizeCreate: a create is asked about no row, but note.create about the
+// note's job (a member may write on the jobs they see), and writing a note
+// as internal also needs note.internal: members and clients could not read
+// it back.
+func authorizeCreate(ctx context.Context, c *ent.Client, m ent.Mutation, w writable) error {
+	nm, isNote := m.(*ent.NoteMutation)
+	if !isNote {
+		return denied(policy.Authorize(ctx, w.create, nil))
+	}
+	jobID, _ := nm.JobID()
+	// The link check ran first: the job exists and the scope sees it.
+	j, err := c.Job.Query().Where(job.ID(jobID)).Only(ctx)
+	if err != nil {
+		return fmt.Errorf("rules: the note's job: %w", err)
+	}
+	if err := policy.Authorize(ctx, policy.NoteCreate, j); err != nil {
+		return denied(err)
+	}
+	if internal, set := nm.Internal(); set && internal {
+		return denied(policy.Authorize(ctx, policy.NoteInternal, j))
+	}
+	return nil
+}
+
+// authorizeChange asks the policy about every row an update or delete
+// reaches (all or nothing), then pins the mutation to exactly those rows: a
+// row that starts matching its predicates between this read and the write
+// (committed by someone else meanwhile) was never asked about.
+func authorizeChange(ctx context.Context, c *ent.Client, m ent.Mutation, w writable) error {
+	mi, ok := m.(idser)
+	wh, ok2 := m.(wherer)
+	if !ok || !ok2 {
+		return privacy.Denyf("rules: %T cannot list or pin its rows", m)
+	}
+	ids, err := mi.IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("rules: rows of %s: %w", m.Type(), err)
+	}
+	rows, err := w.load(ctx, c, ids)
+	if err != nil {
+		return fmt.Errorf("rules: %s rows to authorize: %w", m.Type(), err)
+	}
+	action := w.action(m.Op())
+	if err := authorizeEach(ctx, action, rows, changedFields(m)); err != nil {
+		return err
+	}
+	if nm, isNote := m.(*ent.NoteMutation); isNote && action == policy.NoteUpdate {
+		if internal, set := nm.Internal(); set && internal {
+			if err := authorizeEach(ctx, policy.NoteInternal, rows, nil); err != nil {
+				return err
+			}
+		}
+	}
+	wh.WhereP(sql.FieldIn("id", ids...))
+	return nil
+}
+
+// authorizeEach asks the policy for action on every row; fields are what
+// the change sets (user.update allows a user their own name and phone).
+func authorizeEach(ctx context.Context, action policy.Action, rows []any, fields []string) error {
+	for _, r := range rows {
+		object := r
+		if u, ok := r.(*ent.User); ok && action == policy.UserUpdate {
+			object = policy.UserChange{Target: u, Fields: fields}
+		}
+		if err := policy.Authorize(ctx, action, object); err != nil {
+			return denied(err)
+		}
+	}
+	return nil
 }
 
 // denied wraps a policy denial so that it matches privacy.Deny (ent's
@@ -123,109 +214,6 @@ func denied(err error) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", privacy.Deny, err)
-}
-
-// each authorizes action on every row.
-func each[T any](ctx context.Context, action policy.Action, rows []T, object func(T) any) error {
-	for _, r := range rows {
-		if err := policy.Authorize(ctx, action, object(r)); err != nil {
-			return denied(err)
-		}
-	}
-	return nil
-}
-
-func self[T any](r T) any { return r }
-
-func actionFor(m ent.Mutation, create, update, del policy.Action) policy.Action {
-	switch {
-	case m.Op().Is(ent.OpCreate):
-		return create
-	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
-		return del
-	}
-	return update
-}
-
-func authorizeJob(ctx context.Context, c *ent.Client, m ent.Mutation, ids []int) error {
-	action := actionFor(m, policy.JobCreate, policy.JobUpdate, policy.JobDelete)
-	if m.Op().Is(ent.OpCreate) {
-		return denied(policy.Authorize(ctx, action, nil))
-	}
-	// job.update asks whether the user manages the job: load its managers.
-	jobs, err := c.Job.Query().Where(job.IDIn(ids...)).WithManagers().All(ctx)
-	if err != nil {
-		return fmt.Errorf("rules: jobs to authorize: %w", err)
-	}
-	return each(ctx, action, jobs, self)
-}
-
-func authorizeCompany(ctx context.Context, c *ent.Client, m ent.Mutation, ids []int) error {
-	action := actionFor(m, policy.CompanyCreate, policy.CompanyUpdate, policy.CompanyDelete)
-	if m.Op().Is(ent.OpCreate) {
-		return denied(policy.Authorize(ctx, action, nil))
-	}
-	companies, err := c.Company.Query().Where(company.IDIn(ids...)).All(ctx)
-	if err != nil {
-		return fmt.Errorf("rules: companies to authorize: %w", err)
-	}
-	return each(ctx, action, companies, self)
-}
-
-// authorizeNote: note.create is asked about the job (a member may write on
-// the jobs they see), and writing a note as internal also needs
-// note.internal: members and clients could not read it back.
-func authorizeNote(ctx context.Context, c *ent.Client, m ent.Mutation, ids []int) error {
-	nm, ok := m.(*ent.NoteMutation)
-	if !ok {
-		return privacy.Denyf("rules: %T is not a note mutation", m)
-	}
-	internal, setsInternal := nm.Internal()
-	internal = setsInternal && internal
-	if m.Op().Is(ent.OpCreate) {
-		jobID, _ := nm.JobID()
-		// The link check ran first: the job exists and the scope sees it.
-		j, err := c.Job.Query().Where(job.ID(jobID)).Only(ctx)
-		if err != nil {
-			return fmt.Errorf("rules: the note's job: %w", err)
-		}
-		if err := policy.Authorize(ctx, policy.NoteCreate, j); err != nil {
-			return denied(err)
-		}
-		if internal {
-			return denied(policy.Authorize(ctx, policy.NoteInternal, j))
-		}
-		return nil
-	}
-	notes, err := c.Note.Query().Where(note.IDIn(ids...)).All(ctx)
-	if err != nil {
-		return fmt.Errorf("rules: notes to authorize: %w", err)
-	}
-	if err := each(ctx, actionFor(m, "", policy.NoteUpdate, policy.NoteDelete), notes, self); err != nil {
-		return err
-	}
-	if internal {
-		return each(ctx, policy.NoteInternal, notes, self)
-	}
-	return nil
-}
-
-// authorizeUser: user.update is asked with the fields being changed, so a
-// user may change their own name and phone and nothing else.
-func authorizeUser(ctx context.Context, c *ent.Client, m ent.Mutation, ids []int) error {
-	action := actionFor(m, policy.UserCreate, policy.UserUpdate, policy.UserDelete)
-	if m.Op().Is(ent.OpCreate) {
-		return denied(policy.Authorize(ctx, action, nil))
-	}
-	users, err := c.User.Query().Where(user.IDIn(ids...)).All(ctx)
-	if err != nil {
-		return fmt.Errorf("rules: users to authorize: %w", err)
-	}
-	if action != policy.UserUpdate {
-		return each(ctx, action, users, self)
-	}
-	fields := changedFields(m)
-	return each(ctx, action, users, func(u *ent.User) any { return policy.UserChange{Target: u, Fields: fields} })
 }
 
 // authorizeInverseLinks: linking through an edge whose key lives in the
@@ -240,51 +228,27 @@ func authorizeInverseLinks(ctx context.Context, c *ent.Client, m ent.Mutation) e
 			if !ok || e.OwnFK || e.Rel == ent.EdgeM2M {
 				continue
 			}
+			target, ok := writables[e.Target]
+			if !ok {
+				// Sessions and the rest: only the system scope relinks them.
+				return privacy.Denyf("%w: %s.%s relinks %s rows", ErrReadOnly, e.Type, e.Name, e.Target)
+			}
 			ids, err := intIDs(append(m.AddedIDs(name), m.RemovedIDs(name)...))
 			if err != nil {
 				return privacy.Denyf("rules: edge %s.%s: %v", e.Type, name, err)
 			}
-			if err := authorizeTargets(ctx, c, e, ids); err != nil {
+			rows, err := target.load(ctx, c, ids)
+			if err != nil {
+				return fmt.Errorf("rules: %s rows to authorize: %w", e.Target, err)
+			}
+			field := e.Inverse
+			if inv, ok := edgeOf(e.Target, e.Inverse); ok && inv.Field != "" {
+				field = inv.Field
+			}
+			if err := authorizeEach(ctx, target.update, rows, []string{field}); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func authorizeTargets(ctx context.Context, c *ent.Client, e ent.ScopeEdge, ids []int) error {
-	field := e.Inverse
-	if inv, ok := edgeOf(e.Target, e.Inverse); ok && inv.Field != "" {
-		field = inv.Field
-	}
-	switch e.Target {
-	case ent.TypeJob:
-		jobs, err := c.Job.Query().Where(job.IDIn(ids...)).WithManagers().All(ctx)
-		if err != nil {
-			return err
-		}
-		return each(ctx, policy.JobUpdate, jobs, self)
-	case ent.TypeNote:
-		notes, err := c.Note.Query().Where(note.IDIn(ids...)).All(ctx)
-		if err != nil {
-			return err
-		}
-		return each(ctx, policy.NoteUpdate, notes, self)
-	case ent.TypeUser:
-		users, err := c.User.Query().Where(user.IDIn(ids...)).All(ctx)
-		if err != nil {
-			return err
-		}
-		return each(ctx, policy.UserUpdate, users, func(u *ent.User) any {
-			return policy.UserChange{Target: u, Fields: []string{field}}
-		})
-	case ent.TypeCompany:
-		companies, err := c.Company.Query().Where(company.IDIn(ids...)).All(ctx)
-		if err != nil {
-			return err
-		}
-		return each(ctx, policy.CompanyUpdate, companies, self)
-	}
-	// Sessions and the rest: only the system scope relinks them.
-	return privacy.Denyf("%w: %s.%s relinks %s rows", ErrReadOnly, e.Type, e.Name, e.Target)
 }
