@@ -193,15 +193,7 @@ func (s *oracleSummary) report(t *testing.T, worlds int, took time.Duration) {
 // gapMismatch records a mismatch of a known-gap family: logged (as many as
 // mismatch prints), counted by kind, never failed.
 func (o *oracle) gapMismatch(reason, name, format string, args ...any) {
-	kind := o.family + ": " + oracleKindNoise.ReplaceAllString(name, "N")
-	o.kindsMu.Lock()
-	o.gapKinds[kind]++
-	n, printed := o.gapKinds[kind], o.gapPrinted
-	if n <= maxPerKind && printed < maxReported {
-		o.gapPrinted++
-	}
-	o.kindsMu.Unlock()
-	if n > maxPerKind || printed >= maxReported {
+	if !o.countKind(o.gapKinds, &o.gapPrinted, name) {
 		return
 	}
 	o.t.Logf("leak oracle KNOWN GAP (%s; not a failure)\n\tseed:   %d (SCOPEGATE_ORACLE_SEED=%d)\n\tscope:  %s\n\tfamily: %s\n\tcase:   %s\n\t%s",

@@ -357,19 +357,26 @@ func (o *oracle) report(mayBeGap bool, name, format string, args ...any) {
 		o.stats.failures.Add(1)
 	}
 	o.reported.Add(1)
-	kind := o.family + ": " + oracleKindNoise.ReplaceAllString(name, "N")
-	o.kindsMu.Lock()
-	o.kinds[kind]++
-	n, printed := o.kinds[kind], o.printed
-	if n <= maxPerKind && printed < maxReported {
-		o.printed++
-	}
-	o.kindsMu.Unlock()
-	if n > maxPerKind || printed >= maxReported {
+	if !o.countKind(o.kinds, &o.printed, name) {
 		return
 	}
 	o.t.Errorf("leak oracle mismatch\n\tseed:   %d (SCOPEGATE_ORACLE_SEED=%d)\n\tscope:  %s\n\tfamily: %s\n\tcase:   %s\n\t%s",
 		o.seed, o.seed, o.desc, o.family, name, fmt.Sprintf(format, args...))
+}
+
+// countKind counts a mismatch of name's kind (the family and the name without
+// its ids) in kinds, and reports whether to print it: at most maxPerKind of
+// a kind and maxReported in all (printed counts those printed).
+func (o *oracle) countKind(kinds map[string]int, printed *int, name string) bool {
+	kind := o.family + ": " + oracleKindNoise.ReplaceAllString(name, "N")
+	o.kindsMu.Lock()
+	defer o.kindsMu.Unlock()
+	kinds[kind]++
+	if kinds[kind] > maxPerKind || *printed >= maxReported {
+		return false
+	}
+	*printed++
+	return true
 }
 
 // ids compares a set of ids with the expected one: any extra, missing or
