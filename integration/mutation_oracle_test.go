@@ -2330,16 +2330,14 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 	if v.banned() {
 		return moDeny(viols...)
 	}
-	if u.action != "DoNothing" && v.systemAll() {
-		// Even the all-tenant system scope may not set from an upsert what
-		// no update may: immutable columns (ResolveWithNewValues copies
-		// created_at and org_id from the inserted row), and banned = true or
-		// active = false, whose update hook revokes sessions.
-		copiesAll := u.action == "UpdateNewValues" || u.action == "ResolveWithNewValues"
-		bans := o.typ == world.User && (p.row["banned"] == "true" || p.row["active"] == "false")
-		if u.action == "ResolveWithNewValues" || copiesAll && bans {
-			viols = append(viols, vUnsafe(fmt.Sprintf("ON CONFLICT DO UPDATE (%s) copies a column no upsert may set", u.action)))
-		}
+	// No scope, not even the all-tenant system scope, may set from an
+	// upsert what no update may: immutable columns (ResolveWithNewValues
+	// copies created_at and org_id from the inserted row), and banned = true
+	// or active = false, whose update hook revokes sessions.
+	copiesAll := u.action == "UpdateNewValues" || u.action == "ResolveWithNewValues"
+	bans := o.typ == world.User && (p.row["banned"] == "true" || p.row["active"] == "false")
+	if u.action != "DoNothing" && (u.action == "ResolveWithNewValues" && v.systemAll() || copiesAll && bans) {
+		viols = append(viols, vUnsafe(fmt.Sprintf("ON CONFLICT DO UPDATE (%s) copies a column no upsert may set", u.action)))
 	}
 	if u.action != "DoNothing" && !v.systemAll() {
 		pinned := o.typ == world.Company || (u.where == "target" && u.pin == v.OrgID)
