@@ -13,6 +13,7 @@ import (
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -274,8 +275,12 @@ func TestPreloadStatementCount(t *testing.T) {
 		for _, s := range preload.Surfaces {
 			t.Run(fmt.Sprintf("%s/%d", s, n), func(t *testing.T) {
 				db.Counter.Reset()
+				// As an HTTP request does: the reads share one
+				// read-only transaction (database.WithReadUnit).
+				ctx, end := database.WithReadUnit(ctx)
 				page, err := repo.Jobs{Client: db.Client}.List(ctx, s, repo.JobFilter{}, repo.ListOptions{Preload: "company,managers,notes.author", Limit: n})
 				require.NoError(t, err)
+				require.NoError(t, end())
 				require.Len(t, page.Items, n)
 				for _, j := range page.Items {
 					require.NotNil(t, j.Edges.Company)
@@ -283,7 +288,9 @@ func TestPreloadStatementCount(t *testing.T) {
 					require.Len(t, j.Edges.Notes, 2)
 					require.NotNil(t, j.Edges.Notes[0].Edges.Author)
 				}
-				assert.Equal(t, 1+4, db.Counter.Count(), "statements: %v", db.Counter.Statements())
+				assert.Equal(t, 1+4, db.Counter.Queries(), "statements: %v", db.Counter.Statements())
+				// BEGIN READ ONLY, the scope settings and COMMIT, once.
+				assert.Equal(t, 1+4+3, db.Counter.Count(), "statements: %v", db.Counter.Statements())
 			})
 		}
 	}

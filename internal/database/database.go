@@ -1,10 +1,10 @@
 // Package database is the one seam between the data layer and its database:
 // the only constructor of the ent client and of the driver under it. Every
 // statement the project sends passes through Driver, which counts statements
-// for tests, refuses upserts that could rewrite another tenant's row, and is
-// the place where a later change can open every scoped unit of work with a
-// transaction-local tenant setting for PostgreSQL row-level security, without
-// touching the repositories.
+// for tests, refuses upserts that could rewrite another tenant's row, and
+// runs every unit of work in a transaction that first sets the scope's
+// transaction-local settings, which PostgreSQL's row-level security policies
+// read (DESIGN section 8), without touching the repositories.
 package database
 
 import (
@@ -35,6 +35,11 @@ type Options struct {
 	Counter *Counter
 	// MaxOpenConns caps the pool (0: database/sql's default).
 	MaxOpenConns int
+	// NoScopeSettings sends statements as they come, outside transactions
+	// and without the scope settings that row-level security reads: only
+	// for measuring what RLS costs (against a database whose policies are
+	// on, it sees no rows).
+	NoScopeSettings bool
 }
 
 // DB is an open database: the ent client and what it was opened with.
@@ -73,7 +78,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 // NewClient wraps an open *sql.DB in the seam's driver and returns the ent
 // client over it. Every ent client of the project is built here.
 func NewClient(db *sql.DB, dialectName string, opts Options) *ent.Client {
-	drv := &Driver{Driver: entsql.OpenDB(dialectName, db), counter: opts.Counter}
+	drv := &Driver{
+		Driver:   entsql.OpenDB(dialectName, db),
+		counter:  opts.Counter,
+		settings: dialectName == dialect.Postgres && !opts.NoScopeSettings,
+	}
 	return ent.NewClient(ent.Driver(drv))
 }
 

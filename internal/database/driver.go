@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 )
 
 // ErrUnsafeUpsert is returned for an INSERT … ON CONFLICT … DO UPDATE that
@@ -20,20 +21,27 @@ import (
 var ErrUnsafeUpsert = errors.New("database: upsert not narrowed to the tenant")
 
 // Counter counts the statements sent through a Driver. Safe for concurrent
-// use.
+// use. Statements of the seam's own making (BEGIN, the scope settings,
+// COMMIT and ROLLBACK) count as round trips but not as queries, so a test
+// can assert both exactly.
 type Counter struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	keep bool
-	log  []string
+	n, control atomic.Int64
+	mu         sync.Mutex
+	keep       bool
+	log        []string
 }
 
 // NewCounter returns a counter; with keep it also records the statements,
 // for a test that wants to print them when an assertion fails.
 func NewCounter(keep bool) *Counter { return &Counter{keep: keep} }
 
-// Count returns the number of statements sent since the last Reset.
+// Count returns the number of statements sent since the last Reset: every
+// round trip, transaction control and scope settings included.
 func (c *Counter) Count() int { return int(c.n.Load()) }
+
+// Queries returns the number of statements sent since the last Reset other
+// than transaction control and scope settings: what the caller asked for.
+func (c *Counter) Queries() int { return int(c.n.Load() - c.control.Load()) }
 
 // Statements returns the recorded statements (only with keep).
 func (c *Counter) Statements() []string {
@@ -42,19 +50,27 @@ func (c *Counter) Statements() []string {
 	return append([]string(nil), c.log...)
 }
 
-// Reset sets the count to zero and forgets recorded statements.
+// Reset sets the counts to zero and forgets recorded statements.
 func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n.Store(0)
+	c.control.Store(0)
 	c.log = nil
 }
 
-func (c *Counter) add(stmt string) {
+func (c *Counter) add(stmt string) { c.record(stmt, false) }
+
+func (c *Counter) addControl(stmt string) { c.record(stmt, true) }
+
+func (c *Counter) record(stmt string, control bool) {
 	if c == nil {
 		return
 	}
 	c.n.Add(1)
+	if control {
+		c.control.Add(1)
+	}
 	if c.keep {
 		c.mu.Lock()
 		c.log = append(c.log, stmt)
@@ -63,9 +79,18 @@ func (c *Counter) add(stmt string) {
 }
 
 // Driver is the ent driver every client of the project runs on.
+//
+// On PostgreSQL it runs every statement in a transaction whose first
+// statement sets the scope's settings (Settings) for row-level security:
+// inside the caller's transaction (BeginTx), in the request's shared
+// read-only transaction (WithReadUnit), or else in a transaction of its own
+// around the one statement. Settings are transaction-local, so nothing of a
+// scope survives on a pooled connection after commit or rollback.
 type Driver struct {
 	dialect.Driver
 	counter *Counter
+	// settings turns the scope settings and their transactions on.
+	settings bool
 }
 
 var _ dialect.Driver = (*Driver)(nil)
@@ -83,7 +108,21 @@ func (d *Driver) Exec(ctx context.Context, query string, args, v any) error {
 	if err := d.before(ctx, query, args); err != nil {
 		return err
 	}
-	return d.Driver.Exec(ctx, query, args, v)
+	if !d.settings {
+		return d.Driver.Exec(ctx, query, args, v)
+	}
+	endReadUnit(ctx, d) // a write: the shared read has ended
+	tx, err := d.begin(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := tx.follow(ctx, query); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Tx.Exec(ctx, query, args, v); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
 }
 
 // Query implements dialect.ExecQuerier.
@@ -91,7 +130,31 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 	if err := d.before(ctx, query, args); err != nil {
 		return err
 	}
-	return d.Driver.Query(ctx, query, args, v)
+	if !d.settings {
+		return d.Driver.Query(ctx, query, args, v)
+	}
+	if handled, err := queryInReadUnit(ctx, d, query, args, v); handled {
+		return err
+	}
+	rows, ok := v.(*entsql.Rows)
+	if !ok {
+		return fmt.Errorf("database: query into %T, want *sql.Rows", v)
+	}
+	tx, err := d.begin(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := tx.follow(ctx, query); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Tx.Query(ctx, query, args, rows); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	// The transaction ends when the rows do: INSERT … RETURNING is a
+	// query too, so a failed COMMIT must reach the caller, through Err
+	// after the last Next (which is where ent's scanners look).
+	rows.ColumnScanner = &txRows{ColumnScanner: rows.ColumnScanner, tx: tx}
+	return nil
 }
 
 // Tx starts a transaction.
@@ -99,9 +162,16 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
 	return d.BeginTx(ctx, nil)
 }
 
-// BeginTx starts a transaction with options. This is where a transaction-
-// local tenant setting (SET LOCAL) for row-level security belongs.
+// BeginTx starts a transaction with options and, on PostgreSQL, sets the
+// scope's settings as its first statement.
 func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	endReadUnit(ctx, d) // one connection per request at a time
+	return d.begin(ctx, opts)
+}
+
+// begin starts a transaction bound to txCtx (database/sql rolls it back
+// when txCtx ends).
+func (d *Driver) begin(txCtx context.Context, opts *sql.TxOptions) (*Tx, error) {
 	type beginner interface {
 		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
 	}
@@ -109,23 +179,54 @@ func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, 
 	if !ok {
 		return nil, fmt.Errorf("database: %T cannot begin transactions with options", d.Driver)
 	}
-	d.counter.add("BEGIN")
-	tx, err := b.BeginTx(ctx, opts)
+	d.counter.addControl("BEGIN")
+	tx, err := b.BeginTx(txCtx, opts)
 	if err != nil {
 		return nil, err
 	}
+	// The settings follow with the first statement (Tx.follow): it may
+	// need other settings than a read would (Settings.Inserting), and a
+	// transaction that sends nothing needs none.
 	return &Tx{Tx: tx, d: d}, nil
 }
 
 // Tx is a transaction of a Driver.
 type Tx struct {
 	dialect.Tx
-	d *Driver
+	d           *Driver
+	settings    Settings
+	hasSettings bool
+}
+
+// set makes s the transaction's settings.
+func (t *Tx) set(ctx context.Context, s Settings) error {
+	t.d.counter.addControl(setSettingsSQL)
+	if err := t.Tx.Exec(ctx, setSettingsSQL, s.values(), nil); err != nil {
+		return fmt.Errorf("database: set scope settings: %w", err)
+	}
+	t.settings, t.hasSettings = s, true
+	return nil
+}
+
+// follow makes the transaction's settings those that query needs under
+// the scope in ctx: its first statement sets them, and a statement that
+// runs under another scope (or inserts) changes them.
+func (t *Tx) follow(ctx context.Context, query string) error {
+	if !t.d.settings {
+		return nil
+	}
+	if s := settingsFor(ctx, query); !t.hasSettings || s != t.settings {
+		return t.set(ctx, s)
+	}
+	return nil
 }
 
 // Exec implements dialect.ExecQuerier.
 func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
 	if err := t.d.before(ctx, query, args); err != nil {
+		return err
+	}
+	if err := t.follow(ctx, query); err != nil {
 		return err
 	}
 	return t.Tx.Exec(ctx, query, args, v)
@@ -136,17 +237,66 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 	if err := t.d.before(ctx, query, args); err != nil {
 		return err
 	}
+	if err := t.follow(ctx, query); err != nil {
+		return err
+	}
 	return t.Tx.Query(ctx, query, args, v)
 }
 
 // Commit commits the transaction.
 func (t *Tx) Commit() error {
-	t.d.counter.add("COMMIT")
+	t.d.counter.addControl("COMMIT")
 	return t.Tx.Commit()
 }
 
 // Rollback rolls the transaction back.
 func (t *Tx) Rollback() error {
-	t.d.counter.add("ROLLBACK")
+	t.d.counter.addControl("ROLLBACK")
 	return t.Tx.Rollback()
+}
+
+// txRows are the rows of a statement that runs in a transaction of its
+// own: the transaction commits once the rows are read to the end (or
+// closed), and rolls back if reading them failed.
+type txRows struct {
+	entsql.ColumnScanner
+	tx   *Tx
+	done bool
+	err  error
+}
+
+func (r *txRows) Next() bool {
+	if r.ColumnScanner.Next() {
+		return true
+	}
+	r.end()
+	return false
+}
+
+func (r *txRows) Err() error {
+	if err := r.ColumnScanner.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+func (r *txRows) Close() error {
+	err := r.ColumnScanner.Close()
+	r.end()
+	return errors.Join(err, r.err)
+}
+
+func (r *txRows) end() {
+	if r.done {
+		return
+	}
+	r.done = true
+	if err := r.ColumnScanner.Err(); err != nil {
+		_ = r.tx.Rollback()
+		return
+	}
+	// Next has closed the rows (database/sql does when it returns false).
+	if err := r.tx.Commit(); err != nil {
+		r.err = fmt.Errorf("database: commit: %w", err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/auth"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
@@ -202,6 +203,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, a access, h handlerFunc) {
 	inBody := strings.HasPrefix(pattern, "POST") || strings.HasPrefix(pattern, "PATCH")
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The request's reads share one read-only transaction per
+		// scope (the authenticator's, then the user's); a write
+		// ends it and runs in its own.
+		ctx, end := database.WithReadUnit(r.Context())
+		defer func() {
+			if err := end(); err != nil {
+				s.log.WarnContext(ctx, "end of read transaction", slog.Any("error", err))
+			}
+		}()
+		r = r.WithContext(ctx)
 		if a != public {
 			ctx, err := s.authenticate(r)
 			if err != nil {

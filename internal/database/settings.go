@@ -1,0 +1,117 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// Settings are the transaction-local PostgreSQL settings (scopegate.*) that
+// the row-level security policies read (DESIGN section 8). The seam derives
+// them from the scope in the context and sets every one of them, empty or
+// not, as the first statement of each transaction: an empty setting means
+// "no rows" to the policies, never "all rows".
+type Settings struct {
+	OrgID     string // scopegate.org_id: the tenant, for users and InOrg system scopes
+	UserID    string // scopegate.user_id
+	Role      string // scopegate.role: a user's role, or "authenticator"
+	CompanyID string // scopegate.company_id: a client's company
+	Banned    string // scopegate.banned: "true" for a banned user
+	System    string // scopegate.system: "all" or "org" for a system scope
+	AuthEmail string // scopegate.auth_email: the authenticator's login email
+	AuthToken string // scopegate.auth_token: the authenticator's session token hash
+	// Inserting is "true" while a user's INSERT runs. PostgreSQL checks
+	// the new row of an INSERT … RETURNING (ent returns every id) against
+	// the SELECT policy, and a manager's new draft job is not visible to
+	// them before its managers are linked: the jobs policy lets an
+	// INSERT see the jobs its own user created, and nothing else does.
+	Inserting string // scopegate.inserting
+}
+
+// settingNames lists the settings in the order of setSettingsSQL's
+// parameters and of Settings.values.
+var settingNames = []string{
+	"scopegate.org_id", "scopegate.user_id", "scopegate.role", "scopegate.company_id",
+	"scopegate.banned", "scopegate.system", "scopegate.auth_email", "scopegate.auth_token",
+	"scopegate.inserting",
+}
+
+// setSettingsSQL sets every setting, transaction-locally (the third argument
+// of set_config), in one statement and so in one round trip.
+var setSettingsSQL = func() string {
+	q := "SELECT "
+	for i, n := range settingNames {
+		if i > 0 {
+			q += ", "
+		}
+		q += fmt.Sprintf("set_config('%s', $%d, true)", n, i+1)
+	}
+	return q
+}()
+
+func (s Settings) values() []any {
+	return []any{s.OrgID, s.UserID, s.Role, s.CompanyID, s.Banned, s.System, s.AuthEmail, s.AuthToken, s.Inserting}
+}
+
+// settingsFor returns the settings for query under the scope in ctx.
+func settingsFor(ctx context.Context, query string) Settings {
+	s := SettingsOf(ctx)
+	if s.UserID != "" && strings.HasPrefix(query, "INSERT ") {
+		s.Inserting = "true"
+	}
+	return s
+}
+
+// SettingsOf returns the settings for the scope in ctx; without a scope,
+// every setting is empty and the policies show no row.
+func SettingsOf(ctx context.Context) Settings {
+	s, ok := scope.FromContext(ctx)
+	if !ok {
+		return Settings{}
+	}
+	var out Settings
+	if org, ok := s.OrgID(); ok {
+		out.OrgID = strconv.Itoa(org)
+	}
+	switch {
+	case s.IsUser():
+		out.UserID = strconv.Itoa(s.UserID())
+		out.Role = string(s.Role())
+		if c, ok := s.CompanyID(); ok {
+			out.CompanyID = strconv.Itoa(c)
+		}
+		if s.Banned() {
+			out.Banned = "true"
+		}
+	case s.IsSystem():
+		out.System = "all"
+		if out.OrgID != "" {
+			out.System = "org"
+		}
+	case s.IsAuthenticator():
+		l, _ := s.AuthLookup()
+		out.Role = "authenticator"
+		out.AuthEmail, out.AuthToken = l.Email, l.TokenHash
+	}
+	return out
+}
+
+// BeginTx begins a transaction on db with the settings of the scope in ctx.
+// It is for the code that must speak database/sql directly (a hand-written
+// query, a benchmark's floor): ent's statements get their settings from the
+// Driver.
+func BeginTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, error) {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("database: begin: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, setSettingsSQL, SettingsOf(ctx).values()...); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("database: set scope settings: %w", err)
+	}
+	return tx, nil
+}

@@ -1,0 +1,118 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// WithReadUnit returns a context whose reads share one read-only
+// transaction, begun by the first read and ended by end (which the caller
+// must call, typically when an HTTP request is done): a request's list and
+// its eager loads then pay for BEGIN, the scope settings and COMMIT once,
+// not once per statement.
+//
+// The shared transaction only carries plain reads made under the scope it
+// began with. A write, a locking read, a transaction of the caller's, or a
+// read under another scope ends it first, so a request never holds two
+// connections at once and never reads with another scope's settings; a
+// later read begins a new one.
+func WithReadUnit(ctx context.Context) (context.Context, func() error) {
+	u := &readUnit{ctx: ctx}
+	return context.WithValue(ctx, readUnitKey{}, u), u.end
+}
+
+type readUnitKey struct{}
+
+type readUnit struct {
+	ctx context.Context // the request's: the transaction lives as long as it
+
+	mu       sync.Mutex
+	d        *Driver // the driver of the open transaction
+	tx       *Tx
+	settings Settings
+}
+
+func readUnitFrom(ctx context.Context) *readUnit {
+	u, _ := ctx.Value(readUnitKey{}).(*readUnit)
+	return u
+}
+
+// queryInReadUnit runs a plain read in the context's shared read-only
+// transaction. It reports false when the statement must run elsewhere.
+func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) (bool, error) {
+	u := readUnitFrom(ctx)
+	if u == nil {
+		return false, nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := SettingsOf(ctx)
+	if u.tx != nil && (u.d != d || u.settings != s || !plainRead(query)) {
+		if err := u.endLocked(); err != nil {
+			return true, err
+		}
+	}
+	if !plainRead(query) {
+		return false, nil
+	}
+	if u.tx == nil {
+		tx, err := d.begin(u.ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return true, err
+		}
+		if err := tx.follow(ctx, query); err != nil {
+			return true, errors.Join(err, tx.Rollback())
+		}
+		u.d, u.tx, u.settings = d, tx, s
+	}
+	return true, u.tx.Tx.Query(ctx, query, args, v)
+}
+
+// endReadUnit ends the context's shared read, if d holds it open.
+func endReadUnit(ctx context.Context, d *Driver) {
+	if u := readUnitFrom(ctx); u != nil {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.d == d {
+			_ = u.endLocked() // read-only: nothing to lose
+		}
+	}
+}
+
+func (u *readUnit) end() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.endLocked()
+}
+
+func (u *readUnit) endLocked() error {
+	if u.tx == nil {
+		return nil
+	}
+	tx := u.tx
+	u.d, u.tx, u.settings = nil, nil, Settings{}
+	if err := tx.Commit(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("database: end read unit: %w", err)
+	}
+	return nil
+}
+
+// plainRead reports whether query only reads: a SELECT (or a WITH … SELECT,
+// as a limited preload sends) without a locking clause. A data-modifying
+// WITH that slipped through would fail in the read-only transaction, not
+// write.
+func plainRead(query string) bool {
+	if !strings.HasPrefix(query, "SELECT ") && !strings.HasPrefix(query, "WITH ") {
+		return false
+	}
+	for _, lock := range []string{" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE"} {
+		if strings.Contains(query, lock) {
+			return false
+		}
+	}
+	return true
+}
