@@ -44,6 +44,7 @@ import (
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
 	"github.com/scopegate/scopegate/internal/audit"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -301,9 +302,13 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 		w.t.Errorf("seed %d: scope %s: %v", w.seed, v, err)
 		return
 	}
+	// The reads of one viewer share a read-only transaction, as a
+	// request's do (database.WithReadUnit); the mutations below run in
+	// their own.
+	ctx, endReads := database.WithReadUnit(scope.NewContext(context.Background(), s))
 	o := &oracle{
 		oracleWorld: w, v: v, desc: v.String(),
-		ctx: scope.NewContext(context.Background(), s),
+		ctx: ctx,
 		r:   rand.New(rand.NewPCG(uint64(w.seed), uint64(i)+1)),
 	}
 	defer o.flush()
@@ -320,6 +325,10 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 	o.edgePredicates()
 	o.in(familyEdgeOrder)
 	o.edgeOrders()
+	if err := endReads(); err != nil {
+		w.t.Errorf("seed %d: %s: end of reads: %v", w.seed, v, err)
+	}
+	o.ctx = scope.NewContext(context.Background(), s)
 	o.in(familyMutation)
 	w.mutating.Lock()
 	defer w.mutating.Unlock()

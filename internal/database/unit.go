@@ -69,7 +69,21 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 		}
 		u.d, u.tx, u.settings = d, tx, s
 	}
-	return true, u.tx.Tx.Query(ctx, query, args, v)
+	if err := u.tx.Tx.Query(ctx, query, args, v); err != nil {
+		// A failed statement aborts the transaction: the next read
+		// begins a new one rather than fail with it.
+		tx := u.tx
+		u.d, u.tx, u.settings = nil, nil, Settings{}
+		return true, errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return true, nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
 }
 
 // endReadUnit ends the context's shared read, if d holds it open.
