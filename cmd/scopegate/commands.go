@@ -70,6 +70,17 @@ SCOPEGATE_TEST_DATABASE_URL, DATABASE_URL) and dropped at the end; the user
 needs the CREATEDB privilege. Prints the files written, or "no changes".`,
 					setup: migrateDiff,
 				},
+				{
+					name:    "hash",
+					summary: "rewrite atlas.sum after a migration was edited by hand",
+					help: `
+Rewrite the atlas.sum of --dir from the content of its migrations. Needed
+after editing a migration by hand (a trigger, a data fix: what 'migrate
+diff' cannot write): 'migrate diff' and the drift test refuse a directory
+whose files do not match its atlas.sum. Review the edit first; the hash
+only records it.`,
+					setup: migrateHash,
+				},
 			},
 		},
 		{

@@ -75,6 +75,9 @@ func TestUsage(t *testing.T) {
 		{args: []string{"migrate", "diff", "x", "--dev-url", "file:x.db"}, code: 2, stderr: "must be PostgreSQL"},
 		{args: []string{"migrate", "diff", "x", "--dev-url", "postgres://u@127.0.0.1:1/p", "--dir", "/nonexistent"}, code: 1, stderr: "/nonexistent is not a directory"},
 		{args: []string{"migrate", "status", "--database-url", "postgres://u@127.0.0.1:1/p?sslmode=disable"}, code: 1, stderr: "connect to"},
+		{args: []string{"migrate", "hash", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{args: []string{"migrate", "hash", "--dir", "/nonexistent"}, code: 1, stderr: "/nonexistent is not a directory"},
+		{args: []string{"help", "migrate", "hash"}, code: 0, stdout: "Usage: scopegate migrate hash [flags]"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, "_"), func(t *testing.T) {
@@ -226,6 +229,43 @@ func TestMigrateDiff(t *testing.T) {
 		if !slices.Contains(before, name) {
 			t.Errorf("dev database %s was not dropped", name)
 		}
+	}
+}
+
+// TestMigrateHash rewrites a stale atlas.sum into the checked-in one.
+func TestMigrateHash(t *testing.T) {
+	dir := t.TempDir()
+	src, err := filepath.Glob(filepath.Join("..", "..", "migrations", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, f := range src {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "atlas.sum" {
+			want = b
+			b = []byte("h1:stale=\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want == nil {
+		t.Fatal("no migrations/atlas.sum")
+	}
+	code, stdout, stderr := runCLI(t, nil, "migrate", "hash", "--dir", dir)
+	if code != 0 || strings.TrimSpace(stdout) != filepath.Join(dir, "atlas.sum") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "atlas.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("atlas.sum:\n%s\nwant the checked-in one:\n%s", got, want)
 	}
 }
 

@@ -155,6 +155,23 @@ func migrateDiff(fs *flag.FlagSet) action {
 	}
 }
 
+func migrateHash(fs *flag.FlagSet) action {
+	dir := fs.String("dir", "migrations", "`DIR` holding the migrations and atlas.sum")
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("migrate hash: %s is not a directory of migrations (run from the repository root, or pass --dir)", *dir)
+		}
+		if err := migration.Hash(*dir); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, filepath.Join(*dir, "atlas.sum"))
+		return nil
+	}
+}
+
 // diff runs migration.Diff on a throwaway database of server, and drops it
 // whatever happens, even when ctx is cancelled (Ctrl-C).
 func diff(ctx context.Context, server, dir, name string) (files []string, err error) {
