@@ -1882,7 +1882,48 @@ func (w *moWorld) planCreate(v moViewer, typ string, s moSpec) *moCreatePlan {
 			p.failOK = append(p.failOK, "no "+col)
 		}
 	}
+	if moIsTenantOwned(typ) && len(p.viols) == 0 {
+		org := p.row["org_id"]
+		for _, e := range s.edges {
+			switch {
+			case e.info.where == "self" && e.info.Name != "org":
+				p.failOK = append(p.failOK, w.crossTenant(org, e.info.To, e.ids[0])...)
+			case e.info.where == "join":
+				for _, id := range e.ids {
+					p.failOK = append(p.failOK, w.crossTenant(org, e.info.To, id)...)
+				}
+			}
+		}
+		for _, t := range p.targets {
+			p.failOK = append(p.failOK, w.crossTenant(org, p.tinfo.To, t)...)
+		}
+	}
 	return p
+}
+
+// crossTenant: the tenant-safe foreign keys (DESIGN section 8) refuse a
+// link from a row of organization org to row id of typ of another one,
+// under every scope; only the all-tenant system scope gets past the rules
+// to them. It returns the reason, if the link is one.
+func (w *moWorld) crossTenant(org, typ string, id int) []string {
+	r := w.row(typ, id)
+	if !moIsTenantOwned(typ) || r == nil || org == "" || org == moNull || org == moAny || r["org_id"] == org {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s %d is of organization %s, not %s%s", typ, id, r["org_id"], org, moTenantKey)}
+}
+
+// moTenantKey ends the reasons of crossTenant: a mutation that fails for
+// those alone must fail with a foreign key violation.
+const moTenantKey = " (a tenant-safe foreign key)"
+
+// jobOrg is the org_id of a job, which the trigger copies into its manager
+// links.
+func (w *moWorld) jobOrg(id int) string {
+	if r := w.row(world.Job, id); r != nil {
+		return r["org_id"]
+	}
+	return moAny
 }
 
 // applyCreate adds a planned create to d, with the new row's id (0:
@@ -1896,9 +1937,9 @@ func (w *moWorld) applyCreate(d moDelta, v moViewer, p *moCreatePlan, id int) {
 	r["id"] = key
 	d.create(moTableOf[p.typ], r)
 	for _, other := range p.joins {
-		jr := mrow{"job_id": key, "user_id": moKey(other)}
+		jr := mrow{"job_id": key, "user_id": moKey(other), "org_id": p.row["org_id"]}
 		if p.typ == world.User {
-			jr = mrow{"job_id": moKey(other), "user_id": key}
+			jr = mrow{"job_id": moKey(other), "user_id": key, "org_id": w.jobOrg(other)}
 		}
 		d.create("job_managers", jr)
 	}
@@ -2071,6 +2112,10 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 	if revoke {
 		w.revoke(d, v, key)
 	}
+	org := moNull // the row's organization, for the tenant-safe keys
+	if moIsTenantOwned(typ) {
+		org = w.row(typ, id)["org_id"]
+	}
 	for _, e := range s.edges {
 		info := e.info
 		switch info.where {
@@ -2079,6 +2124,8 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 				d.set(tbl, key, info.col, moKey(e.ids[0]))
 				if !w.exists(info.To, e.ids[0]) {
 					fail = append(fail, fmt.Sprintf("%s %d does not exist", info.Name, e.ids[0]))
+				} else if info.Name != "org" {
+					fail = append(fail, w.crossTenant(org, info.To, e.ids[0])...)
 				}
 			} else if info.required {
 				fail = append(fail, fmt.Sprintf("%s is a required edge", info))
@@ -2088,9 +2135,9 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 		case "join":
 			pair := func(other int) (string, mrow) {
 				if typ == world.Job {
-					return moPairKey(id, other), mrow{"job_id": key, "user_id": moKey(other)}
+					return moPairKey(id, other), mrow{"job_id": key, "user_id": moKey(other), "org_id": org}
 				}
-				return moPairKey(other, id), mrow{"job_id": moKey(other), "user_id": key}
+				return moPairKey(other, id), mrow{"job_id": moKey(other), "user_id": key, "org_id": w.jobOrg(other)}
 			}
 			otherCol := map[string]string{"job_id": "user_id", "user_id": "job_id"}[info.col]
 			switch e.op {
@@ -2099,6 +2146,8 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 					k, r := pair(other)
 					if !w.exists(info.To, other) {
 						fail = append(fail, fmt.Sprintf("%s %d does not exist", info.Name, other))
+					} else if cross := w.crossTenant(org, info.To, other); cross != nil {
+						fail = append(fail, cross...)
 					} else if w.state["job_managers"][k] == nil {
 						d.create("job_managers", r)
 					}
@@ -2141,6 +2190,8 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 						fail = append(fail, fmt.Sprintf("%s %d does not exist", info.Name, t))
 					case r[info.col] != moNull:
 						fail = append(fail, fmt.Sprintf("%s %d already has a %s (ent: already connected)", info.Name, t, info.col))
+					case w.crossTenant(org, info.To, t) != nil:
+						fail = append(fail, w.crossTenant(org, info.To, t)...)
 					default:
 						touch(moKey(t), key)
 					}
@@ -2542,6 +2593,12 @@ func (w *moWorld) verify(ctx context.Context, v moViewer, o *moOp, exp *moExpect
 				probs = append(probs, "no error; the model wants a failure: "+strings.Join(exp.failOK, "; "))
 			case moIsDenial(res.err):
 				probs = append(probs, fmt.Sprintf("denied (%v); the model allows it (then it fails: %s)", res.err, strings.Join(exp.failOK, "; ")))
+			case !slices.ContainsFunc(exp.failOK, func(r string) bool { return !strings.HasSuffix(r, moTenantKey) }):
+				var pqErr *pq.Error
+				if !errors.As(res.err, &pqErr) || pqErr.Code != "23503" || !ent.IsConstraintError(res.err) {
+					probs = append(probs, fmt.Sprintf("error %q; the model wants an ent constraint error of a foreign key violation: %s",
+						res.err, strings.Join(exp.failOK, "; ")))
+				}
 			}
 			probs = append(probs, w.compareState(ctx, sums, aborted, tx, d, true)...)
 			return class, probs

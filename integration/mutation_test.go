@@ -852,42 +852,44 @@ func TestUpsertsCannotTouchARowTheScopeCannotSee(t *testing.T) {
 
 // TestUnlinkingCannotChangeAnotherTenantsRows: removing or clearing an edge
 // whose foreign key lives on the other side (company.clients sets
-// users.company_id to NULL) must not update a row of another tenant, even
-// when a cross-tenant link exists (tenant A's Stray user points at B.C1; only
-// the all-tenant system scope can create such a link).
+// users.company_id to NULL) must not update a row of another tenant. The
+// link that would let it cannot exist: a user of A whose company is B.C1 is
+// refused by the tenant-safe key users_companies_clients, even to the
+// all-tenant system scope (TestTenantSafeKeys tries every key). Unlinking
+// A's client from B.C1, or clearing B.C1's clients, leaves A's rows alone.
 func TestUnlinkingCannotChangeAnotherTenantsRows(t *testing.T) {
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
 	ctx := pgtest.UserContext(t, b.Admin)
+	err := database.WithTx(tt.sys, c, func(tx *ent.Tx) error {
+		return tx.User.UpdateOneID(a.Member.ID).SetCompanyID(b.C1.ID).Exec(tt.sys)
+	})
+	require.True(t, ent.IsConstraintError(err), "a user of A at B.C1: %v", err)
 	cases := []struct {
 		name string
 		run  func() error
 	}{
 		{"ClearClients", func() error { return c.Company.UpdateOneID(b.C1.ID).ClearClients().Exec(ctx) }},
-		{"RemoveClientIDs", func() error { return c.Company.UpdateOneID(b.C1.ID).RemoveClientIDs(a.Stray.ID).Exec(ctx) }},
+		{"RemoveClientIDs", func() error { return c.Company.UpdateOneID(b.C1.ID).RemoveClientIDs(a.Client.ID).Exec(ctx) }},
 		{"bulk ClearClients", func() error { return c.Company.Update().Where(company.ID(b.C1.ID)).ClearClients().Exec(ctx) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			// Each case starts from the cross-tenant link.
-			pgtest.MustTx(t, tt.sys, c, func(tx *ent.Tx) error {
-				return tx.User.UpdateOneID(a.Stray.ID).SetCompanyID(b.C1.ID).Exec(tt.sys)
-			})
-			before := rowChecksum(t, tt.db, "users", a.Stray.ID)
+			before := rowChecksum(t, tt.db, "users", a.Client.ID)
 			err := tc.run()
 			t.Logf("error: %v", err)
-			assert.Equal(t, before, rowChecksum(t, tt.db, "users", a.Stray.ID),
-				"tenant B's admin changed tenant A's user %d", a.Stray.ID)
+			assert.Equal(t, before, rowChecksum(t, tt.db, "users", a.Client.ID),
+				"tenant B's admin changed tenant A's user %d", a.Client.ID)
 			var companyID stdsql.NullInt64
-			require.NoError(t, tt.db.SQL.QueryRow(`SELECT company_id FROM users WHERE id = $1`, a.Stray.ID).Scan(&companyID))
-			assert.True(t, companyID.Valid, "A's user lost its company_id")
+			require.NoError(t, tt.db.SQL.QueryRow(`SELECT company_id FROM users WHERE id = $1`, a.Client.ID).Scan(&companyID))
+			assert.Equal(t, int64(a.C1.ID), companyID.Int64, "A's client lost its company")
 		})
 	}
 	// B's own client is B's business, but a wholesale clear is refused under
 	// a tenant scope (it could reach rows the scope cannot see); removing
 	// the ids the scope sees does reach it.
-	err := c.Company.UpdateOneID(b.C1.ID).ClearClients().Exec(ctx)
+	err = c.Company.UpdateOneID(b.C1.ID).ClearClients().Exec(ctx)
 	require.ErrorIs(t, err, rules.ErrForeignLink)
 	require.NoError(t, c.Company.UpdateOneID(b.C1.ID).RemoveClientIDs(b.Client.ID).Exec(ctx))
 	got, err := c.User.Get(ctx, b.Client.ID)

@@ -20,12 +20,11 @@ import (
 
 // preloadWorld is a small hand-built world for the preload table: org A with
 // a user of every role, an inactive manager, two companies, jobs of every
-// status and a page of notes; org B with a manager who also (through the
-// system scope) manages one of A's jobs, across the tenant boundary.
+// status and a page of notes.
 type preloadWorld struct {
 	db                                  *pgtest.DB
 	admin, manager, member, client      *ent.User
-	inactiveManager, foreignManager     *ent.User
+	inactiveManager                     *ent.User
 	c1, c2                              *ent.Company
 	published, draft, archived, otherCo *ent.Job
 	publicNotes, internalNotes          int
@@ -38,7 +37,6 @@ func newPreloadWorld(t *testing.T) *preloadWorld {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
 		a := tx.Organization.Create().SetName("A").SetSlug("a").SaveX(sys)
-		b := tx.Organization.Create().SetName("B").SetSlug("b").SaveX(sys)
 		w.c1 = tx.Company.Create().SetOrgID(a.ID).SetName("C1").SaveX(sys)
 		w.c2 = tx.Company.Create().SetOrgID(a.ID).SetName("C2").SaveX(sys)
 		mk := func(org int, email, role string, updated time.Time) *ent.UserCreate {
@@ -49,13 +47,12 @@ func newPreloadWorld(t *testing.T) *preloadWorld {
 		w.inactiveManager = mk(a.ID, "inactive@a", "manager", base.Add(3*time.Hour)).SetActive(false).SaveX(sys)
 		w.member = mk(a.ID, "member@a", "member", base).SaveX(sys)
 		w.client = mk(a.ID, "client@a", "client", base).SetCompanyID(w.c1.ID).SaveX(sys)
-		w.foreignManager = mk(b.ID, "manager@b", "manager", base.Add(4*time.Hour)).SaveX(sys)
 		newJob := func(co *ent.Company, st job.Status, created time.Time) *ent.JobCreate {
 			return tx.Job.Create().SetOrgID(a.ID).SetCompanyID(co.ID).SetTitle(string(st)).SetStatus(st).
 				SetCreatedByID(w.admin.ID).SetCreatedAt(created)
 		}
 		w.published = newJob(w.c1, job.StatusPublished, base).
-			AddManagerIDs(w.admin.ID, w.manager.ID, w.inactiveManager.ID, w.foreignManager.ID).SaveX(sys)
+			AddManagerIDs(w.admin.ID, w.manager.ID, w.inactiveManager.ID).SaveX(sys)
 		w.draft = newJob(w.c1, job.StatusDraft, base.Add(time.Hour)).AddManagerIDs(w.manager.ID).SaveX(sys)
 		w.archived = newJob(w.c1, job.StatusArchived, base.Add(2*time.Hour)).SaveX(sys)
 		w.otherCo = newJob(w.c2, job.StatusPublished, base.Add(3*time.Hour)).SaveX(sys)
@@ -98,7 +95,6 @@ func TestPreloadJobManagers(t *testing.T) {
 	})
 	t.Run("AdminSurfaceAllNewestFirst", func(t *testing.T) {
 		j := w.getJob(t, w.admin, preload.SurfaceAdmin, w.published.ID, "managers")
-		// The foreign manager is hidden by the privacy rules even here.
 		assert.Equal(t, []int{w.inactiveManager.ID, w.manager.ID, w.admin.ID}, ids(j.Edges.Managers, userID))
 	})
 }

@@ -214,7 +214,9 @@ func TestMigrateDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"-- +goose Up", "-- +goose Down", `CREATE INDEX "job_org_id_id"`} {
+	for _, want := range []string{"-- +goose Up", "-- +goose Down", `CREATE UNIQUE INDEX "job_org_id_id"`,
+		// A tenant-safe key nulls its own column only, not org_id.
+		`FOREIGN KEY ("org_id", "company_id") REFERENCES "companies" ("org_id", "id") ON UPDATE NO ACTION ON DELETE SET NULL ("company_id")`} {
 		if !bytes.Contains(sqlText, []byte(want)) {
 			t.Errorf("%s lacks %q", lines[0], want)
 		}

@@ -58,7 +58,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "company_org_id_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{CompaniesColumns[5], CompaniesColumns[0]},
 			},
 			{
@@ -109,7 +109,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "job_org_id_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{JobsColumns[8], JobsColumns[0]},
 			},
 			{
@@ -173,7 +173,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "note_org_id_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{NotesColumns[6], NotesColumns[0]},
 			},
 			{
@@ -273,7 +273,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "user_org_id_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{UsersColumns[11], UsersColumns[0]},
 			},
 			{

@@ -25,8 +25,12 @@ func (TimeMixin) Fields() []ent.Field {
 }
 
 // TenantMixin makes a table tenant-owned: an immutable, required org_id with
-// its edge to the organization, and an (org_id, id) index that serves keyset
-// pagination inside one tenant (and makes a lone org_id index redundant).
+// its edge to the organization, and a unique (org_id, id) index. The index
+// serves keyset pagination inside one tenant (and makes a lone org_id index
+// redundant); its uniqueness lets the foreign keys between tenant tables
+// include org_id, (org_id, company_id) REFERENCES companies (org_id, id), so
+// that no row can link to another tenant's row (migration.Tables adds those
+// keys; DESIGN section 8).
 // The tenant filter itself lives in BaseMixin's policy, which every entity
 // shares, so that the order of rules (no scope, tenant, system, roles) is
 // written once.
@@ -59,7 +63,9 @@ func (m TenantMixin) Edges() []ent.Edge {
 // Indexes of the TenantMixin.
 func (TenantMixin) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("org_id", "id"),
+		// Unique although id alone is: the target of the tenant-safe
+		// foreign keys.
+		index.Fields("org_id", "id").Unique(),
 	}
 }
 

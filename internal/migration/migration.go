@@ -17,9 +17,11 @@ import (
 	"strings"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
+	atlasschema "ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql/schema"
+	"entgo.io/ent/schema/field"
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
@@ -31,17 +33,189 @@ import (
 // ErrPending is returned by CheckCurrent when migrations are not applied.
 var ErrPending = errors.New("migration: pending migrations")
 
-// Tables returns ent's tables plus what the ent schema cannot declare: an
-// index on the managers join table's user_id. The join table's primary key
-// (job_id, user_id) serves job -> managers; user -> managed_jobs, and the
-// client rule "users who manage a visible job", filter on user_id alone.
-func Tables() []*schema.Table {
-	t := entmigrate.JobManagersTable
-	const name = "jobmanager_user_id"
-	if !slices.ContainsFunc(t.Indexes, func(i *schema.Index) bool { return i.Name == name }) {
-		t.Indexes = append(t.Indexes, &schema.Index{Name: name, Columns: []*schema.Column{t.Columns[1]}})
+// Tables returns the schema the PostgreSQL migrations are generated from
+// and checked against: a copy of ent's tables (ent's own are left as
+// generated) plus what the ent schema cannot declare:
+//
+//   - tenant-safe foreign keys (tenantKeys): every foreign key between two
+//     tenant tables includes org_id, so that no statement, under any scope
+//     or none, can link rows of two tenants (DESIGN section 8);
+//   - org_id on the join tables of tenant tables (job_managers), which those
+//     keys need; ent inserts only (job_id, user_id), so a trigger written in
+//     the migrations fills it from the job;
+//   - an index on job_managers(user_id). The primary key (job_id, user_id)
+//     serves job -> managers; user -> managed_jobs, and the client rule
+//     "users who manage a visible job", filter on user_id alone.
+func Tables() []*schema.Table { return tables(dialect.Postgres) }
+
+// The column and the table that make a table tenant-owned.
+const (
+	orgColumn = "org_id"
+	orgTable  = "organizations"
+)
+
+// tables builds the schema for a dialect. SQLite (the embedded demo) gets
+// the tenant-safe keys of the entity tables, but no org_id on the join
+// tables: a SQLite trigger cannot fill a column before the NOT NULL check,
+// and a nullable org_id would turn the composite keys off (MATCH SIMPLE
+// skips a key with a NULL in it).
+func tables(dialectName string) []*schema.Table {
+	ts, err := schema.CopyTables(entmigrate.Tables)
+	if err != nil {
+		panic(fmt.Sprintf("migration: copy ent's tables: %v", err)) // ent's generated tables are consistent
 	}
-	return entmigrate.Tables
+	if dialectName == dialect.Postgres {
+		for _, t := range ts {
+			if isJoinTable(t) {
+				t.Columns = append(t.Columns, &schema.Column{Name: orgColumn, Type: field.TypeInt})
+			}
+		}
+	}
+	tenantKeys(ts, dialectName)
+	jm := table(ts, entmigrate.JobManagersTable.Name)
+	const name = "jobmanager_user_id"
+	if !slices.ContainsFunc(jm.Indexes, func(i *schema.Index) bool { return i.Name == name }) {
+		jm.Indexes = append(jm.Indexes, &schema.Index{Name: name, Columns: []*schema.Column{column(jm, "user_id")}})
+	}
+	return ts
+}
+
+// tenantKeys makes every single-column foreign key of a tenant table to
+// another tenant table's id a composite one: (org_id, fk) REFERENCES
+// ref (org_id, id), with the same name and actions. The referenced
+// (org_id, id) is unique on every tenant table (ent/schema TenantMixin);
+// PostgreSQL refuses a key to columns that are not.
+//
+// ON DELETE SET NULL would null org_id too, which is NOT NULL. PostgreSQL
+// 15 can null only the key's own column, SET NULL (company_id); atlas
+// neither renders nor inspects that column list, so the model keeps
+// "SET NULL" (what PostgreSQL reports, so no drift) and Diff's setNullOwnColumns
+// hook writes the list into the SQL. SQLite has no column list: there the
+// single-column key keeps its SET NULL, and a second, composite key with
+// NO ACTION checks the tenant (SQLite counts NO ACTION violations over the
+// whole statement, so the SET NULL that runs in it satisfies the key).
+func tenantKeys(ts []*schema.Table, dialectName string) {
+	for _, t := range ts {
+		org, ok := tenantColumn(t)
+		if !ok {
+			continue
+		}
+		var fks []*schema.ForeignKey
+		for _, fk := range t.ForeignKeys {
+			ref := fk.RefTable
+			refOrg, refTenant := tenantColumn(ref)
+			if !refTenant || ref.Name == orgTable || len(fk.Columns) != 1 || fk.Columns[0] == org {
+				fks = append(fks, fk)
+				continue
+			}
+			composite := &schema.ForeignKey{
+				Symbol:     fk.Symbol,
+				Columns:    []*schema.Column{org, fk.Columns[0]},
+				RefTable:   ref,
+				RefColumns: []*schema.Column{refOrg, fk.RefColumns[0]},
+				OnUpdate:   fk.OnUpdate,
+				OnDelete:   fk.OnDelete,
+			}
+			if dialectName != dialect.Postgres && (fk.OnDelete == schema.SetNull || fk.OnDelete == schema.SetDefault) {
+				composite.Symbol += "_tenant"
+				composite.OnDelete = schema.NoAction
+				fks = append(fks, fk)
+			}
+			fks = append(fks, composite)
+		}
+		t.ForeignKeys = fks
+	}
+}
+
+// tenantColumn returns the NOT NULL org_id of a tenant table. (The audit
+// log's org_id is nullable: events without a tenant exist.)
+func tenantColumn(t *schema.Table) (*schema.Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == orgColumn && !c.Nullable {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// isJoinTable reports whether t is a many-to-many join table between tenant
+// tables: no org_id of its own, a primary key made of its foreign keys, all
+// of which reference tenant tables.
+func isJoinTable(t *schema.Table) bool {
+	if _, ok := tenantColumn(t); ok || len(t.ForeignKeys) == 0 || len(t.PrimaryKey) != len(t.ForeignKeys) {
+		return false
+	}
+	for i, fk := range t.ForeignKeys {
+		if _, ok := tenantColumn(fk.RefTable); !ok || len(fk.Columns) != 1 || fk.Columns[0] != t.PrimaryKey[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func table(ts []*schema.Table, name string) *schema.Table {
+	for _, t := range ts {
+		if t.Name == name {
+			return t
+		}
+	}
+	panic("migration: no table " + name)
+}
+
+func column(t *schema.Table, name string) *schema.Column {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	panic("migration: no column " + t.Name + "." + name)
+}
+
+// setNullOwnColumns is a diff hook: it writes ON DELETE SET NULL (or SET
+// DEFAULT) of a foreign key that includes org_id as SET NULL (col), so
+// that PostgreSQL nulls the key's own column and leaves org_id (see
+// tenantKeys).
+func setNullOwnColumns(next schema.Differ) schema.Differ {
+	return schema.DiffFunc(func(current, desired *atlasschema.Schema) ([]atlasschema.Change, error) {
+		changes, err := next.Diff(current, desired)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changes {
+			switch c := c.(type) {
+			case *atlasschema.AddTable:
+				for _, fk := range c.T.ForeignKeys {
+					restrictSetNull(fk)
+				}
+			case *atlasschema.ModifyTable:
+				for _, cc := range c.Changes {
+					switch cc := cc.(type) {
+					case *atlasschema.AddForeignKey:
+						restrictSetNull(cc.F)
+					case *atlasschema.ModifyForeignKey:
+						restrictSetNull(cc.To)
+					}
+				}
+			}
+		}
+		return changes, nil
+	})
+}
+
+func restrictSetNull(fk *atlasschema.ForeignKey) {
+	if fk.OnDelete != atlasschema.SetNull && fk.OnDelete != atlasschema.SetDefault {
+		return
+	}
+	var own []string
+	for _, c := range fk.Columns {
+		if c.Name != orgColumn {
+			own = append(own, pq.QuoteIdentifier(c.Name))
+		}
+	}
+	if len(own) == len(fk.Columns) {
+		return
+	}
+	fk.OnDelete = atlasschema.ReferenceOption(fmt.Sprintf("%s (%s)", fk.OnDelete, strings.Join(own, ", ")))
 }
 
 // Diff compares the migrations in dir with the ent schema, using devURL, an
@@ -64,6 +238,7 @@ func Diff(ctx context.Context, devURL, dir, name string) ([]string, error) {
 		schema.WithFormatter(sqltool.GooseFormatter),
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
+		schema.WithDiffHook(setNullOwnColumns),
 	)
 	if err != nil && !errors.Is(err, atlasmigrate.ErrNoPlan) {
 		return nil, fmt.Errorf("migration: diff: %w", err)
@@ -222,11 +397,11 @@ func CheckCurrent(ctx context.Context, db *sql.DB) error {
 }
 
 // CreateEmbedded creates (or brings up to date) the schema of an embedded
-// SQLite database directly from the ent schema. PostgreSQL never takes this
-// path: it uses the versioned migrations.
+// SQLite database directly from the ent schema, with the tenant-safe keys
+// of tables. PostgreSQL never takes this path: it uses the versioned
+// migrations.
 func CreateEmbedded(ctx context.Context, c *ent.Client) error {
-	Tables()
-	if err := c.Schema.Create(ctx); err != nil {
+	if err := entmigrate.Create(ctx, c.Schema, tables(dialect.SQLite)); err != nil {
 		return fmt.Errorf("migration: create embedded schema: %w", err)
 	}
 	return nil
