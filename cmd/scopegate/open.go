@@ -46,7 +46,7 @@ func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := migration.CreateEmbedded(ctx, db.Client); err != nil {
+		if err := migration.CreateEmbedded(ctx, db); err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func TestSeedEmbedded(t *testing.T) {
 	db, err := database.Open(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
 	require.NoError(t, err)
 	defer db.Close()
-	require.NoError(t, migration.CreateEmbedded(ctx, db.Client))
+	require.NoError(t, migration.CreateEmbedded(ctx, db))
 
 	wrote, err := demo.Seed(ctx, db.Client)
 	require.NoError(t, err)

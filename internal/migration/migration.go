@@ -25,8 +25,8 @@ import (
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 
-	"github.com/scopegate/scopegate/ent"
 	entmigrate "github.com/scopegate/scopegate/ent/migrate"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/migrations"
 )
 
@@ -58,7 +58,8 @@ const (
 // the tenant-safe keys of the entity tables, but no org_id on the join
 // tables: a SQLite trigger cannot fill a column before the NOT NULL check,
 // and a nullable org_id would turn the composite keys off (MATCH SIMPLE
-// skips a key with a NULL in it).
+// skips a key with a NULL in it). Triggers check its links instead
+// (embeddedTenantTriggers).
 func tables(dialectName string) []*schema.Table {
 	ts, err := schema.CopyTables(entmigrate.Tables)
 	if err != nil {
@@ -398,11 +399,69 @@ func CheckCurrent(ctx context.Context, db *sql.DB) error {
 
 // CreateEmbedded creates (or brings up to date) the schema of an embedded
 // SQLite database directly from the ent schema, with the tenant-safe keys
-// of tables. PostgreSQL never takes this path: it uses the versioned
-// migrations.
-func CreateEmbedded(ctx context.Context, c *ent.Client) error {
-	if err := entmigrate.Create(ctx, c.Schema, tables(dialect.SQLite)); err != nil {
+// of tables and, for the join tables, which have no org_id there, the
+// triggers of embeddedTenantTriggers. PostgreSQL never takes this path: it
+// uses the versioned migrations.
+func CreateEmbedded(ctx context.Context, db *database.DB) error {
+	ts := tables(dialect.SQLite)
+	triggers := embeddedTenantTriggers(ts)
+	// Dropped while ent migrates: SQLite rebuilds a changed table under a
+	// temporary name, and renaming it back fails while a trigger names a
+	// table that is, for that moment, missing.
+	for _, tr := range triggers {
+		if _, err := db.SQL.ExecContext(ctx, "DROP TRIGGER IF EXISTS "+quoteSQLite(tr.name)); err != nil {
+			return fmt.Errorf("migration: create embedded schema: %w", err)
+		}
+	}
+	if err := entmigrate.Create(ctx, db.Client.Schema, ts); err != nil {
 		return fmt.Errorf("migration: create embedded schema: %w", err)
+	}
+	for _, tr := range triggers {
+		if _, err := db.SQL.ExecContext(ctx, tr.sql); err != nil {
+			return fmt.Errorf("migration: create embedded trigger %s: %w", tr.name, err)
+		}
 	}
 	return nil
 }
+
+type trigger struct{ name, sql string }
+
+// embeddedTenantTriggers returns, for every join table between two tenant
+// tables (job_managers), SQLite triggers that refuse what a composite key
+// with org_id refuses on PostgreSQL: a link between rows of two tenants,
+// inserted or updated, and an org_id changed under an existing link. They
+// fail as a foreign key does ("FOREIGN KEY constraint failed"), so that ent
+// reports a constraint error.
+func embeddedTenantTriggers(ts []*schema.Table) []trigger {
+	var out []trigger
+	q := quoteSQLite
+	for _, t := range ts {
+		if !isJoinTable(t) || len(t.ForeignKeys) != 2 {
+			continue
+		}
+		a, b := t.ForeignKeys[0], t.ForeignKeys[1]
+		abort := fmt.Sprintf("SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: %s would link two tenants'); END", t.Name)
+		orgOf := func(fk *schema.ForeignKey, row string) string {
+			return fmt.Sprintf("(SELECT %s FROM %s WHERE %s = %s.%s)",
+				q(orgColumn), q(fk.RefTable.Name), q(fk.RefColumns[0].Name), row, q(fk.Columns[0].Name))
+		}
+		differ := orgOf(a, "NEW") + " IS NOT " + orgOf(b, "NEW")
+		out = append(out,
+			trigger{t.Name + "_tenant_insert", fmt.Sprintf("CREATE TRIGGER IF NOT EXISTS %s BEFORE INSERT ON %s WHEN %s BEGIN %s",
+				q(t.Name+"_tenant_insert"), q(t.Name), differ, abort)},
+			trigger{t.Name + "_tenant_update", fmt.Sprintf("CREATE TRIGGER IF NOT EXISTS %s BEFORE UPDATE ON %s WHEN %s BEGIN %s",
+				q(t.Name+"_tenant_update"), q(t.Name), differ, abort)})
+		for _, side := range [][2]*schema.ForeignKey{{a, b}, {b, a}} {
+			this, other := side[0], side[1]
+			name := t.Name + "_" + this.RefTable.Name + "_" + orgColumn
+			moved := fmt.Sprintf("EXISTS (SELECT 1 FROM %s AS l JOIN %s AS o ON o.%s = l.%s WHERE l.%s = NEW.%s AND o.%s IS NOT NEW.%s)",
+				q(t.Name), q(other.RefTable.Name), q(other.RefColumns[0].Name), q(other.Columns[0].Name),
+				q(this.Columns[0].Name), q(this.RefColumns[0].Name), q(orgColumn), q(orgColumn))
+			out = append(out, trigger{name, fmt.Sprintf("CREATE TRIGGER IF NOT EXISTS %s BEFORE UPDATE OF %s ON %s WHEN %s BEGIN %s",
+				q(name), q(orgColumn), q(this.RefTable.Name), moved, abort)})
+		}
+	}
+	return out
+}
+
+func quoteSQLite(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
