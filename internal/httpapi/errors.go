@@ -12,6 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -92,6 +93,12 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
 		}
 		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
+	case constraintViolation(err):
+		// A constraint the repositories did not classify: the request
+		// conflicts with the stored rows (a foreign key, the tenant-safe
+		// ones of DESIGN section 8 among them, or a unique index). A
+		// missing row and another tenant's fail alike; never a 500.
+		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
 	case unavailable(err) || s.databaseDown(r):
 		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
 		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
@@ -107,6 +114,14 @@ func conflictMessage(err error) string {
 		return ce.Reason
 	}
 	return "conflict"
+}
+
+// constraintViolation reports whether err is a foreign key or unique
+// violation: ent's constraint error, or the driver's own.
+func constraintViolation(err error) bool {
+	var pqErr *pq.Error
+	return ent.IsConstraintError(err) ||
+		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
 }
 
 // databaseDown pings the database after an unclassified error: a failure
