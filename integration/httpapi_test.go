@@ -1095,8 +1095,8 @@ func TestHTTPUnauthenticated(t *testing.T) {
 		// Only the token's SHA-256 is stored.
 		sum := sha256.Sum256([]byte(tok))
 		var hashed, plain int
-		require.NoError(t, w.db.SQL.QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = $1`, hex.EncodeToString(sum[:])).Scan(&hashed))
-		require.NoError(t, w.db.SQL.QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = $1`, tok).Scan(&plain))
+		require.NoError(t, w.db.Raw.QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = $1`, hex.EncodeToString(sum[:])).Scan(&hashed))
+		require.NoError(t, w.db.Raw.QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = $1`, tok).Scan(&plain))
 		assert.Equal(t, 1, hashed)
 		assert.Equal(t, 0, plain)
 		r = w.do(t, "GET", "/api/me", tok, "")

@@ -60,7 +60,7 @@ func newJobsWorld(t *testing.T, staleA, staleB int) *jobsWorld {
 	})
 	for _, ids := range [][]int{w.staleA, w.staleB, w.draft} {
 		for _, id := range ids {
-			_, err := w.db.SQL.Exec(`UPDATE jobs SET updated_at = now() - interval '60 days' WHERE id = $1`, id)
+			_, err := w.db.Raw.Exec(`UPDATE jobs SET updated_at = now() - interval '60 days' WHERE id = $1`, id)
 			require.NoError(t, err)
 		}
 	}

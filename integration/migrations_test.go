@@ -191,7 +191,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 // Go code does not know.
 func TestEnumCheckConstraints(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t).SQL
+	db := pgtest.New(t).Raw // the constraints, not row-level security
 	var org, company, admin int
 	if err := db.QueryRowContext(ctx, `INSERT INTO organizations (created_at, updated_at, name, slug) VALUES (now(), now(), 'O', 'o') RETURNING id`).Scan(&org); err != nil {
 		t.Fatal(err)

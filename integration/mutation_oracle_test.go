@@ -188,6 +188,14 @@ var moSumQuery = func() string {
 	return "SELECT " + strings.Join(parts, ", ")
 }()
 
+// moSeeAllSQL gives the rest of a transaction the settings of the
+// all-tenant system scope, under which row-level security hides no row.
+const moSeeAllSQL = `SELECT set_config('scopegate.system', 'all', true), set_config('scopegate.org_id', '', true),
+	set_config('scopegate.user_id', '', true), set_config('scopegate.role', '', true),
+	set_config('scopegate.company_id', '', true), set_config('scopegate.banned', '', true),
+	set_config('scopegate.auth_email', '', true), set_config('scopegate.auth_token', '', true),
+	set_config('scopegate.inserting', '', true), set_config('jit', 'off', true)`
+
 // moSums reads a checksum of every table in one statement, prepared once
 // per connection (planning it cost more than running it).
 func moSums(ctx context.Context, stmt *stdsql.Stmt, tx *stdsql.Tx) ([]string, error) {
@@ -890,8 +898,10 @@ type moWorld struct {
 	r      *rand.Rand
 	reason string
 	sum    *moSummary
-	// sumStmt: moSumQuery, prepared.
-	sumStmt *stdsql.Stmt
+	// sumStmt: moSumQuery, prepared on the application's pool, for the
+	// mutation's transaction; rawSumStmt on the owner's, for the stored
+	// state (row-level security does not apply to the owner).
+	sumStmt, rawSumStmt *stdsql.Stmt
 
 	snap   *world.Snapshot
 	state  map[string]mtable
@@ -913,7 +923,7 @@ func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
 	drv := &moHeldDriver{db: db.SQL}
 	w := &moWorld{
 		t: t, seed: seed, db: db, drv: drv,
-		client: ent.NewClient(ent.Driver(&database.Driver{Driver: drv})),
+		client: ent.NewClient(ent.Driver(database.NewDriver(drv, database.Options{}))),
 		r:      rand.New(rand.NewPCG(uint64(seed), 0x6d75746f)),
 		reason: fmt.Sprintf("mutation oracle seed %d", seed),
 		sum:    sum,
@@ -923,6 +933,10 @@ func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
 		t.Fatalf("seed %d: prepare: %v", seed, err)
 	}
 	defer w.sumStmt.Close()
+	if w.rawSumStmt, err = db.Raw.PrepareContext(context.Background(), moSumQuery); err != nil {
+		t.Fatalf("seed %d: prepare: %v", seed, err)
+	}
+	defer w.rawSumStmt.Close()
 	if err := w.reload(); err != nil {
 		t.Fatalf("seed %d: load: %v", seed, err)
 	}
@@ -937,17 +951,17 @@ func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
 
 func (w *moWorld) reload() error {
 	ctx := context.Background()
-	snap, err := world.Load(ctx, w.db.SQL)
+	snap, err := world.Load(ctx, w.db.Raw)
 	if err != nil {
 		return err
 	}
 	state := map[string]mtable{}
 	for _, tbl := range moTables {
-		if state[tbl], err = moDump(ctx, w.db.SQL, tbl); err != nil {
+		if state[tbl], err = moDump(ctx, w.db.Raw, tbl); err != nil {
 			return err
 		}
 	}
-	sums, err := moSums(ctx, w.sumStmt, nil)
+	sums, err := moSums(ctx, w.rawSumStmt, nil)
 	if err != nil {
 		return err
 	}
@@ -2489,7 +2503,14 @@ func (w *moWorld) step() {
 	ctx := context.Background()
 	aborted := false
 	t1 := time.Now()
-	sums, err := moSums(ctx, w.sumStmt, sqlTx)
+	// The checks read every row the transaction holds, past the
+	// mutation's scope: as the all-tenant system scope, in the same
+	// transaction (nothing of the mutation's runs in it afterwards).
+	_, err = sqlTx.ExecContext(ctx, moSeeAllSQL)
+	var sums []string
+	if err == nil {
+		sums, err = moSums(ctx, w.sumStmt, sqlTx)
+	}
 	w.tSums += time.Since(t1)
 	if err != nil {
 		var pqErr *pq.Error

@@ -40,7 +40,7 @@ func tableChecksums(t *testing.T, db *pgtest.DB) map[string]string {
 	out := make(map[string]string, len(scopegateTables))
 	for _, tbl := range scopegateTables {
 		var sum string
-		err := db.SQL.QueryRowContext(context.Background(),
+		err := db.Raw.QueryRowContext(context.Background(),
 			`SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM `+tbl+` t`).Scan(&sum)
 		require.NoError(t, err, tbl)
 		out[tbl] = sum
@@ -52,7 +52,7 @@ func tableChecksums(t *testing.T, db *pgtest.DB) map[string]string {
 func rowChecksum(t *testing.T, db *pgtest.DB, table string, id int) string {
 	t.Helper()
 	var sum string
-	err := db.SQL.QueryRowContext(context.Background(),
+	err := db.Raw.QueryRowContext(context.Background(),
 		`SELECT md5(t::text) FROM `+table+` t WHERE id = $1`, id).Scan(&sum)
 	require.NoError(t, err, "%s %d", table, id)
 	return sum
@@ -263,7 +263,7 @@ func TestCreatesLandInTheScopesTenant(t *testing.T) {
 		assert.Equal(t, a.Org.ID, n.OrgID)
 		// And the database agrees.
 		var org int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT org_id FROM notes WHERE id = $1`, n.ID).Scan(&org))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT org_id FROM notes WHERE id = $1`, n.ID).Scan(&org))
 		assert.Equal(t, a.Org.ID, org)
 	})
 }
@@ -408,7 +408,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotEqual(t, bOnly.ID, id)
 		var org int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT org_id FROM companies WHERE id = $1`, id).Scan(&org))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT org_id FROM companies WHERE id = $1`, id).Scan(&org))
 		assert.Equal(t, a.Org.ID, org)
 		// A name both tenants use resolves to A's row.
 		id, err = c.Company.Create().SetName("c1").SetArchived(true).
@@ -523,7 +523,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 					org        int
 					name, role string
 				)
-				require.NoError(t, tt.db.SQL.QueryRow(`SELECT org_id, name, role FROM users WHERE id = $1`, tc.victim.ID).
+				require.NoError(t, tt.db.Raw.QueryRow(`SELECT org_id, name, role FROM users WHERE id = $1`, tc.victim.ID).
 					Scan(&org, &name, &role))
 				t.Logf("B's user %d after: org_id=%d (B is %d) name=%q role=%q", tc.victim.ID, org, b.Org.ID, name, role)
 				assertUnchanged(t, tt.db, before, "the upsert rewrote another tenant's row")
@@ -556,7 +556,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 	rawAuditCount := func(t *testing.T, object string, id int) int {
 		t.Helper()
 		var n int
-		require.NoError(t, tt.db.SQL.QueryRow(
+		require.NoError(t, tt.db.Raw.QueryRow(
 			`SELECT count(*) FROM audit_events WHERE reason = $1 AND object = $2 AND object_id = $3`,
 			reason, object, strconv.Itoa(id)).Scan(&n))
 		return n
@@ -649,7 +649,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 	})
 
 	t.Run("InOrg narrows queries and bulk mutations to its tenant and cannot create in another", func(t *testing.T) {
-		m := loadModel(t, tt.db.SQL)
+		m := loadModel(t, tt.db.Raw)
 		inScope, err := scope.System(reason).InOrg(a.Org.ID).Scope()
 		require.NoError(t, err)
 		inA := scope.NewContext(context.Background(), inScope)
@@ -675,7 +675,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 			bCompanies[co.ID] = rowChecksum(t, tt.db, "companies", co.ID)
 		}
 		var bSessions int
-		require.NoError(t, tt.db.SQL.QueryRow(
+		require.NoError(t, tt.db.Raw.QueryRow(
 			`SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.org_id = $1`, b.Org.ID).Scan(&bSessions))
 		require.NotZero(t, bSessions)
 
@@ -707,11 +707,11 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 			assert.Equal(t, sum, rowChecksum(t, tt.db, "companies", id), "B's company %d", id)
 		}
 		var after int
-		require.NoError(t, tt.db.SQL.QueryRow(
+		require.NoError(t, tt.db.Raw.QueryRow(
 			`SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.org_id = $1`, b.Org.ID).Scan(&after))
 		assert.Equal(t, bSessions, after, "B's sessions")
 		var planted int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT count(*) FROM companies WHERE name = 'planted'`).Scan(&planted))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT count(*) FROM companies WHERE name = 'planted'`).Scan(&planted))
 		assert.Zero(t, planted)
 	})
 }
@@ -732,13 +732,13 @@ func TestAuthenticatorScope(t *testing.T) {
 	auditCount := func(t *testing.T) int {
 		t.Helper()
 		var n int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT count(*) FROM audit_events`).Scan(&n))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT count(*) FROM audit_events`).Scan(&n))
 		return n
 	}
 
 	t.Run("email lookup reads exactly that user", func(t *testing.T) {
 		ctx := authCtx(t, scope.AuthLookup{Email: b.Manager.Email})
-		assertSees(t, c, loadModel(t, tt.db.SQL), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
+		assertSees(t, c, loadModel(t, tt.db.Raw), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
 		for _, e := range edgeReaders(c) {
 			got, err := e.traverse(ctx, nil)
 			require.NoError(t, err, e.String())
@@ -755,7 +755,7 @@ func TestAuthenticatorScope(t *testing.T) {
 	t.Run("token lookup reads exactly that session and its user", func(t *testing.T) {
 		s := a.Session[a.Member.ID]
 		ctx := authCtx(t, scope.AuthLookup{TokenHash: s.TokenHash})
-		assertSees(t, c, loadModel(t, tt.db.SQL), ctx, visibleSets{
+		assertSees(t, c, loadModel(t, tt.db.Raw), ctx, visibleSets{
 			ent.TypeUser:    userIDs(a.Member),
 			ent.TypeSession: sessionIDs(s),
 		})
@@ -816,15 +816,15 @@ func TestAuthenticatorScope(t *testing.T) {
 
 		audits := auditCount(t)
 		var total int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT count(*) FROM sessions`).Scan(&total))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT count(*) FROM sessions`).Scan(&total))
 		n, err := c.Session.Delete().Exec(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 		var left int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT count(*) FROM sessions WHERE id = $1`, own.ID).Scan(&left))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT count(*) FROM sessions WHERE id = $1`, own.ID).Scan(&left))
 		assert.Zero(t, left)
 		var after int
-		require.NoError(t, tt.db.SQL.QueryRow(`SELECT count(*) FROM sessions`).Scan(&after))
+		require.NoError(t, tt.db.Raw.QueryRow(`SELECT count(*) FROM sessions`).Scan(&after))
 		assert.Equal(t, total-1, after, "every other session is still there")
 		assert.Equal(t, audits, auditCount(t))
 	})
@@ -882,7 +882,7 @@ func TestUnlinkingCannotChangeAnotherTenantsRows(t *testing.T) {
 			assert.Equal(t, before, rowChecksum(t, tt.db, "users", a.Client.ID),
 				"tenant B's admin changed tenant A's user %d", a.Client.ID)
 			var companyID stdsql.NullInt64
-			require.NoError(t, tt.db.SQL.QueryRow(`SELECT company_id FROM users WHERE id = $1`, a.Client.ID).Scan(&companyID))
+			require.NoError(t, tt.db.Raw.QueryRow(`SELECT company_id FROM users WHERE id = $1`, a.Client.ID).Scan(&companyID))
 			assert.Equal(t, int64(a.C1.ID), companyID.Int64, "A's client lost its company")
 		})
 	}

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
@@ -169,6 +170,10 @@ type oracleWorld struct {
 	// logged, not failed.
 	gapKinds   map[string]int
 	gapPrinted int
+	// rlsOnly: the shadow run with the ent rules off (pgtest.ShadowMode),
+	// where PostgreSQL's row-level security alone answers. Reads must match
+	// the model exactly; writes follow what RLS covers (rlsWritable).
+	rlsOnly bool
 }
 
 // oracleKindNoise is what mismatch drops from a case name to get its kind:
@@ -181,12 +186,13 @@ func oracleRunWorld(t *testing.T, seed int64, summary *oracleSummary) {
 	if err := world.Generate(sys, db.Client, seed); err != nil {
 		t.Fatalf("seed %d: generate: %v", seed, err)
 	}
-	snap, err := world.Load(context.Background(), db.SQL)
+	snap, err := world.Load(context.Background(), db.Raw)
 	if err != nil {
 		t.Fatalf("seed %d: load: %v", seed, err)
 	}
 	w := &oracleWorld{t: t, seed: seed, world: snap, client: db.Client, sys: sys, summary: summary,
-		kinds: map[string]int{}, gapKinds: map[string]int{}}
+		kinds: map[string]int{}, gapKinds: map[string]int{},
+		rlsOnly: pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly}
 	if w.sysRows, err = oracleLoadAll(sys, db.Client); err != nil {
 		t.Fatalf("seed %d: load every row under the system scope: %v", seed, err)
 	}
@@ -241,6 +247,10 @@ func (w *oracleWorld) checkNoScope(statements func() int) {
 		r: rand.New(rand.NewPCG(uint64(w.seed), 0))}
 	o.in(familyNoScope)
 	defer o.flush()
+	if w.rlsOnly {
+		o.noScopeRLS()
+		return
+	}
 	before := statements()
 	for _, typ := range world.Types {
 		_, err := o.query(w.client, typ).count(o.ctx)
@@ -259,6 +269,72 @@ func (w *oracleWorld) checkNoScope(statements func() int) {
 		o.expectErr("no scope: eager "+e.String(), err, scope.ErrNoScope)
 	}
 	o.equal("no scope: statements sent", statements()-before, 0, nil)
+}
+
+// noScopeRLS: with the ent rules off, a query without a scope reaches
+// PostgreSQL, whose policies show it nothing and let it change nothing.
+func (o *oracle) noScopeRLS() {
+	for _, typ := range world.Types {
+		n, err := o.query(o.client, typ).count(o.ctx)
+		o.equal("no scope (RLS): "+typ+" Count", n, 0, err)
+		ids, err := o.query(o.client, typ).ids(o.ctx)
+		o.ids("no scope (RLS): "+typ+" IDs", ids, err, []int{})
+		if id := o.world.IDs(typ); len(id) > 0 {
+			_, err = o.call(reflect.ValueOf(o.client).Elem().FieldByName(typ), "Get", o.ctx, id[0])
+			o.expectNotFound("no scope (RLS): "+typ+" Get", err, nil)
+		}
+	}
+	for _, e := range world.Edges {
+		ids, err := o.query(o.client, e.From).traverse(e).ids(o.ctx)
+		o.ids("no scope (RLS): traverse "+e.String(), ids, err, []int{})
+	}
+	tx, err := o.client.Tx(o.sys)
+	if err != nil {
+		o.mismatchErr("no scope (RLS): begin", "%v", err)
+		return
+	}
+	defer tx.Rollback()
+	for _, typ := range world.Types {
+		n, err := o.call(o.builder(tx.Client(), typ, world.Delete).v, "Exec", o.ctx)
+		o.equal("no scope (RLS): "+typ+" Delete", int(n.Int()), 0, err)
+		left, err := o.query(tx.Client(), typ).count(o.sys)
+		o.equal("no scope (RLS): "+typ+" rows left", left, len(o.world.IDs(typ)), err)
+	}
+}
+
+// rlsWritable is what the policies let a scope write (migrations,
+// docs/rls.md): any visible row of its tenant for an unbanned user or a
+// system scope, but organizations and audit events for system scopes
+// only. The write policy of DESIGN section 5 is not theirs.
+func (o *oracle) rlsWritable(typ string) bool {
+	switch {
+	case o.v.System:
+		return true
+	case o.v.User.Banned:
+		return false
+	}
+	return typ != world.Organization && typ != world.AuditEvent
+}
+
+func (o *oracle) mayMutate(typ string, op world.Op) bool {
+	if o.rlsOnly {
+		return o.rlsWritable(typ)
+	}
+	return world.MayMutate(o.v, typ, op)
+}
+
+func (o *oracle) mayWrite(typ string, op world.Op, id int) bool {
+	if o.rlsOnly {
+		return o.rlsWritable(typ)
+	}
+	return o.world.MayWrite(o.v, typ, op, id)
+}
+
+func (o *oracle) mayWriteAll(typ string, op world.Op, ids []int) bool {
+	if o.rlsOnly {
+		return o.rlsWritable(typ)
+	}
+	return o.world.MayWriteAll(o.v, typ, op, ids)
 }
 
 // oracle runs every shape for one scope of one world.
@@ -938,6 +1014,18 @@ func (o *oracle) changed(c *ent.Client, typ string, marker time.Time) ([]int, er
 // denied checks the error of a mutation the scope may not make: banned
 // users get privacy.Deny, the others some error.
 func (o *oracle) denied(name string, err error) {
+	if o.rlsOnly {
+		// PostgreSQL filters the rows a scope may not write (no error;
+		// a one-row mutation finds no row) or refuses the new row; the
+		// caller checks that nothing changed.
+		o.stats.cases.Add(1)
+		var pqErr *pq.Error
+		rlsRefused := errors.As(err, &pqErr) && pqErr.Code == "42501" // the policy's WITH CHECK
+		if err != nil && !ent.IsNotFound(err) && !rlsRefused {
+			o.mismatchErr(name, "error %v, want none, not found, or a row-level security refusal", err)
+		}
+		return
+	}
 	if !o.v.System && o.v.User.Banned {
 		o.expectErr(name, err, privacy.Deny)
 		return
@@ -957,7 +1045,7 @@ func (o *oracle) bulkUpdate(c *ent.Client, typ, shape string, where []int, want 
 	n, err := b.save(o.ctx)
 	// DESIGN section 5: a bulk update is all or nothing over the rows it
 	// reaches (the ones the scope sees).
-	if o.world.MayWriteAll(o.v, typ, world.Update, want) {
+	if o.mayWriteAll(typ, world.Update, want) {
 		o.equal(name+": affected count", n, len(want), err)
 	} else {
 		o.denied(name+": denied", err)
@@ -978,13 +1066,13 @@ func (o *oracle) updateOne(c *ent.Client, typ string, id int) {
 	visible := o.world.Sees(o.v, typ, id)
 	var want []int
 	switch {
-	case !world.MayMutate(o.v, typ, world.Update):
+	case !o.mayMutate(typ, world.Update):
 		o.denied(name+": denied", err)
 		want = []int{}
 	case !visible:
 		o.expectNotFound(name, err, nil)
 		want = []int{}
-	case !o.world.MayWrite(o.v, typ, world.Update, id):
+	case !o.mayWrite(typ, world.Update, id):
 		o.denied(name+": denied by the write policy", err)
 		want = []int{}
 	default:
@@ -1009,7 +1097,7 @@ func (o *oracle) bulkDelete(c *ent.Client, typ, shape string, where []int) {
 	}
 	since := o.auditMark(c)
 	n, err := b.exec(o.ctx)
-	if o.world.MayWriteAll(o.v, typ, world.Delete, want) {
+	if o.mayWriteAll(typ, world.Delete, want) {
 		o.equal(name+": deleted count", n, len(want), err)
 	} else {
 		o.denied(name+": denied", err)
@@ -1028,11 +1116,11 @@ func (o *oracle) deleteOne(c *ent.Client, typ string, id int) {
 	_, err := b.execOne(o.ctx)
 	want := []int{}
 	switch {
-	case !world.MayMutate(o.v, typ, world.Delete):
+	case !o.mayMutate(typ, world.Delete):
 		o.denied(name+": denied", err)
 	case !o.world.Sees(o.v, typ, id):
 		o.expectNotFound(name, err, nil)
-	case !o.world.MayWrite(o.v, typ, world.Delete, id):
+	case !o.mayWrite(typ, world.Delete, id):
 		o.denied(name+": denied by the write policy", err)
 	default:
 		o.equal(name, err == nil, true, err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/scope"
 )
 
 // planNode is one node of EXPLAIN (FORMAT JSON) output.
@@ -31,7 +33,9 @@ func planIndexes(n planNode) []string {
 
 // explainFirstJobPage returns the plan of the first page of a tenant's job
 // list, as ent sends it (keyset pagination: ORDER BY id LIMIT page+1).
-func explainFirstJobPage(t *testing.T, ctx context.Context, conn *sql.Conn, org int) (planNode, string) {
+func explainFirstJobPage(t *testing.T, ctx context.Context, conn interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, org int) (planNode, string) {
 	t.Helper()
 	var raw string
 	err := conn.QueryRowContext(ctx, `EXPLAIN (FORMAT JSON)
@@ -58,7 +62,8 @@ func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// As the owner: the fixture is loaded with triggers off and analyzed.
-	db := pgtest.New(t).Owner(t)
+	pdb := pgtest.New(t)
+	db := pdb.Owner(t)
 	// Settings apply to one connection: keep it.
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -81,6 +86,8 @@ func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 		 SELECT g, now(), now(), 'company', g FROM generate_series(1, 11) g`,
 		`INSERT INTO users (id, created_at, updated_at, email, name, role, org_id)
 		 SELECT g, now(), now(), 'admin' || g || '@example.com', 'admin', 'admin', g FROM generate_series(1, 11) g`,
+		`INSERT INTO users (id, created_at, updated_at, email, name, role, org_id)
+		 VALUES (12, now(), now(), 'manager@example.com', 'manager', 'manager', 1)`,
 		// 100k jobs of the small tenants first (lower ids), then 100k of the large one.
 		`INSERT INTO jobs (created_at, updated_at, title, status, company_id, org_id, created_by_id)
 		 SELECT now(), now(), 'job ' || g, 'published', 2 + g % 10, 2 + g % 10, 2 + g % 10 FROM generate_series(1, 100000) g`,
@@ -109,5 +116,28 @@ func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 	// A small tenant uses it too.
 	if plan, raw := explainFirstJobPage(t, ctx, conn, small); len(planIndexes(plan)) == 0 || planIndexes(plan)[0] != "job_org_id_id" {
 		t.Fatalf("the first page of a small tenant scans %v, want job_org_id_id:\n%s", planIndexes(plan), raw)
+	}
+
+	// Under row-level security: as the application role, with the settings
+	// of an admin and of a manager of the large tenant, whose policies add
+	// their own conditions to the same query.
+	for _, u := range []scope.User{{ID: 1, OrgID: big, Role: scope.RoleAdmin}, {ID: 12, OrgID: big, Role: scope.RoleManager}} {
+		s, err := scope.ForUser(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sctx := scope.NewContext(ctx, s)
+		tx, err := database.BeginTx(sctx, pdb.SQL, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(sctx, `SET LOCAL random_page_cost = 1.1`); err != nil {
+			t.Fatal(err)
+		}
+		plan, raw := explainFirstJobPage(t, sctx, tx, big)
+		_ = tx.Rollback()
+		if got := planIndexes(plan); len(got) == 0 || got[0] != "job_org_id_id" {
+			t.Fatalf("under row-level security, as %s, the first page of a large tenant scans %v, want job_org_id_id:\n%s", u.Role, got, raw)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/scopegate/scopegate/ent/note"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -75,11 +76,17 @@ func BenchmarkPreloadList(b *testing.B) {
 		name string
 		run  func() (int, error)
 	}{
+		// Each variant reads in one transaction with the scope's
+		// settings, as an HTTP request does (database.WithReadUnit).
 		{"registry", func() (int, error) {
+			ctx, end := database.WithReadUnit(ctx)
+			defer end()
 			p, err := repo.Jobs{Client: db.Client}.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Preload: benchPaths, Limit: n})
 			return len(p.Items), err
 		}},
 		{"ent", func() (int, error) {
+			ctx, end := database.WithReadUnit(ctx)
+			defer end()
 			jobs, err := db.Job.Query().Where(job.IDGT(0)).Order(job.ByID()).Limit(n + 1).
 				WithCompany().
 				WithManagers(func(q *ent.UserQuery) {
@@ -193,7 +200,15 @@ func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*benchUser, err
 
 // handWrittenList sends the statements the registry sends (tenant filter
 // included) and assembles the same tree.
-func handWrittenList(ctx context.Context, db *sql.DB, org, n int) (int, error) {
+// handWrittenList is the floor: the same statements with database/sql, in
+// one read-only transaction with the scope's settings, as the seam runs a
+// request's reads (row-level security shows nothing without them).
+func handWrittenList(ctx context.Context, pool *sql.DB, org, n int) (int, error) {
+	db, err := database.BeginTx(ctx, pool, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Rollback() // read-only: nothing to commit
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, company_id, created_by_id, title, description, status, salary_max, created_at, updated_at
 		FROM jobs WHERE org_id = $1 AND id > 0 ORDER BY id LIMIT $2`, org, n+1)
 	if err != nil {

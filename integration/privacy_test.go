@@ -876,7 +876,7 @@ func checkComposition(t *testing.T, c *ent.Client, m *tenantModel, v viewer, ctx
 // TestTenantSafeKeys.)
 func TestTenantIsolationForEveryEntity(t *testing.T) {
 	tt := seedTwoTenants(t)
-	m := loadModel(t, tt.db.SQL)
+	m := loadModel(t, tt.db.Raw)
 	a, b := tt.A, tt.B
 	ctx := pgtest.UserContext(t, a.Admin)
 	orgA, orgB := a.Org.ID, b.Org.ID
@@ -1104,7 +1104,7 @@ func (m *tenantModel) auditOf(org int) []int { return m.ownedBy(ent.TypeAuditEve
 // fixture (and, for rule 7, from the model).
 func TestRowScopingRules(t *testing.T) {
 	tt := seedTwoTenants(t)
-	m := loadModel(t, tt.db.SQL)
+	m := loadModel(t, tt.db.Raw)
 	c := tt.db.Client
 	tenants := map[string]*tenantRows{"A": tt.A, "B": tt.B}
 

@@ -34,7 +34,7 @@ func repoChecksums(t *testing.T, db *pgtest.DB) map[string]string {
 	out := make(map[string]string, len(repoTables))
 	for _, tbl := range repoTables {
 		var sum string
-		err := db.SQL.QueryRowContext(context.Background(),
+		err := db.Raw.QueryRowContext(context.Background(),
 			`SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text),'')) FROM `+tbl+` t`).Scan(&sum)
 		require.NoError(t, err, tbl)
 		out[tbl] = sum

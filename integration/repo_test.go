@@ -327,7 +327,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 		w.seedNote(t, j, member, false)
 		require.NoError(t, w.r.Jobs.Delete(w.as(t, actAdmin), j.ID))
 		var n int
-		require.NoError(t, w.db.SQL.QueryRow(`SELECT (SELECT count(*) FROM notes WHERE job_id = $1) + (SELECT count(*) FROM job_managers WHERE job_id = $1)`, j.ID).Scan(&n))
+		require.NoError(t, w.db.Raw.QueryRow(`SELECT (SELECT count(*) FROM notes WHERE job_id = $1) + (SELECT count(*) FROM job_managers WHERE job_id = $1)`, j.ID).Scan(&n))
 		assert.Zero(t, n)
 	})
 }
@@ -1408,7 +1408,7 @@ func TestRepoLastAdminUnderConcurrency(t *testing.T) {
 				aCtx, bCtx := pgtest.UserContext(t, a), pgtest.UserContext(t, b)
 
 				bg := context.Background()
-				blocker, err := db.SQL.BeginTx(bg, nil)
+				blocker, err := db.Raw.BeginTx(bg, nil)
 				require.NoError(t, err)
 				_, err = blocker.ExecContext(bg, `SELECT id FROM users WHERE id IN ($1, $2) FOR UPDATE`, a.ID, b.ID)
 				require.NoError(t, err)

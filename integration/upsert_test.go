@@ -82,7 +82,7 @@ func (w *upsertWorld) run(t *testing.T, who string, fn func(ctx context.Context,
 // userRow reads a user with plain SQL, outside ent and its rules.
 func (w *upsertWorld) userRow(t *testing.T, id int) (org int, name, role string) {
 	t.Helper()
-	require.NoError(t, w.db.SQL.QueryRow(`SELECT org_id, name, role FROM users WHERE id = $1`, id).Scan(&org, &name, &role))
+	require.NoError(t, w.db.Raw.QueryRow(`SELECT org_id, name, role FROM users WHERE id = $1`, id).Scan(&org, &name, &role))
 	return org, name, role
 }
 
@@ -244,7 +244,7 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, w.coA.ID, got)
 				var archived bool
-				require.NoError(t, w.db.SQL.QueryRow(`SELECT archived FROM companies WHERE id = $1`, w.coA.ID).Scan(&archived))
+				require.NoError(t, w.db.Raw.QueryRow(`SELECT archived FROM companies WHERE id = $1`, w.coA.ID).Scan(&archived))
 				assert.True(t, archived)
 			})
 			t.Run(`company CreateBulk on ("org_id", "name")`, func(t *testing.T) {
@@ -256,7 +256,7 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 				})
 				require.NoError(t, err)
 				var n int
-				require.NoError(t, w.db.SQL.QueryRow(
+				require.NoError(t, w.db.Raw.QueryRow(
 					`SELECT count(*) FROM companies WHERE org_id = $1 AND ((name = 'c1' AND NOT archived) OR name = 'bulk')`, w.orgA).Scan(&n))
 				assert.Equal(t, 2, n)
 			})
@@ -339,7 +339,7 @@ func TestUpsertRefusedToNonAdmins(t *testing.T) {
 		n, err := newNote().OnConflictColumns(note.FieldID).DoNothing().ID(ctx)
 		require.NoError(t, err)
 		var org int
-		require.NoError(t, w.db.SQL.QueryRow(`SELECT org_id FROM notes WHERE id = $1`, n).Scan(&org))
+		require.NoError(t, w.db.Raw.QueryRow(`SELECT org_id FROM notes WHERE id = $1`, n).Scan(&org))
 		assert.Equal(t, w.orgA, org)
 	})
 }
@@ -366,7 +366,7 @@ func TestUpsertAllTenantSystemScopeIsAllowed(t *testing.T) {
 	})
 	require.NoError(t, err)
 	var phone string
-	require.NoError(t, w.db.SQL.QueryRow(`SELECT phone FROM users WHERE id = $1`, w.victimB.ID).Scan(&phone))
+	require.NoError(t, w.db.Raw.QueryRow(`SELECT phone FROM users WHERE id = $1`, w.victimB.ID).Scan(&phone))
 	assert.Equal(t, "555", phone)
 	assert.False(t, errors.Is(err, database.ErrUnsafeUpsert))
 }

@@ -45,6 +45,12 @@ type DB struct {
 	OwnerURL string
 	// Counter counts every statement sent through DB.Client.
 	Counter *database.Counter
+	// Raw connects as the owner, a superuser that row-level security does
+	// not apply to: for checks of what is stored (checksums, a row's
+	// columns). The application's own pool, SQL, sees nothing without a
+	// scope's settings (database.BeginTx), so a check made through it
+	// would pass on empty tables.
+	Raw *sql.DB
 }
 
 var (
@@ -116,8 +122,25 @@ func New(tb testing.TB) *DB {
 			tb.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
+	raw, err := sql.Open("postgres", owner)
+	if err != nil {
+		tb.Fatalf("pgtest: open as owner: %v", err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	var bypass bool
+	if err := raw.QueryRowContext(ctx, `SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&bypass); err != nil {
+		tb.Fatalf("pgtest: owner's role: %v", err)
+	}
+	if !bypass {
+		tb.Fatalf("pgtest: the server's user must be a superuser (or have BYPASSRLS): the tests read what is stored past row-level security")
+	}
+	if ShadowMode(tb) == ShadowEntOnly {
+		if err := disableRLS(ctx, raw); err != nil {
+			tb.Fatalf("pgtest: ent-only shadow run: %v", err)
+		}
+	}
 	counter.Reset()
-	return &DB{DB: db, URL: u, OwnerURL: owner, Counter: counter}
+	return &DB{DB: db, URL: u, OwnerURL: owner, Counter: counter, Raw: raw}
 }
 
 // Owner returns a pool connected as the schema owner, closed in cleanup:

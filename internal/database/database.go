@@ -78,12 +78,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 // NewClient wraps an open *sql.DB in the seam's driver and returns the ent
 // client over it. Every ent client of the project is built here.
 func NewClient(db *sql.DB, dialectName string, opts Options) *ent.Client {
-	drv := &Driver{
-		Driver:   entsql.OpenDB(dialectName, db),
+	return ent.NewClient(ent.Driver(NewDriver(entsql.OpenDB(dialectName, db), opts)))
+}
+
+// NewDriver wraps an ent driver in the seam. NewClient is the way in for
+// everything but a test that must hold the transactions ent begins.
+func NewDriver(drv dialect.Driver, opts Options) *Driver {
+	return &Driver{
+		Driver:   drv,
 		counter:  opts.Counter,
-		settings: dialectName == dialect.Postgres && !opts.NoScopeSettings,
+		settings: drv.Dialect() == dialect.Postgres && !opts.NoScopeSettings,
 	}
-	return ent.NewClient(ent.Driver(drv))
 }
 
 func parseURL(raw string) (driverName, dsn, dialectName string, err error) {

