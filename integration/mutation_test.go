@@ -471,7 +471,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		// The conflicting row is B's, so the DO UPDATE's WHERE is false:
 		// PostgreSQL updates nothing and returns no row.
 		assert.NotErrorIs(t, err, database.ErrUnsafeUpsert)
-		assert.ErrorIs(t, err, stdsql.ErrNoRows)
+		assertNoRowOrRLSRefusal(t, err)
 		assertUnchanged(t, tt.db, before)
 
 		// The same narrowing on an email of A updates A's row.

@@ -56,6 +56,30 @@ CREATE FUNCTION scopegate_managed_jobs() RETURNS bigint[] LANGUAGE sql STABLE
   AS $$ SELECT array_agg(job_id) FROM job_managers WHERE user_id = NULLIF(current_setting('scopegate.user_id', true), '')::bigint $$;
 CREATE FUNCTION scopegate_client_managers() RETURNS bigint[] LANGUAGE sql STABLE
   AS $$ SELECT array_agg(DISTINCT jm.user_id) FROM job_managers jm JOIN jobs j ON j.id = jm.job_id $$;
+-- The transaction's own id, once it has written: a job it wrote (xmin) stays
+-- visible to it. ent's UpdateOne reads the row back after it changed it, and
+-- a manager who hands their draft job to another manager no longer manages
+-- it by then; a read-only transaction has no id and sees nothing more.
+CREATE FUNCTION scopegate_own_xid() RETURNS xid LANGUAGE sql STABLE
+  AS $$ SELECT xid(pg_current_xact_id_if_assigned()) $$;
+-- A manager link takes its tenant from the scope's settings when there is
+-- one (the composite keys check that the job and the user are of it), and
+-- from the job for the all-tenant system scope: a user may link a job they
+-- are about to stop seeing (handing their draft job to another manager).
+CREATE OR REPLACE FUNCTION "job_managers_org_id"() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  NEW."org_id" := scopegate_org();
+  IF NEW."org_id" IS NULL THEN
+    SELECT j."org_id" INTO NEW."org_id" FROM "jobs" AS j WHERE j."id" = NEW."job_id";
+  END IF;
+  IF NEW."org_id" IS NULL THEN
+    RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "job_managers_job_id"', TG_TABLE_NAME
+      USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+        CONSTRAINT = 'job_managers_job_id', DETAIL = format('Key (job_id)=(%s) is not present in table "jobs".', NEW."job_id");
+  END IF;
+  RETURN NEW;
+END
+$fn$;
 -- +goose StatementEnd
 
 -- organizations
@@ -136,7 +160,8 @@ CREATE POLICY jobs_select ON jobs FOR SELECT USING (
       (SELECT scopegate_role()) = 'admin'
       OR ((SELECT scopegate_role()) IN ('manager', 'member') AND (status = 'published' OR id = ANY ((SELECT scopegate_managed_jobs())::bigint[])))
       OR ((SELECT scopegate_role()) = 'client' AND status = 'published' AND company_id = (SELECT scopegate_company()))
-      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user())))))));
+      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user()))
+      OR xmin = (SELECT scopegate_own_xid()))))));
 CREATE POLICY jobs_insert ON jobs FOR INSERT WITH CHECK (
     (SELECT scopegate_system()) = 'all'
     OR (org_id = (SELECT scopegate_org()) AND ((SELECT scopegate_system()) = 'org' OR (NOT (SELECT scopegate_banned()) AND (SELECT scopegate_role()) IN ('admin', 'manager', 'member', 'client')))));
@@ -146,7 +171,8 @@ CREATE POLICY jobs_update ON jobs FOR UPDATE USING (
       (SELECT scopegate_role()) = 'admin'
       OR ((SELECT scopegate_role()) IN ('manager', 'member') AND (status = 'published' OR id = ANY ((SELECT scopegate_managed_jobs())::bigint[])))
       OR ((SELECT scopegate_role()) = 'client' AND status = 'published' AND company_id = (SELECT scopegate_company()))
-      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user()))))))) WITH CHECK (
+      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user()))
+      OR xmin = (SELECT scopegate_own_xid())))))) WITH CHECK (
     (SELECT scopegate_system()) = 'all'
     OR (org_id = (SELECT scopegate_org()) AND ((SELECT scopegate_system()) = 'org' OR (NOT (SELECT scopegate_banned()) AND (SELECT scopegate_role()) IN ('admin', 'manager', 'member', 'client')))));
 CREATE POLICY jobs_delete ON jobs FOR DELETE USING (
@@ -155,7 +181,8 @@ CREATE POLICY jobs_delete ON jobs FOR DELETE USING (
       (SELECT scopegate_role()) = 'admin'
       OR ((SELECT scopegate_role()) IN ('manager', 'member') AND (status = 'published' OR id = ANY ((SELECT scopegate_managed_jobs())::bigint[])))
       OR ((SELECT scopegate_role()) = 'client' AND status = 'published' AND company_id = (SELECT scopegate_company()))
-      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user())))))))
+      OR ((SELECT scopegate_inserting()) AND created_by_id = (SELECT scopegate_user()))
+      OR xmin = (SELECT scopegate_own_xid()))))))
     AND ((SELECT scopegate_system()) = 'all'
     OR (org_id = (SELECT scopegate_org()) AND ((SELECT scopegate_system()) = 'org' OR (NOT (SELECT scopegate_banned()) AND (SELECT scopegate_role()) IN ('admin', 'manager', 'member', 'client'))))));
 
@@ -312,6 +339,20 @@ DROP POLICY organizations_update ON organizations;
 DROP POLICY organizations_delete ON organizations;
 ALTER TABLE organizations NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE organizations DISABLE ROW LEVEL SECURITY;
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION "job_managers_org_id"() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  SELECT j."org_id" INTO NEW."org_id" FROM "jobs" AS j WHERE j."id" = NEW."job_id";
+  IF NEW."org_id" IS NULL THEN
+    RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "job_managers_job_id"', TG_TABLE_NAME
+      USING ERRCODE = 'foreign_key_violation', SCHEMA = TG_TABLE_SCHEMA, TABLE = TG_TABLE_NAME,
+        CONSTRAINT = 'job_managers_job_id', DETAIL = format('Key (job_id)=(%s) is not present in table "jobs".', NEW."job_id");
+  END IF;
+  RETURN NEW;
+END
+$fn$;
+-- +goose StatementEnd
+DROP FUNCTION scopegate_own_xid();
 DROP FUNCTION scopegate_client_managers();
 DROP FUNCTION scopegate_managed_jobs();
 DROP FUNCTION scopegate_token_user();

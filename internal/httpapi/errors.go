@@ -77,7 +77,9 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
 	case errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many attempts; try again in a minute"}
-	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute):
+	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), rlsRefusal(err):
+		// A row-level security refusal the repositories did not
+		// classify: the row is not the scope's, as if missing.
 		return http.StatusNotFound, notFoundBody
 	case errors.Is(err, repo.ErrForbidden), errors.Is(err, policy.ErrForbidden):
 		body := apiError{Code: "forbidden", Message: "forbidden"}
@@ -114,6 +116,13 @@ func conflictMessage(err error) string {
 		return ce.Reason
 	}
 	return "conflict"
+}
+
+// rlsRefusal reports whether PostgreSQL's row-level security refused a row
+// (insufficient_privilege).
+func rlsRefusal(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42501"
 }
 
 // constraintViolation reports whether err is a foreign key or unique

@@ -93,6 +93,11 @@ func classify(op string, err error) error {
 		// deadlock_detected, serialization_failure: a concurrent change
 		// won; the caller may retry.
 		return fmt.Errorf("%s: %w: %w", op, conflict("a concurrent change conflicted; retry"), err)
+	case errors.As(err, &pqErr) && pqErr.Code == "42501":
+		// insufficient_privilege: a row-level security policy refused
+		// the row (docs/rls.md). To the scope, a row it may not write
+		// is one it does not have.
+		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
 	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
 		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
 	case ent.IsConstraintError(err), errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "23503"):
