@@ -263,6 +263,9 @@ func ownerChecksums(t *testing.T, owner *sql.DB) map[string]string {
 // connection of the pool has empty settings.
 func TestRLSPoolSafety(t *testing.T) {
 	w := newRLSWorld(t, 3)
+	// Keep every connection the pool opens (database/sql keeps 2 idle by
+	// default), so that all of them are checked at the end.
+	w.db.SQL.SetMaxIdleConns(8)
 	const goroutines, units = 64, 10_000
 	var next, foreign, done atomic.Int64
 	var wg sync.WaitGroup
