@@ -3,6 +3,8 @@ package integration
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,11 +13,16 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/httpapi"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -281,4 +288,209 @@ func rlsHTTP(s *rlsSide, method, path, token, body string, want int) ([]byte, er
 		return nil, fmt.Errorf("%s %s: %d, want %d: %.300s", method, path, res.StatusCode, want, out)
 	}
 	return out, nil
+}
+
+// BenchmarkPlanningRLS shows where RLS spends its time inside PostgreSQL:
+// it captures the statements (with their arguments and scopes) of the
+// repository's list, get and create and of a token's authentication (what
+// every HTTP request adds), and runs each under EXPLAIN ANALYZE, in a
+// transaction that is rolled back, as the application role with the
+// scope's settings (on) and as the owner without them (off), alternating.
+// It prints the median planning and execution times per statement.
+func BenchmarkPlanningRLS(b *testing.B) {
+	ctx := context.Background()
+	w := newRLSBenchWorld(b)
+	capture := &rlsCaptureDriver{Driver: entsql.OpenDB(dialect.Postgres, w.db.SQL)}
+	client := ent.NewClient(ent.Driver(database.NewDriver(capture, database.Options{})))
+	userCtx := pgtest.UserContext(b, w.admin)
+	jobs := repo.Jobs{Client: client}
+	authn := auth.Service{Client: client}
+	token, _, err := authn.Login(ctx, w.admin.Email, rlsBenchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		run  func() error
+	}{
+		{"list", func() error {
+			ctx, end := database.WithReadUnit(userCtx)
+			defer end()
+			_, err := jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Preload: benchPaths, Limit: 200})
+			return err
+		}},
+		{"get", func() error {
+			ctx, end := database.WithReadUnit(userCtx)
+			defer end()
+			_, _, err := jobs.Get(ctx, preload.SurfaceUser, w.getID, repo.GetOptions{})
+			return err
+		}},
+		{"create", func() error {
+			_, err := jobs.Create(userCtx, repo.JobInput{Title: "rls planning job", CompanyID: w.companyID,
+				Status: "published", ManagerIDs: []int{w.admin.ID}})
+			return err
+		}},
+		{"auth", func() error {
+			ctx, end := database.WithReadUnit(ctx)
+			defer end()
+			_, err := authn.Authenticate(ctx, token)
+			return err
+		}},
+	}
+	reps := max(b.N, 15)
+	b.ResetTimer()
+	for _, c := range cases {
+		capture.take()
+		if err := c.run(); err != nil {
+			b.Fatalf("%s: %v", c.name, err)
+		}
+		var sum [4]time.Duration
+		for _, st := range capture.take() {
+			if strings.HasPrefix(st.query, "SELECT set_config(") {
+				continue
+			}
+			var t [4][]time.Duration // planning on, off; execution on, off
+			for r := 0; r < reps; r++ {
+				for _, on := range rand.Perm(2) {
+					plan, exec, err := rlsExplain(st, w.db, on == 0)
+					if err != nil {
+						b.Fatalf("%s: %v\n%s", c.name, err, st.query)
+					}
+					t[on] = append(t[on], plan)
+					t[2+on] = append(t[2+on], exec)
+				}
+			}
+			var m [4]time.Duration
+			for i := range m {
+				slices.Sort(t[i])
+				m[i] = t[i][len(t[i])/2]
+				sum[i] += m[i]
+			}
+			fmt.Printf("rls plan %-6s %-30s planning on %6.3f off %6.3f ms; execution on %6.3f off %6.3f ms\n",
+				c.name, rlsLabel(st.query), ms(m[0]), ms(m[1]), ms(m[2]), ms(m[3]))
+		}
+		fmt.Printf("rls plan %-6s %-30s planning on %6.3f off %6.3f ms; execution on %6.3f off %6.3f ms\n",
+			c.name, "(sum of medians)", ms(sum[0]), ms(sum[1]), ms(sum[2]), ms(sum[3]))
+		b.ReportMetric(ms(sum[0]-sum[1]), c.name+"-extra-planning-ms")
+		b.ReportMetric(ms(sum[2]-sum[3]), c.name+"-extra-execution-ms")
+	}
+	b.StopTimer()
+	b.ReportMetric(0, "ns/op")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// rlsExplain runs st under EXPLAIN ANALYZE in a transaction it rolls back:
+// with on, as the application role with the settings the seam would send
+// (the scope's, and scopegate.inserting for a user's INSERT); without, as
+// the owner with none. It returns the planning and execution times.
+func rlsExplain(st rlsStatement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
+	var tx *sql.Tx
+	if on {
+		tx, err = database.BeginTx(st.ctx, db.SQL, nil)
+		if err == nil && strings.HasPrefix(st.query, "INSERT ") && database.SettingsOf(st.ctx).UserID != "" {
+			_, err = tx.ExecContext(st.ctx, `SELECT set_config('scopegate.inserting', 'true', true)`)
+		}
+	} else {
+		tx, err = db.Raw.BeginTx(st.ctx, nil)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback()
+	var out []byte
+	if err := tx.QueryRowContext(st.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+st.query, st.args...).Scan(&out); err != nil {
+		return 0, 0, err
+	}
+	var res []struct {
+		Planning  float64 `json:"Planning Time"`
+		Execution float64 `json:"Execution Time"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
+		return 0, 0, fmt.Errorf("explain: %v: %s", err, out)
+	}
+	return time.Duration(res[0].Planning * float64(time.Millisecond)), time.Duration(res[0].Execution * float64(time.Millisecond)), nil
+}
+
+// rlsLabel names a statement by its verb and its first table.
+func rlsLabel(q string) string {
+	verb, _, _ := strings.Cut(q, " ")
+	for _, kw := range []string{` FROM "`, ` INTO "`} {
+		if _, rest, ok := strings.Cut(q, kw); ok {
+			table, _, _ := strings.Cut(rest, `"`)
+			if strings.Contains(q, ` JOIN "`) {
+				table += "+join"
+			}
+			if strings.Contains(q, "EXISTS (") {
+				table += "+exists"
+			}
+			return verb + " " + table
+		}
+	}
+	return verb
+}
+
+// rlsStatement is one statement sent, with its arguments and the context
+// (so the scope) it was sent with.
+type rlsStatement struct {
+	ctx   context.Context
+	query string
+	args  []any
+}
+
+// rlsCaptureDriver sits under the seam's Driver and records every
+// statement it sends, in or out of a transaction.
+type rlsCaptureDriver struct {
+	dialect.Driver
+	mu    sync.Mutex
+	stmts []rlsStatement
+}
+
+func (d *rlsCaptureDriver) record(ctx context.Context, query string, args any) {
+	a, _ := args.([]any)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stmts = append(d.stmts, rlsStatement{ctx: context.WithoutCancel(ctx), query: query, args: a})
+}
+
+// take returns the statements recorded so far and forgets them.
+func (d *rlsCaptureDriver) take() []rlsStatement {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.stmts
+	d.stmts = nil
+	return out
+}
+
+func (d *rlsCaptureDriver) Exec(ctx context.Context, query string, args, v any) error {
+	d.record(ctx, query, args)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d *rlsCaptureDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.record(ctx, query, args)
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *rlsCaptureDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &rlsCaptureTx{Tx: tx, d: d}, nil
+}
+
+type rlsCaptureTx struct {
+	dialect.Tx
+	d *rlsCaptureDriver
+}
+
+func (t *rlsCaptureTx) Exec(ctx context.Context, query string, args, v any) error {
+	t.d.record(ctx, query, args)
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+func (t *rlsCaptureTx) Query(ctx context.Context, query string, args, v any) error {
+	t.d.record(ctx, query, args)
+	return t.Tx.Query(ctx, query, args, v)
 }
