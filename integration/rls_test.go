@@ -359,3 +359,53 @@ func TestRLSPoolSafety(t *testing.T) {
 	}
 	t.Logf("%d units on %d goroutines, %d connections checked", done.Load(), goroutines, n)
 }
+
+// TestReadUnitSwitchesScopeInPlace: a request's shared read-only
+// transaction carries reads under several scopes (the authenticator's, then
+// the user's): before each read under another scope the seam sends that
+// scope's settings, all of them, and each read sees exactly what its scope
+// may, even after the all-tenant system scope. One transaction throughout:
+// one COMMIT, and BEGIN travels with the first settings.
+func TestReadUnitSwitchesScopeInPlace(t *testing.T) {
+	w := newRLSWorld(t, 5)
+	var a, b world.Viewer
+	for _, v := range w.viewers {
+		if v.User == nil || len(w.snap.Visible(v, world.Job)) == 0 {
+			continue
+		}
+		switch {
+		case a.User == nil:
+			a = v
+		case b.User == nil && v.OrgID != a.OrgID:
+			b = v
+		}
+	}
+	require.NotNil(t, a.User, "no user sees a job")
+	require.NotNil(t, b.User, "no second organization's user sees a job")
+	sequence := []world.Viewer{a, b, world.SystemViewer(0), a, b}
+
+	unit, end := database.WithReadUnit(context.Background())
+	w.db.Counter.Reset()
+	for i, v := range sequence {
+		s, err := v.Scope("read unit switch")
+		require.NoError(t, err)
+		got, err := w.db.Client.Job.Query().IDs(scope.NewContext(unit, s))
+		require.NoError(t, err, "read %d as %s", i, v)
+		sort.Ints(got)
+		assert.Equal(t, w.snap.Visible(v, world.Job), got, "read %d as %s", i, v)
+	}
+	require.NoError(t, end())
+
+	stmts := w.db.Counter.Statements()
+	assert.Equal(t, len(sequence), w.db.Counter.Queries(), "statements: %q", stmts)
+	// The settings before each read (the first with BEGIN), the reads, COMMIT.
+	assert.Equal(t, 2*len(sequence)+1, w.db.Counter.Count(), "statements: %q", stmts)
+	var commits int
+	for _, q := range stmts {
+		if q == "COMMIT" {
+			commits++
+		}
+		assert.NotEqual(t, "ROLLBACK", q)
+	}
+	assert.Equal(t, 1, commits, "statements: %q", stmts)
+}

@@ -15,11 +15,13 @@ import (
 // its eager loads then pay for BEGIN, the scope settings and COMMIT once,
 // not once per statement.
 //
-// The shared transaction only carries plain reads made under the scope it
-// began with. A write, a locking read, a transaction of the caller's, or a
-// read under another scope ends it first, so a request never holds two
-// connections at once and never reads with another scope's settings; a
-// later read begins a new one.
+// The shared transaction only carries plain reads. A write, a locking read
+// or a transaction of the caller's ends it first, so that a request never
+// holds two connections at once; a later read begins a new one. A read
+// under another scope (an HTTP request's authenticator, then its user)
+// stays in it: the seam sends the new scope's settings, all of them, before
+// the read, which costs one round trip where ending the transaction and
+// beginning another cost three.
 func WithReadUnit(ctx context.Context) (context.Context, func() error) {
 	u := &readUnit{ctx: ctx}
 	return context.WithValue(ctx, readUnitKey{}, u), u.end
@@ -30,10 +32,9 @@ type readUnitKey struct{}
 type readUnit struct {
 	ctx context.Context // the request's: the transaction lives as long as it
 
-	mu       sync.Mutex
-	d        *Driver // the driver of the open transaction
-	tx       *Tx
-	settings Settings
+	mu sync.Mutex
+	d  *Driver // the driver of the open transaction
+	tx *Tx
 }
 
 func readUnitFrom(ctx context.Context) *readUnit {
@@ -50,8 +51,7 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	s := SettingsOf(ctx)
-	if u.tx != nil && (u.d != d || u.settings != s || !plainRead(query)) {
+	if u.tx != nil && (u.d != d || !plainRead(query)) {
 		if err := u.endLocked(); err != nil {
 			return true, err
 		}
@@ -64,16 +64,17 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 		if err != nil {
 			return true, err
 		}
-		if err := tx.follow(ctx, query); err != nil {
-			return true, errors.Join(err, tx.Rollback())
-		}
-		u.d, u.tx, u.settings = d, tx, s
+		u.d, u.tx = d, tx
 	}
-	if err := u.tx.Tx.Query(ctx, query, args, v); err != nil {
+	err := u.tx.follow(ctx, query)
+	if err == nil {
+		err = u.tx.Tx.Query(ctx, query, args, v)
+	}
+	if err != nil {
 		// A failed statement aborts the transaction: the next read
 		// begins a new one rather than fail with it.
 		tx := u.tx
-		u.d, u.tx, u.settings = nil, nil, Settings{}
+		u.d, u.tx = nil, nil
 		return true, errors.Join(err, ignoreDone(tx.Rollback()))
 	}
 	return true, nil
@@ -108,7 +109,7 @@ func (u *readUnit) endLocked() error {
 		return nil
 	}
 	tx := u.tx
-	u.d, u.tx, u.settings = nil, nil, Settings{}
+	u.d, u.tx = nil, nil
 	if err := tx.Commit(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("database: end read unit: %w", err)
 	}
