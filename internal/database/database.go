@@ -17,7 +17,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // PostgreSQL driver
+	"github.com/lib/pq"    // PostgreSQL driver
 	_ "modernc.org/sqlite" // embedded SQLite driver
 
 	"github.com/scopegate/scopegate/ent"
@@ -35,6 +35,11 @@ type Options struct {
 	Counter *Counter
 	// MaxOpenConns caps the pool (0: database/sql's default).
 	MaxOpenConns int
+	// StatementCache is how many prepared statements each PostgreSQL
+	// connection keeps (conn): 0 means DefaultStatementCache, a negative
+	// number none, as behind a pooler that does not track prepared
+	// statements (PgBouncer in transaction mode before 1.21).
+	StatementCache int
 	// NoScopeSettings sends statements as they come, outside transactions
 	// and without the scope settings that row-level security reads: only
 	// for measuring what RLS costs (against a database whose policies are
@@ -56,7 +61,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(driverName, dsn)
+	db, err := openPool(driverName, dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", dialectName, err)
 	}
@@ -73,6 +78,23 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database: connect to %s: %w", dialectName, err)
 	}
 	return &DB{Client: NewClient(db, dialectName, opts), SQL: db, Dialect: dialectName}, nil
+}
+
+// openPool opens the connection pool; PostgreSQL's connections come from
+// the seam's connector (conn.go).
+func openPool(driverName, dsn string, opts Options) (*sql.DB, error) {
+	if driverName != "postgres" {
+		return sql.Open(driverName, dsn)
+	}
+	c, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cache := opts.StatementCache
+	if cache == 0 {
+		cache = DefaultStatementCache
+	}
+	return sql.OpenDB(connector{Connector: c, cache: cache}), nil
 }
 
 // NewClient wraps an open *sql.DB in the seam's driver and returns the ent

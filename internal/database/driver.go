@@ -23,7 +23,9 @@ var ErrUnsafeUpsert = errors.New("database: upsert not narrowed to the tenant")
 // Counter counts the statements sent through a Driver. Safe for concurrent
 // use. Statements of the seam's own making (BEGIN, the scope settings,
 // COMMIT and ROLLBACK) count as round trips but not as queries, so a test
-// can assert both exactly.
+// can assert both exactly. BEGIN counts only where it costs a round trip
+// of its own: on PostgreSQL it travels with the scope settings (conn.go),
+// and a transaction that sends nothing sends no BEGIN and no COMMIT.
 type Counter struct {
 	n, control atomic.Int64
 	mu         sync.Mutex
@@ -179,7 +181,6 @@ func (d *Driver) begin(txCtx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	if !ok {
 		return nil, fmt.Errorf("database: %T cannot begin transactions with options", d.Driver)
 	}
-	d.counter.addControl("BEGIN")
 	tx, err := b.BeginTx(txCtx, opts)
 	if err != nil {
 		return nil, err
@@ -196,12 +197,31 @@ type Tx struct {
 	d           *Driver
 	settings    Settings
 	hasSettings bool
+	sent        bool // a statement has been sent, and with it BEGIN
+}
+
+// sending notes that a statement goes out; its BEGIN goes with it when
+// merged, or else before it, in a round trip of its own.
+func (t *Tx) sending(merged bool) {
+	if t.sent {
+		return
+	}
+	t.sent = true
+	if !merged {
+		t.d.counter.addControl("BEGIN")
+	}
 }
 
 // set makes s the transaction's settings.
 func (t *Tx) set(ctx context.Context, s Settings) error {
-	t.d.counter.addControl(setSettingsSQL)
-	if err := t.Tx.Exec(ctx, setSettingsSQL, s.values(), nil); err != nil {
+	q, args := setSettingsSQL, s.values()
+	literal, ok := s.sql()
+	if ok {
+		q, args = literal, []any{}
+	}
+	t.sending(ok)
+	t.d.counter.addControl(q)
+	if err := t.Tx.Exec(ctx, q, args, nil); err != nil {
 		return fmt.Errorf("database: set scope settings: %w", err)
 	}
 	t.settings, t.hasSettings = s, true
@@ -229,6 +249,7 @@ func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
 	if err := t.follow(ctx, query); err != nil {
 		return err
 	}
+	t.sending(false)
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
@@ -240,18 +261,23 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 	if err := t.follow(ctx, query); err != nil {
 		return err
 	}
+	t.sending(false)
 	return t.Tx.Query(ctx, query, args, v)
 }
 
 // Commit commits the transaction.
 func (t *Tx) Commit() error {
-	t.d.counter.addControl("COMMIT")
+	if t.sent {
+		t.d.counter.addControl("COMMIT")
+	}
 	return t.Tx.Commit()
 }
 
 // Rollback rolls the transaction back.
 func (t *Tx) Rollback() error {
-	t.d.counter.addControl("ROLLBACK")
+	if t.sent {
+		t.d.counter.addControl("ROLLBACK")
+	}
 	return t.Tx.Rollback()
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lib/pq"
+
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -54,6 +56,38 @@ var setSettingsSQL = func() string {
 	}
 	return q + "set_config('jit', 'off', true)"
 }()
+
+// sql returns the statement that sets s with its values as quoted literals.
+// Without parameters it travels in the simple protocol, and so in the same
+// round trip as the transaction's BEGIN (conn.ExecContext). It reports
+// false when a value holds a NUL byte, which no SQL literal can carry:
+// setSettingsSQL then sends it as a parameter, for PostgreSQL to refuse.
+func (s Settings) sql() (string, bool) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, v := range s.values() {
+		v := v.(string)
+		if strings.IndexByte(v, 0) >= 0 {
+			return "", false
+		}
+		fmt.Fprintf(&b, "set_config('%s', %s, true), ", settingNames[i], pq.QuoteLiteral(v))
+	}
+	b.WriteString("set_config('jit', 'off', true)")
+	return b.String(), true
+}
+
+// exec runs the statement that sets s on ex.
+func (s Settings) exec(ctx context.Context, ex interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	q, ok := s.sql()
+	if !ok {
+		_, err := ex.ExecContext(ctx, setSettingsSQL, s.values()...)
+		return err
+	}
+	_, err := ex.ExecContext(ctx, q)
+	return err
+}
 
 func (s Settings) values() []any {
 	return []any{s.OrgID, s.UserID, s.Role, s.CompanyID, s.Banned, s.System, s.AuthEmail, s.AuthToken, s.Inserting}
@@ -111,7 +145,7 @@ func BeginTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, err
 	if err != nil {
 		return nil, fmt.Errorf("database: begin: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, setSettingsSQL, SettingsOf(ctx).values()...); err != nil {
+	if err := SettingsOf(ctx).exec(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("database: set scope settings: %w", err)
 	}

@@ -1,0 +1,173 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/scope"
+)
+
+// The seam's PostgreSQL connections (internal/database/conn.go) keep
+// prepared statements and send a transaction's BEGIN with its first
+// statement. These tests hold a pool of one connection, so that what they
+// read back from pg_prepared_statements is the connection that ran the
+// statements.
+
+func onePool(t *testing.T, url string, cache int) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, database.Options{MaxOpenConns: 1, StatementCache: cache})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// preparedOnConn returns, for each statement prepared on the pool's one
+// connection, how many times it ran.
+func preparedOnConn(t *testing.T, db *sql.DB) map[string]int64 {
+	t.Helper()
+	rows, err := db.Query(`SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var q string
+		var n int64
+		require.NoError(t, rows.Scan(&q, &n))
+		out[q] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func TestStatementCacheReusesAndIsBounded(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.OwnerURL, 2)
+	ctx := context.Background()
+	queries := []string{
+		"SELECT count(*) FROM jobs WHERE org_id = $1",
+		"SELECT count(*) FROM users WHERE org_id = $1",
+		"SELECT count(*) FROM companies WHERE org_id = $1",
+	}
+	for i := 0; i < 10; i++ {
+		var n int
+		require.NoError(t, db.SQL.QueryRowContext(ctx, queries[0], i).Scan(&n))
+	}
+	got := preparedOnConn(t, db.SQL)
+	assert.Equal(t, map[string]int64{queries[0]: 10}, got, "one statement, prepared once, run ten times")
+
+	for _, q := range queries[1:] {
+		var n int
+		require.NoError(t, db.SQL.QueryRowContext(ctx, q, 1).Scan(&n))
+	}
+	got = preparedOnConn(t, db.SQL)
+	assert.Equal(t, map[string]int64{queries[1]: 1, queries[2]: 1}, got, "the least recently used statement is closed")
+
+	off := onePool(t, d.OwnerURL, -1)
+	var n int
+	require.NoError(t, off.SQL.QueryRowContext(ctx, queries[0], 1).Scan(&n))
+	assert.Empty(t, preparedOnConn(t, off.SQL), "a negative StatementCache prepares nothing")
+}
+
+// A prepared statement whose result type changed under it (a column added
+// to the table of a SELECT *) fails once with PostgreSQL's 0A000; the seam
+// then forgets it, and the next run prepares it afresh.
+func TestStatementCacheForgetsStaleStatements(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.OwnerURL, 0)
+	ctx := context.Background()
+	const q = "SELECT * FROM organizations WHERE id = $1"
+	run := func() error {
+		rows, err := db.SQL.QueryContext(ctx, q, 1)
+		if err != nil {
+			return err
+		}
+		return errors.Join(rows.Close(), rows.Err())
+	}
+	require.NoError(t, run())
+	_, err := d.Raw.ExecContext(ctx, "ALTER TABLE organizations ADD COLUMN extra int")
+	require.NoError(t, err)
+	if err := run(); err != nil {
+		t.Logf("after the change: %v", err)
+		var pqErr *pq.Error
+		require.ErrorAs(t, err, &pqErr)
+		require.Equal(t, "0A000", string(pqErr.Code), "%v", err)
+	}
+	require.NoError(t, run(), "the statement is prepared again")
+}
+
+// Settings travel as literals in the statement that carries BEGIN: values
+// with quotes and backslashes arrive unchanged, and a NUL byte, which no
+// literal can carry, is refused by PostgreSQL and leaves the pool usable.
+func TestSettingsLiteralsArriveUnchanged(t *testing.T) {
+	d := pgtest.New(t)
+	ctx := context.Background()
+	for _, email := range []string{`o'hara@example.com`, `back\slash@example.com`, `'); SELECT 1; --@x.y`, "ünï@例え.jp"} {
+		s, err := scope.Authenticator(scope.AuthLookup{Email: email})
+		require.NoError(t, err)
+		tx, err := database.BeginTx(scope.NewContext(ctx, s), d.SQL, &sql.TxOptions{ReadOnly: true})
+		require.NoError(t, err, email)
+		var got string
+		require.NoError(t, tx.QueryRowContext(ctx, "SELECT current_setting('scopegate.auth_email')").Scan(&got))
+		require.NoError(t, tx.Rollback())
+		assert.Equal(t, email, got)
+	}
+	s, err := scope.Authenticator(scope.AuthLookup{Email: "nul\x00@example.com"})
+	require.NoError(t, err)
+	_, err = database.BeginTx(scope.NewContext(ctx, s), d.SQL, nil)
+	require.Error(t, err)
+	var n int
+	require.NoError(t, d.Raw.QueryRowContext(ctx, "SELECT 1").Scan(&n))
+	_, err = d.Client.Organization.Query().Count(pgtest.SystemContext(t))
+	require.NoError(t, err, "the pool still works")
+}
+
+// BEGIN is sent late but is sent: what a transaction wrote is gone after
+// its rollback, whether its first statement carried BEGIN (no parameters)
+// or BEGIN went on its own before it (parameters).
+func TestLazyBeginStillIsolates(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.OwnerURL, 0)
+	ctx := context.Background()
+	count := func() int {
+		var n int
+		require.NoError(t, d.Raw.QueryRowContext(ctx, "SELECT count(*) FROM organizations").Scan(&n))
+		return n
+	}
+	before := count()
+	for _, insert := range []struct {
+		q    string
+		args []any
+	}{
+		{"INSERT INTO organizations (created_at, updated_at, name, slug) VALUES (now(), now(), 'x', 'lazy-a')", nil},
+		{"INSERT INTO organizations (created_at, updated_at, name, slug) VALUES (now(), now(), $1, $2)", []any{"x", "lazy-b"}},
+	} {
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, insert.q, insert.args...)
+		require.NoError(t, err)
+		require.NoError(t, tx.Rollback())
+		assert.Equal(t, before, count(), "%s survived the rollback", insert.q)
+	}
+	// A transaction that sends nothing commits and rolls back cleanly, and
+	// leaves the connection idle for the next one.
+	for _, end := range []func(*sql.Tx) error{(*sql.Tx).Commit, (*sql.Tx).Rollback} {
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		require.NoError(t, end(tx))
+	}
+	// Had a BEGIN stayed behind, these two would share its transaction
+	// and its now().
+	_, err := db.SQL.ExecContext(ctx, "SELECT pg_sleep(0.01)")
+	require.NoError(t, err)
+	var fresh bool
+	require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT now() = statement_timestamp()").Scan(&fresh))
+	assert.True(t, fresh, "a statement after empty transactions runs in a transaction begun before it")
+}
