@@ -114,12 +114,9 @@ func (d *Driver) Exec(ctx context.Context, query string, args, v any) error {
 		return d.Driver.Exec(ctx, query, args, v)
 	}
 	endReadUnit(ctx, d) // a write: the shared read has ended
-	tx, err := d.begin(ctx, nil)
+	tx, err := d.ownTx(ctx, query)
 	if err != nil {
 		return err
-	}
-	if err := tx.follow(ctx, query); err != nil {
-		return errors.Join(err, tx.Rollback())
 	}
 	if err := tx.Tx.Exec(ctx, query, args, v); err != nil {
 		return errors.Join(err, tx.Rollback())
@@ -142,12 +139,9 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 	if !ok {
 		return fmt.Errorf("database: query into %T, want *sql.Rows", v)
 	}
-	tx, err := d.begin(ctx, nil)
+	tx, err := d.ownTx(ctx, query)
 	if err != nil {
 		return err
-	}
-	if err := tx.follow(ctx, query); err != nil {
-		return errors.Join(err, tx.Rollback())
 	}
 	if err := tx.Tx.Query(ctx, query, args, rows); err != nil {
 		return errors.Join(err, tx.Rollback())
@@ -157,6 +151,19 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 	// after the last Next (which is where ent's scanners look).
 	rows.ColumnScanner = &txRows{ColumnScanner: rows.ColumnScanner, tx: tx}
 	return nil
+}
+
+// ownTx begins a transaction of its own for the one statement query, with
+// the settings query needs.
+func (d *Driver) ownTx(ctx context.Context, query string) (*Tx, error) {
+	tx, err := d.begin(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.follow(ctx, query); err != nil {
+		return nil, errors.Join(err, tx.Rollback())
+	}
+	return tx, nil
 }
 
 // Tx starts a transaction.
