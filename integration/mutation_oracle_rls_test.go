@@ -27,8 +27,8 @@ package integration
 //     scope's limits, sessions written by users, the authenticator's
 //     narrowness on its user's sessions): whatever it does, no row outside
 //     the scope's tenant changes, no existing row the scope does not see
-//     changes (but for the documented exceptions: job_managers links are
-//     the tenant's, and ON DELETE SET NULL runs past RLS), and the
+//     changes (ON DELETE SET NULL and CASCADE run past RLS), no manager
+//     link of a job the scope does not see is written, and the
 //     authenticator changes nothing but the sessions of its user (email) or
 //     its own session (token).
 
@@ -278,10 +278,24 @@ func (w *moWorld) rlsMayTouch(v moViewer, tbl, key string, before, after mrow, s
 			return fmt.Sprintf("a row of organization %s, outside the scope's tenant %d", moShow(org), v.OrgID)
 		}
 	}
-	if before == nil || tbl == "job_managers" {
-		// A new row: WITH CHECK is the tenant. Manager links are the
-		// tenant's (docs/rls.md), their cascades too.
+	if tbl == "job_managers" {
+		// A link is a row of its job: written only for a job the scope
+		// sees, or one this mutation wrote (which the jobs policy shows
+		// to its transaction). ON DELETE CASCADE of a deleted job or
+		// user runs past RLS.
+		r := firstRow(before, after)
+		job, _ := strconv.Atoi(r["job_id"])
+		switch {
+		case w.sees(v, world.Job, job):
+		case before != nil && after == nil && (state["jobs"][r["job_id"]] == nil || state["users"][r["user_id"]] == nil):
+		case before == nil && !maps.Equal(w.state["jobs"][r["job_id"]], state["jobs"][r["job_id"]]):
+		default:
+			return fmt.Sprintf("a link of job %d, which the scope does not see", job)
+		}
 		return ""
+	}
+	if before == nil {
+		return "" // a new row: WITH CHECK is the tenant
 	}
 	if tbl == "users" && after != nil && before["company_id"] != moNull && after["company_id"] == moNull &&
 		state["companies"][before["company_id"]] == nil {
