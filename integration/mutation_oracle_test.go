@@ -90,7 +90,7 @@ func TestMutationOracle(t *testing.T) {
 	t.Cleanup(func() { audit.Logger = prev })
 
 	sum := &moSummary{kinds: map[string]*moCount{}, edgeOps: map[string]*moCount{},
-		mkinds: map[string]int{}, okinds: map[string]int{}}
+		mkinds: map[string]int{}, okinds: map[string]int{}, rls: pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly}
 	start := time.Now()
 	t.Run("worlds", func(t *testing.T) {
 		for i := range worlds {
@@ -912,6 +912,10 @@ type moWorld struct {
 	unusedOptional []mrow
 	tRun, tCheck   time.Duration
 	tSums, tDump   time.Duration
+	// rls: the shadow run with the ent rules off (pgtest.ShadowMode):
+	// each mutation is checked against what row-level security alone
+	// must do (rlsModel).
+	rls bool
 }
 
 func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
@@ -927,6 +931,7 @@ func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
 		r:      rand.New(rand.NewPCG(uint64(seed), 0x6d75746f)),
 		reason: fmt.Sprintf("mutation oracle seed %d", seed),
 		sum:    sum,
+		rls:    pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly,
 	}
 	var err error
 	if w.sumStmt, err = db.SQL.PrepareContext(context.Background(), moSumQuery); err != nil {
@@ -1507,6 +1512,10 @@ type moViol struct {
 	why  string
 	want string
 	ok   func(error) bool
+	// rls: what row-level security alone must do with a mutation denied
+	// for this reason (the shadow run SCOPEGATE_SHADOW=rls, see
+	// mutation_oracle_rls_test.go).
+	rls moRLS
 }
 
 func moIs(targets ...error) func(error) bool {
@@ -1531,27 +1540,33 @@ func moIsAny(targets ...error) func(error) bool {
 	}
 }
 
-func vDeny(why string) moViol { return moViol{why, "privacy.Deny", moIs(privacy.Deny)} }
+func vDeny(why string) moViol {
+	return moViol{why, "privacy.Deny", moIs(privacy.Deny), moRLSNotCovered}
+}
 func vForbidden(why string) moViol {
-	return moViol{why, "privacy.Deny and policy.ErrForbidden", moIs(privacy.Deny, policy.ErrForbidden)}
+	return moViol{why, "privacy.Deny and policy.ErrForbidden", moIs(privacy.Deny, policy.ErrForbidden), moRLSNotCovered}
 }
 func vForeign(why string) moViol {
-	return moViol{why, "rules.ErrForeignLink", moIs(rules.ErrForeignLink)}
+	return moViol{why, "rules.ErrForeignLink", moIs(rules.ErrForeignLink), moRLSNotCovered}
 }
 func vWrongTenant(why string) moViol {
-	return moViol{why, "rules.ErrWrongTenant", moIs(rules.ErrWrongTenant)}
+	return moViol{why, "rules.ErrWrongTenant", moIs(rules.ErrWrongTenant), moRLSRefuses}
 }
-func vNotOwner(why string) moViol { return moViol{why, "rules.ErrNotOwner", moIs(rules.ErrNotOwner)} }
-func vNotFound(why string) moViol { return moViol{why, "*ent.NotFoundError", ent.IsNotFound} }
+func vNotOwner(why string) moViol {
+	return moViol{why, "rules.ErrNotOwner", moIs(rules.ErrNotOwner), moRLSNotCovered}
+}
+func vNotFound(why string) moViol {
+	return moViol{why, "*ent.NotFoundError", ent.IsNotFound, moRLSRefuses}
+}
 func vUnsafe(why string) moViol {
-	return moViol{why, "database.ErrUnsafeUpsert", moIs(database.ErrUnsafeUpsert)}
+	return moViol{why, "database.ErrUnsafeUpsert", moIs(database.ErrUnsafeUpsert), moRLSSeam}
 }
 
 // vImmutable: a link through an immutable foreign key of the target is
 // "denied outright"; the brief names no sentinel, so any denial will do.
 func vImmutable(why string) moViol {
 	return moViol{why, "a denial (privacy.Deny, rules.ErrForeignLink or rules.ErrReadOnly)",
-		moIsAny(privacy.Deny, rules.ErrForeignLink, rules.ErrReadOnly)}
+		moIsAny(privacy.Deny, rules.ErrForeignLink, rules.ErrReadOnly), moRLSNotCovered}
 }
 
 // moIsDenial: the error is one of the data layer's refusals, not a failure
@@ -1574,12 +1589,28 @@ type moExpect struct {
 	onIDs    func(ids []int) moDelta
 	// notes about effects the design does not rule on (observations).
 	notes []string
+	// The shadow run with row-level security alone (rlsModel): rlsRefuse,
+	// the model's denials that RLS must make too (nothing changes);
+	// rlsUncovered, denials of rules RLS does not enforce (only that
+	// nothing outside the scope's tenant, or outside what it sees, changes).
+	rlsRefuse, rlsUncovered []moViol
 }
 
 func moDeny(vs ...moViol) *moExpect { return &moExpect{viols: vs, count: -1} }
 
 func (e *moExpect) String() string {
+	whys := func(vs []moViol) string {
+		var parts []string
+		for _, v := range vs {
+			parts = append(parts, v.why)
+		}
+		return strings.Join(parts, "; ")
+	}
 	switch {
+	case len(e.rlsRefuse) > 0:
+		return "RLS refuses: " + whys(e.rlsRefuse)
+	case len(e.rlsUncovered) > 0:
+		return "not covered by RLS (only the ent rules deny it): " + whys(e.rlsUncovered)
 	case len(e.viols) > 0:
 		var parts []string
 		for _, v := range e.viols {
@@ -1617,6 +1648,12 @@ func (w *moWorld) model(v moViewer, o *moOp) *moExpect {
 }
 
 // kindCheck: which scope may make which kind of mutation on a type at all.
+// Its rls field says whether row-level security alone refuses the same
+// (docs/rls.md): a banned user, a user on organizations or audit events,
+// an InOrg scope creating an organization and the authenticator outside
+// sessions match no policy; a user's, the system scope's and the
+// authenticator's writes of sessions and the system scope's of audit
+// events do.
 func (w *moWorld) kindCheck(v moViewer, typ, op string) *moViol {
 	var vi moViol
 	switch v.kind {
@@ -1624,8 +1661,10 @@ func (w *moWorld) kindCheck(v moViewer, typ, op string) *moViol {
 		switch {
 		case v.User.Banned:
 			vi = vDeny("a banned user mutates nothing")
+			vi.rls = moRLSRefuses
 		case typ == world.Organization || typ == world.AuditEvent:
 			vi = vDeny("users never mutate " + typ)
+			vi.rls = moRLSRefuses
 		case typ == world.Session && op != "delete":
 			vi = vDeny("users only delete sessions")
 		default:
@@ -1639,7 +1678,7 @@ func (w *moWorld) kindCheck(v moViewer, typ, op string) *moViol {
 			vi = vDeny("sessions are created only under the authenticator scope")
 		case typ == world.Organization && op == "create" && v.kind == "inorg":
 			vi = moViol{"an InOrg scope creates no organization", "privacy.Deny or rules.ErrWrongTenant",
-				moIsAny(privacy.Deny, rules.ErrWrongTenant)}
+				moIsAny(privacy.Deny, rules.ErrWrongTenant), moRLSRefuses}
 		default:
 			return nil
 		}
@@ -1648,13 +1687,21 @@ func (w *moWorld) kindCheck(v moViewer, typ, op string) *moViol {
 			return nil
 		}
 		vi = vDeny("the authenticator (email) only creates sessions")
+		if typ != world.Session {
+			vi.rls = moRLSRefuses
+		}
 	case "auth-token":
 		if typ == world.Session && op == "delete" {
 			return nil
 		}
 		vi = vDeny("the authenticator (token) only revokes its session")
+		// Its one session may be written (its token hash is in the
+		// policies); a new one, with another token hash, may not.
+		if typ != world.Session || op == "create" {
+			vi.rls = moRLSRefuses
+		}
 	default:
-		vi = moViol{"no scope", "scope.ErrNoScope", moIs(scope.ErrNoScope)}
+		vi = moViol{"no scope", "scope.ErrNoScope", moIs(scope.ErrNoScope), moRLSRefuses}
 	}
 	return &vi
 }
@@ -1835,7 +1882,7 @@ func (w *moWorld) planCreate(v moViewer, typ string, s moSpec) *moCreatePlan {
 			case "user": // a session's
 				if v.kind == "auth-email" && id != v.authUser {
 					p.viols = append(p.viols, moViol{fmt.Sprintf("a session for user %d, not the login's", id),
-						"rules.ErrForeignLink or privacy.Deny", moIsAny(rules.ErrForeignLink, privacy.Deny)})
+						"rules.ErrForeignLink or privacy.Deny", moIsAny(rules.ErrForeignLink, privacy.Deny), moRLSRefuses})
 				} else if !w.exists(world.User, id) {
 					p.failOK = append(p.failOK, fmt.Sprintf("user %d does not exist", id))
 				}
@@ -2411,9 +2458,6 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 			viols = append(viols, vUnsafe(fmt.Sprintf("ON CONFLICT DO UPDATE (%s, where %q) under %s", u.action, u.where, v.label())))
 		}
 	}
-	if len(viols) > 0 {
-		return moDeny(moDedupe(viols)...)
-	}
 	// The row the conflict lands on, if any.
 	insertOrg := p.row["org_id"]
 	var conflict string
@@ -2422,6 +2466,19 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 			(o.typ == world.Company && r["org_id"] == insertOrg && r["name"] == p.row["name"]) {
 			conflict = k
 		}
+	}
+	if len(viols) > 0 {
+		if conflict != "" {
+			// On a conflict no row is inserted: row-level security
+			// checks the existing row and the updated one, not the
+			// org_id of the row that was not inserted.
+			for i := range viols {
+				if viols[i].want == "rules.ErrWrongTenant" {
+					viols[i].rls = moRLSNotCovered
+				}
+			}
+		}
+		return moDeny(moDedupe(viols)...)
 	}
 	if conflict == "" {
 		return &moExpect{failOK: p.failOK, count: -1, nCreated: 1, onIDs: func(ids []int) moDelta {
@@ -2488,7 +2545,13 @@ func (w *moWorld) step() {
 		return
 	}
 	o := w.genOp(v)
+	if w.rls {
+		w.rlsDefaults(v, o)
+	}
 	exp := w.model(v, o)
+	if w.rls {
+		exp = w.rlsModel(v, exp)
+	}
 	tx, err := w.client.Tx(v.ctx)
 	if err != nil {
 		w.sum.record(w, v, o, "error", []string{"begin: " + err.Error()}, exp, moResult{})
@@ -2559,7 +2622,11 @@ func (w *moWorld) noScope(v moViewer) {
 	sysView := moViewer{Viewer: world.SystemViewer(0), kind: "system"}
 	o := w.genOp(sysView)
 	o.label = "no-scope"
-	exp := moDeny(moViol{"no scope", "scope.ErrNoScope", moIs(scope.ErrNoScope)})
+	exp := moDeny(moViol{"no scope", "scope.ErrNoScope", moIs(scope.ErrNoScope), moRLSRefuses})
+	if w.rls {
+		w.noScopeRLS(v, o, exp)
+		return
+	}
 	before := w.db.Counter.Count()
 	res := w.run(context.Background(), w.db.Client, o)
 	var probs []string
@@ -2583,6 +2650,10 @@ func (w *moWorld) verify(ctx context.Context, v moViewer, o *moOp, exp *moExpect
 	switch {
 	case res.panicked:
 		return "error", []string{res.err.Error()}
+	case len(exp.rlsRefuse) > 0:
+		return "denied", append(w.rlsRefused(o, res), unchanged()...)
+	case len(exp.rlsUncovered) > 0:
+		return "uncovered", w.rlsContained(ctx, v, sums, aborted, tx)
 	case len(exp.viols) > 0:
 		class = "denied"
 		switch {
@@ -2687,7 +2758,7 @@ func (w *moWorld) compareState(ctx context.Context, sums []string, aborted bool,
 // ---------------------------------------------------------------------------
 // Summary
 
-type moCount struct{ n, allowed, denied, dbFailed, noop int }
+type moCount struct{ n, allowed, denied, dbFailed, noop, uncovered int }
 
 type moSummary struct {
 	mu         sync.Mutex
@@ -2703,6 +2774,7 @@ type moSummary struct {
 	okinds     map[string]int
 	osamples   []string
 	commits    atomicCounter
+	rls        bool // the shadow run with row-level security alone
 }
 
 type atomicCounter struct {
@@ -2773,11 +2845,17 @@ func (c *moCount) add(class string) {
 		c.dbFailed++
 	case "no-op":
 		c.noop++
+	case "uncovered":
+		c.uncovered++
 	}
 }
 
 func (c *moCount) String() string {
-	return fmt.Sprintf("%d (%d allowed, %d denied, %d failed in db, %d no-op)", c.n, c.allowed, c.denied, c.dbFailed, c.noop)
+	s := fmt.Sprintf("%d (%d allowed, %d denied, %d failed in db, %d no-op", c.n, c.allowed, c.denied, c.dbFailed, c.noop)
+	if c.uncovered > 0 {
+		s += fmt.Sprintf(", %d not covered by RLS", c.uncovered)
+	}
+	return s + ")"
 }
 
 func (s *moSummary) record(w *moWorld, v moViewer, o *moOp, class string, probs []string, exp *moExpect, res moResult) {
@@ -2849,6 +2927,19 @@ func (s *moSummary) report(t *testing.T, want int, elapsed time.Duration) {
 	line := fmt.Sprintf("mutation oracle: %d mutations (%d allowed, %d denied, %d allowed-then-failed-in-db, %d no-op; %d committed; by kind allowed/denied/failed/no-op: %s), %d mismatches, in %s",
 		s.n, s.total.allowed, s.total.denied, s.total.dbFailed, s.total.noop, s.commits.Load(),
 		strings.Join(kinds, ", "), s.mismatches, elapsed.Round(time.Millisecond))
+	if s.rls {
+		// Denied: the model's denials RLS must make too; not covered:
+		// the ones only the ent rules make (docs/rls.md).
+		var uk []string
+		for _, k := range slices.Sorted(maps.Keys(s.kinds)) {
+			if c := s.kinds[k]; c.uncovered > 0 {
+				uk = append(uk, fmt.Sprintf("%s %d", k, c.uncovered))
+			}
+		}
+		line = fmt.Sprintf("mutation oracle: SHADOW RUN (row-level security alone): %d mutations (%d allowed, %d refused by RLS, %d not covered by RLS (checked: nothing outside the tenant or what the scope sees changed), %d allowed-then-failed-in-db, %d no-op; %d committed; not covered by kind: %s), %d mismatches, in %s",
+			s.n, s.total.allowed, s.total.denied, s.total.uncovered, s.total.dbFailed, s.total.noop, s.commits.Load(),
+			strings.Join(uk, ", "), s.mismatches, elapsed.Round(time.Millisecond))
+	}
 	fmt.Println(line)
 	t.Log(line)
 	var eb strings.Builder

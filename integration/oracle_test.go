@@ -171,7 +171,8 @@ type oracleWorld struct {
 	gapPrinted int
 	// rlsOnly: the shadow run with the ent rules off (pgtest.ShadowMode),
 	// where PostgreSQL's row-level security alone answers: every read
-	// family must match the model exactly; the mutation family is not run.
+	// family must match the model exactly; the mutation family checks what
+	// RLS covers of DESIGN section 5 (oracle_rls_test.go).
 	rlsOnly bool
 }
 
@@ -369,14 +370,6 @@ func (w *oracleWorld) runViewer(i int, v world.Viewer) {
 		w.t.Errorf("seed %d: %s: end of reads: %v", w.seed, v, err)
 	}
 	o.ctx = scope.NewContext(context.Background(), s)
-	if w.rlsOnly {
-		// With the ent rules off, DESIGN section 5's write policy is
-		// nobody's: the mutation family's model does not apply, and a
-		// refused row aborts the family's shared transaction. Writes
-		// under row-level security alone are checked by the RLS tests
-		// (docs/rls.md, "Shadow runs").
-		return
-	}
 	o.in(familyMutation)
 	w.mutating.Lock()
 	defer w.mutating.Unlock()
@@ -880,6 +873,10 @@ func (o *oracle) checkLoaded(name string, ents []reflect.Value, loads []eagerLoa
 // bulk mutation changed is read back, inside its transaction, under the
 // all-tenant system scope.
 func (o *oracle) mutations() {
+	if o.rlsOnly {
+		o.mutationsRLS()
+		return
+	}
 	// Updates share one transaction: the fields they set change no rule's
 	// answer (they do add audit events under a system scope, so ForUpdate
 	// runs first).
@@ -956,6 +953,9 @@ func (o *oracle) inTx(what string, fn func(tx *ent.Tx)) {
 	fn(tx)
 	if !o.v.System {
 		n, err := tx.AuditEvent.Query().Where(auditevent.IDGT(since)).Count(o.sys)
+		if o.rlsOnly && oracleAborted(err) {
+			n, err = 0, nil // PostgreSQL refused a statement: nothing can commit
+		}
 		o.equal(what+" (transaction): audit events written by a user's mutations", n, 0, err)
 	}
 }
@@ -1003,6 +1003,13 @@ func (o *oracle) bulkUpdate(c *ent.Client, typ, shape string, where []int, want 
 	b.set(typ, marker)
 	since := o.auditMark(c)
 	n, err := b.save(o.ctx)
+	if o.rlsOnly && !o.world.MayWriteAll(o.v, typ, world.Update, want) {
+		o.rlsDenied(name, o.rlsRefuses(typ), n, err, want, func() ([]int, error) { return o.changed(c, typ, marker) })
+		return
+	}
+	if o.rlsSessionAudit(name, typ, want, err, func() ([]int, error) { return o.changed(c, typ, marker) }) {
+		return
+	}
 	// DESIGN section 5: a bulk update is all or nothing over the rows it
 	// reaches (the ones the scope sees).
 	if o.world.MayWriteAll(o.v, typ, world.Update, want) {
@@ -1024,6 +1031,16 @@ func (o *oracle) updateOne(c *ent.Client, typ string, id int) {
 	since := o.auditMark(c)
 	_, err := b.saveOne(o.ctx)
 	visible := o.world.Sees(o.v, typ, id)
+	if visible && o.rlsSessionAudit(name, typ, []int{id}, err, func() ([]int, error) { return o.changed(c, typ, marker) }) {
+		return
+	}
+	if o.rlsOnly && !(visible && o.world.MayWrite(o.v, typ, world.Update, id)) {
+		if !visible {
+			o.expectNotFound(name, err, nil)
+		}
+		o.rlsDenied(name, !visible || o.rlsRefuses(typ), 0, err, []int{id}, func() ([]int, error) { return o.changed(c, typ, marker) })
+		return
+	}
 	var want []int
 	switch {
 	case !world.MayMutate(o.v, typ, world.Update):
@@ -1057,6 +1074,13 @@ func (o *oracle) bulkDelete(c *ent.Client, typ, shape string, where []int) {
 	}
 	since := o.auditMark(c)
 	n, err := b.exec(o.ctx)
+	if o.rlsOnly && !o.world.MayWriteAll(o.v, typ, world.Delete, want) {
+		o.rlsDenied(name, o.rlsRefuses(typ), n, err, want, func() ([]int, error) { return o.deleted(c, typ, candidates) })
+		return
+	}
+	if o.rlsSessionAudit(name, typ, want, err, func() ([]int, error) { return o.deleted(c, typ, candidates) }) {
+		return
+	}
 	if o.world.MayWriteAll(o.v, typ, world.Delete, want) {
 		o.equal(name+": deleted count", n, len(want), err)
 	} else {
@@ -1074,6 +1098,17 @@ func (o *oracle) deleteOne(c *ent.Client, typ string, id int) {
 	b := o.builder(c, typ, world.Delete, id)
 	since := o.auditMark(c)
 	_, err := b.execOne(o.ctx)
+	visible := o.world.Sees(o.v, typ, id)
+	if visible && o.rlsSessionAudit(name, typ, []int{id}, err, func() ([]int, error) { return o.deleted(c, typ, []int{id}) }) {
+		return
+	}
+	if o.rlsOnly && !(visible && o.world.MayWrite(o.v, typ, world.Delete, id)) {
+		if !visible {
+			o.expectNotFound(name, err, nil)
+		}
+		o.rlsDenied(name, !visible || o.rlsRefuses(typ), 0, err, []int{id}, func() ([]int, error) { return o.deleted(c, typ, []int{id}) })
+		return
+	}
 	want := []int{}
 	switch {
 	case !world.MayMutate(o.v, typ, world.Delete):

@@ -409,3 +409,57 @@ func TestReadUnitSwitchesScopeInPlace(t *testing.T) {
 	}
 	assert.Equal(t, 1, commits, "statements: %q", stmts)
 }
+
+// TestRLSRawLinksFollowJobVisibility: a manager link is a row of the job it
+// links. With a user's settings, raw SQL through the application's pool can
+// neither link a job the user does not see (which would make a hidden draft
+// job visible to whoever links themselves to it) nor unlink one, though the
+// links of the tenant are readable to every user of it (docs/rls.md).
+func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
+	w := newRLSWorld(t, 2)
+	before := ownerChecksums(t, w.db.Owner(t))
+	checked := 0
+	for _, v := range w.viewers {
+		if v.System || v.User.Banned {
+			continue
+		}
+		hidden := 0
+		for _, id := range w.snap.IDs(world.Job) {
+			if w.snap.OrgOf(world.Job, id) == v.OrgID && !w.snap.Sees(v, world.Job, id) && len(w.snap.Jobs[id].Managers) > 0 {
+				hidden = id
+				break
+			}
+		}
+		if hidden == 0 {
+			continue
+		}
+		checked++
+		ctx := viewerContext(t, v)
+		exec := func(query string) (int64, error) {
+			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
+			require.NoError(t, err)
+			defer tx.Rollback()
+			res, err := tx.ExecContext(ctx, query)
+			if err != nil {
+				return 0, err
+			}
+			n, err := res.RowsAffected()
+			require.NoError(t, err)
+			require.NoError(t, tx.Commit())
+			return n, nil
+		}
+		_, err := exec(fmt.Sprintf(`INSERT INTO job_managers (job_id, user_id) VALUES (%d, %d)`, hidden, v.User.ID))
+		var pqErr *pq.Error
+		if assert.ErrorAs(t, err, &pqErr, "%s links hidden job %d to themselves", v, hidden) {
+			assert.Equal(t, pq.ErrorCode("42501"), pqErr.Code, "%v", err)
+		}
+		n, err := exec(fmt.Sprintf(`DELETE FROM job_managers WHERE job_id = %d`, hidden))
+		require.NoError(t, err)
+		assert.Zero(t, n, "%s unlinks the managers of hidden job %d", v, hidden)
+		n, err = exec(fmt.Sprintf(`UPDATE job_managers SET user_id = user_id WHERE job_id = %d`, hidden))
+		require.NoError(t, err)
+		assert.Zero(t, n, "%s updates the manager links of hidden job %d", v, hidden)
+	}
+	require.NotZero(t, checked, "no user has a hidden job with managers")
+	assert.Equal(t, before, ownerChecksums(t, w.db.Owner(t)), "rows changed")
+}
