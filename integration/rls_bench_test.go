@@ -33,9 +33,10 @@ import (
 const rlsBenchPassword = "rls bench password"
 
 // rlsSide is one way into the same database: RLS on (the application role,
-// scope settings in every transaction) or off (the owner, a superuser that
+// scope settings in every transaction), off (the owner, a superuser that
 // RLS does not apply to, without transactions or settings: the code path
-// before RLS existed).
+// before RLS existed), or seam (the owner with the seam's transactions and
+// settings: what they cost without the policies).
 type rlsSide struct {
 	name    string
 	db      *database.DB
@@ -77,9 +78,10 @@ func rlsFingerprint(v any) []byte {
 // 200 jobs with company,managers,notes.author, a single-job get and a job
 // create, through the repository and through HTTP, with RLS on and off
 // against the same database in the same process. Every round runs all
-// twelve (case, side) pairs in a shuffled order, so that machine noise hits
+// eighteen (case, side) pairs in a shuffled order, so that machine noise hits
 // both sides alike; the report per case is the median of the per-round
-// ratios on/off, the median times and the round trips of one operation.
+// ratios on/off, the median times and the round trips of one operation,
+// and the ratio seam/off: the share of the transactions and settings alone.
 func BenchmarkRLS(b *testing.B) {
 	ctx := context.Background()
 	w := newRLSBenchWorld(b)
@@ -92,8 +94,9 @@ func BenchmarkRLS(b *testing.B) {
 	sides := []*rlsSide{
 		{name: "on", counter: database.NewCounter(false)},
 		{name: "off", counter: database.NewCounter(false)},
+		{name: "seam", counter: database.NewCounter(false)},
 	}
-	urls := []string{db.URL, db.OwnerURL}
+	urls := []string{db.URL, db.OwnerURL, db.OwnerURL}
 	for i, s := range sides {
 		s.db, err = database.Open(ctx, urls[i], database.Options{
 			Counter: s.counter, MaxOpenConns: 8, NoScopeSettings: s.name == "off",
@@ -165,9 +168,9 @@ func BenchmarkRLS(b *testing.B) {
 	// Warm up, check that both sides see the same rows, and count the
 	// round trips of one operation on each side.
 	type trips struct{ count, queries int }
-	roundTrips := make([][2]trips, len(cases))
+	roundTrips := make([][3]trips, len(cases))
 	for i, c := range cases {
-		var out [2][]byte
+		var out [3][]byte
 		for k, s := range sides {
 			if _, err := c.run(s); err != nil {
 				b.Fatalf("%s %s: %v", c.name, s.name, err)
@@ -180,8 +183,8 @@ func BenchmarkRLS(b *testing.B) {
 			roundTrips[i][k] = trips{s.counter.Count(), s.counter.Queries()}
 			out[k] = rlsFingerprint(v)
 		}
-		if c.same && !bytes.Equal(out[0], out[1]) {
-			b.Fatalf("%s: the sides disagree:\non:  %.300s\noff: %.300s", c.name, out[0], out[1])
+		if c.same && (!bytes.Equal(out[0], out[1]) || !bytes.Equal(out[2], out[1])) {
+			b.Fatalf("%s: the sides disagree:\non:   %.300s\noff:  %.300s\nseam: %.300s", c.name, out[0], out[1], out[2])
 		}
 	}
 
@@ -193,7 +196,7 @@ func BenchmarkRLS(b *testing.B) {
 		}
 	}
 	rounds := max(b.N, 30)
-	times := make([][2][]time.Duration, len(cases))
+	times := make([][3][]time.Duration, len(cases))
 	b.ResetTimer()
 	for r := 0; r < rounds; r++ {
 		rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -212,17 +215,22 @@ func BenchmarkRLS(b *testing.B) {
 		slices.Sort(ts)
 		return ts[len(ts)/2]
 	}
-	for i, c := range cases {
-		rs := make([]float64, rounds)
+	pairedMedian := func(num, den []time.Duration) float64 {
+		rs := make([]float64, len(num))
 		for r := range rs {
-			rs[r] = float64(times[i][0][r]) / float64(times[i][1][r])
+			rs[r] = float64(num[r]) / float64(den[r])
 		}
 		slices.Sort(rs)
-		ratio := rs[len(rs)/2]
+		return rs[len(rs)/2]
+	}
+	for i, c := range cases {
+		ratio := pairedMedian(times[i][0], times[i][1])
+		seam := pairedMedian(times[i][2], times[i][1])
 		b.ReportMetric(ratio, c.name+"-on/off")
+		b.ReportMetric(seam, c.name+"-seam/off")
 		on, off := roundTrips[i][0], roundTrips[i][1]
-		fmt.Printf("rls %-11s %d rounds: median on %v, off %v; paired median on/off %.3f; round trips on %d (%d queries), off %d (%d queries)\n",
-			c.name, rounds, median(times[i][0]), median(times[i][1]), ratio, on.count, on.queries, off.count, off.queries)
+		fmt.Printf("rls %-11s %d rounds: median on %v, off %v, seam %v; paired median on/off %.3f, seam/off %.3f; round trips on %d (%d queries), off %d (%d queries)\n",
+			c.name, rounds, median(times[i][0]), median(times[i][1]), median(times[i][2]), ratio, seam, on.count, on.queries, off.count, off.queries)
 	}
 	b.ReportMetric(0, "ns/op")
 }
