@@ -24,7 +24,10 @@ const DefaultStatementCache = 256
 // SELECT, 2 ms for an authenticated request's two lookups; docs/benchmarks.md).
 // A statement prepared once per connection is planned for the first few
 // executions and then runs on its cached generic plan. The settings the
-// policies read are evaluated when the plan runs, never baked into it.
+// policies read are evaluated when the plan runs, never baked into it. A
+// statement is prepared the second time the connection sees it: one that
+// runs once (an IN list of a length that does not come back) stays
+// unnamed, rather than cost a prepare and, once evicted, a close.
 //
 // Lazy BEGIN: a transaction's BEGIN is sent with its first statement, in
 // the same round trip when that statement has no parameters, which the
@@ -45,7 +48,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, fmt.Errorf("database: lib/pq connection %T lacks a method the seam needs", dc)
 	}
-	return &conn{pqConn: inner, cache: c.cache, stmts: map[string]*list.Element{}, lru: list.New()}, nil
+	return &conn{pqConn: inner, cache: c.cache, stmts: map[string]*list.Element{}, lru: list.New(), seen: map[string]struct{}{}}, nil
 }
 
 // pqConn is what lib/pq's connection implements and database/sql looks for.
@@ -69,6 +72,7 @@ type conn struct {
 	cache int
 	stmts map[string]*list.Element // query → element of lru holding a *cachedStmt
 	lru   *list.List               // most recently used first
+	seen  map[string]struct{}      // queries run once, unnamed; at most 4 × cache
 
 	// begin is the BEGIN statement of a transaction not yet sent ("" when
 	// none is pending).
@@ -207,7 +211,8 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 }
 
 // prepared returns the connection's prepared statement for query,
-// preparing it on first use; nil when the cache is off.
+// preparing it on its second use; nil when query runs unnamed (its first
+// use, or the cache is off).
 func (c *conn) prepared(ctx context.Context, query string) (*cachedStmt, error) {
 	if c.cache <= 0 {
 		return nil, nil
@@ -216,6 +221,14 @@ func (c *conn) prepared(ctx context.Context, query string) (*cachedStmt, error) 
 		c.lru.MoveToFront(e)
 		return e.Value.(*cachedStmt), nil
 	}
+	if _, ok := c.seen[query]; !ok {
+		if len(c.seen) >= 4*c.cache {
+			clear(c.seen)
+		}
+		c.seen[query] = struct{}{}
+		return nil, nil
+	}
+	delete(c.seen, query)
 	for c.lru.Len() >= c.cache {
 		c.forget(c.lru.Back().Value.(*cachedStmt))
 	}
