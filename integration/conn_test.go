@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/lib/pq"
@@ -180,4 +181,37 @@ func TestLazyBeginStillIsolates(t *testing.T) {
 	var fresh bool
 	require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT now() = statement_timestamp()").Scan(&fresh))
 	assert.True(t, fresh, "a statement after empty transactions runs in a transaction begun before it")
+}
+
+// The pool keeps every connection it may open: under concurrency no
+// request opens a connection because an idle one was closed a moment before
+// (database/sql keeps two idle by default), and the prepared statements
+// stay with the connections.
+func TestPoolKeepsItsConnections(t *testing.T) {
+	d := pgtest.New(t)
+	db, err := database.Open(context.Background(), d.OwnerURL, database.Options{})
+	require.NoError(t, err)
+	defer db.Close()
+	require.Equal(t, database.DefaultMaxOpenConns, db.SQL.Stats().MaxOpenConnections)
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, 12)
+		for g := 0; g < 12; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := db.SQL.ExecContext(ctx, "SELECT pg_sleep(0.002)")
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+	}
+	st := db.SQL.Stats()
+	assert.Zero(t, st.MaxIdleClosed, "connections closed for want of idle room: %+v", st)
+	assert.LessOrEqual(t, st.OpenConnections, 12)
 }

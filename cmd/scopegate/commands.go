@@ -12,6 +12,8 @@ Environment:
   DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable),
                                 as the application role; unset, commands use the embedded SQLite
                                 file ./scopegate.db
+  DATABASE_MAX_CONNS            size of the PostgreSQL connection pool, all kept open when idle
+                                (default 16)
   MIGRATE_DATABASE_URL          the same database as the schema owner, for 'migrate' and
                                 'db grant' (default DATABASE_URL)
   SCOPEGATE_APP_PASSWORD        password 'db grant' sets on the application role

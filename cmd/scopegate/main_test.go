@@ -296,3 +296,15 @@ func devDatabases(t *testing.T, server string) []string {
 	}
 	return names
 }
+
+func TestDatabaseMaxConnsIsValidated(t *testing.T) {
+	for _, v := range []string{"zero", "0", "-3", "10001", "1.5"} {
+		code, stdout, stderr := runCLI(t, map[string]string{
+			envDatabaseURL:      "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+			envDatabaseMaxConns: v,
+		}, "serve")
+		if code != 2 || !strings.Contains(stderr, "DATABASE_MAX_CONNS must be a number of connections") || stdout != "" {
+			t.Errorf("DATABASE_MAX_CONNS=%q: exit %d, stdout %q, stderr:\n%s", v, code, stdout, stderr)
+		}
+	}
+}

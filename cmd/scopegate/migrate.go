@@ -24,6 +24,7 @@ import (
 const (
 	envDatabaseURL        = "DATABASE_URL"
 	envMigrateDatabaseURL = "MIGRATE_DATABASE_URL"
+	envDatabaseMaxConns   = "DATABASE_MAX_CONNS"
 	envAppPassword        = "SCOPEGATE_APP_PASSWORD"
 	envDevDatabaseURL     = "SCOPEGATE_DEV_DATABASE_URL"
 	envTestServerURL      = "SCOPEGATE_TEST_DATABASE_URL"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/scopegate/scopegate/internal/database"
@@ -55,7 +56,11 @@ func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
 	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
 		return nil, usagef("DATABASE_URL must be postgres://… (leave it empty for the embedded SQLite file)")
 	}
-	db, err := database.Open(ctx, raw, database.Options{})
+	conns, err := maxConns(e)
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.Open(ctx, raw, database.Options{MaxOpenConns: conns})
 	if err != nil {
 		return nil, err
 	}
@@ -64,4 +69,18 @@ func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
 		return nil, fmt.Errorf("%w\napply them with: scopegate migrate up", err)
 	}
 	return &opened{DB: db, where: "PostgreSQL"}, nil
+}
+
+// maxConns reads DATABASE_MAX_CONNS: the PostgreSQL pool's size, 0 (unset)
+// for database.DefaultMaxOpenConns.
+func maxConns(e *env) (int, error) {
+	v := e.getenv(envDatabaseMaxConns)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		return 0, usagef("%s must be a number of connections from 1 to 10000, not %q", envDatabaseMaxConns, v)
+	}
+	return n, nil
 }

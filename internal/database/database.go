@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -25,6 +26,12 @@ import (
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
+// DefaultMaxOpenConns is the size of a PostgreSQL pool when
+// Options.MaxOpenConns is 0: enough for a server's concurrent requests on a
+// few cores, few enough for PostgreSQL's default max_connections (100) to
+// hold several instances and the migrations.
+const DefaultMaxOpenConns = 16
+
 // ErrUnsupportedURL is returned for a database URL that is neither
 // PostgreSQL nor SQLite.
 var ErrUnsupportedURL = errors.New("database: unsupported database URL")
@@ -33,7 +40,11 @@ var ErrUnsupportedURL = errors.New("database: unsupported database URL")
 type Options struct {
 	// Counter, if set, counts every statement sent (tests read it).
 	Counter *Counter
-	// MaxOpenConns caps the pool (0: database/sql's default).
+	// MaxOpenConns caps a PostgreSQL pool (0: DefaultMaxOpenConns). The
+	// pool keeps that many idle, too: database/sql keeps two unless told
+	// otherwise, so under concurrency most requests would open a new
+	// connection, and a new connection has none of the prepared statements
+	// of the one closed before it.
 	MaxOpenConns int
 	// StatementCache is how many prepared statements each PostgreSQL
 	// connection keeps (conn): 0 means DefaultStatementCache, a negative
@@ -65,8 +76,16 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", dialectName, err)
 	}
-	if opts.MaxOpenConns > 0 {
-		db.SetMaxOpenConns(opts.MaxOpenConns)
+	if dialectName == dialect.Postgres {
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = DefaultMaxOpenConns
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		// Connections idle this long after a burst are closed; those in
+		// steady use keep their prepared statements.
+		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if dialectName == dialect.SQLite {
 		// SQLite allows one writer; one connection avoids "database is
