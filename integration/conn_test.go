@@ -34,15 +34,15 @@ func onePool(t *testing.T, url string, cache int) *database.DB {
 // connection, how many times it ran.
 func preparedOnConn(t *testing.T, db *sql.DB) map[string]int64 {
 	t.Helper()
-	rows, err := db.Query(`SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements`)
+	rows, err := db.Query(`SELECT name, generic_plans + custom_plans FROM pg_prepared_statements`)
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[string]int64{}
 	for rows.Next() {
-		var q string
+		var name string
 		var n int64
-		require.NoError(t, rows.Scan(&q, &n))
-		out[q] = n
+		require.NoError(t, rows.Scan(&name, &n))
+		out[name] = n
 	}
 	require.NoError(t, rows.Err())
 	return out
@@ -61,21 +61,13 @@ func TestStatementCacheReusesAndIsBounded(t *testing.T) {
 		var n int
 		require.NoError(t, db.SQL.QueryRowContext(ctx, queries[0], i).Scan(&n))
 	}
-	got := preparedOnConn(t, db.SQL)
-	assert.Equal(t, map[string]int64{queries[0]: 9}, got, "one statement, run unnamed once, then prepared and run nine times")
+	assert.Equal(t, map[string]int64{"sg_1": 10}, preparedOnConn(t, db.SQL), "one statement, prepared once, run ten times")
 
 	for _, q := range queries[1:] {
 		var n int
 		require.NoError(t, db.SQL.QueryRowContext(ctx, q, 1).Scan(&n))
 	}
-	got = preparedOnConn(t, db.SQL)
-	assert.Equal(t, map[string]int64{queries[0]: 9}, got, "a statement seen once is not prepared")
-	for _, q := range queries[1:] {
-		var n int
-		require.NoError(t, db.SQL.QueryRowContext(ctx, q, 1).Scan(&n))
-	}
-	got = preparedOnConn(t, db.SQL)
-	assert.Equal(t, map[string]int64{queries[1]: 1, queries[2]: 1}, got, "the least recently used statement is closed")
+	assert.Equal(t, map[string]int64{"sg_2": 1, "sg_3": 1}, preparedOnConn(t, db.SQL), "the least recently used statement is deallocated")
 
 	off := onePool(t, d.OwnerURL, -1)
 	var n int
@@ -101,7 +93,6 @@ func TestStatementCacheForgetsStaleStatements(t *testing.T) {
 		return errors.Join(rows.Close(), rows.Err())
 	}
 	require.NoError(t, run())
-	require.NoError(t, run()) // the second run prepares it
 	require.Len(t, preparedOnConn(t, db.SQL), 1)
 	_, err := d.Raw.ExecContext(ctx, "ALTER TABLE organizations ADD COLUMN extra int")
 	require.NoError(t, err)
@@ -214,4 +205,47 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 	st := db.SQL.Stats()
 	assert.Zero(t, st.MaxIdleClosed, "connections closed for want of idle room: %+v", st)
 	assert.LessOrEqual(t, st.OpenConnections, 12)
+}
+
+// The scope settings wait for the statement after them; a transaction that
+// ends first takes them along: the connection's next statement, in or out
+// of a transaction, runs without them.
+func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.URL, 0)
+	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
+	require.NoError(t, err)
+	ctx := scope.NewContext(context.Background(), s)
+	setting := func() string {
+		var v sql.NullString
+		require.NoError(t, db.SQL.QueryRowContext(context.Background(), "SELECT current_setting('scopegate.org_id', true)").Scan(&v))
+		return v.String
+	}
+	for _, end := range []func(*sql.Tx) error{(*sql.Tx).Commit, (*sql.Tx).Rollback} {
+		tx, err := database.BeginTx(ctx, db.SQL, nil)
+		require.NoError(t, err)
+		require.NoError(t, end(tx))
+		assert.Empty(t, setting(), "settings of a transaction that sent nothing")
+
+		tx, err = database.BeginTx(ctx, db.SQL, nil)
+		require.NoError(t, err)
+		var org string
+		require.NoError(t, tx.QueryRowContext(ctx, "SELECT current_setting('scopegate.org_id')").Scan(&org))
+		require.Equal(t, "1", org)
+		require.NoError(t, end(tx))
+		assert.Empty(t, setting(), "settings of a transaction that ran a statement")
+	}
+	// Through ent: a transaction, and a read unit whose COMMIT does not
+	// hold its caller.
+	tx, err := db.Client.Tx(ctx)
+	require.NoError(t, err)
+	_, err = tx.Job.Query().Count(ctx)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	assert.Empty(t, setting())
+	unit, end := database.WithReadUnit(ctx)
+	_, err = db.Client.Job.Query().Count(unit)
+	require.NoError(t, err)
+	require.NoError(t, end())
+	assert.Empty(t, setting(), "after a read unit")
 }

@@ -23,9 +23,10 @@ var ErrUnsafeUpsert = errors.New("database: upsert not narrowed to the tenant")
 // Counter counts the statements sent through a Driver. Safe for concurrent
 // use. Statements of the seam's own making (BEGIN, the scope settings,
 // COMMIT and ROLLBACK) count as round trips but not as queries, so a test
-// can assert both exactly. BEGIN counts only where it costs a round trip
-// of its own: on PostgreSQL it travels with the scope settings (conn.go),
-// and a transaction that sends nothing sends no BEGIN and no COMMIT.
+// can assert both exactly. BEGIN and the settings count only where they
+// cost a round trip of their own: on PostgreSQL they travel with the
+// statement that follows them (conn.go), and a transaction that sends
+// nothing sends no BEGIN and no COMMIT. Statements() lists them all.
 type Counter struct {
 	n, control atomic.Int64
 	mu         sync.Mutex
@@ -64,6 +65,16 @@ func (c *Counter) Reset() {
 func (c *Counter) add(stmt string) { c.record(stmt, false) }
 
 func (c *Counter) addControl(stmt string) { c.record(stmt, true) }
+
+// addRider records a statement of the seam's that travels with the next
+// one, in its round trip: logged, not counted.
+func (c *Counter) addRider(stmt string) {
+	if c != nil && c.keep {
+		c.mu.Lock()
+		c.log = append(c.log, stmt)
+		c.mu.Unlock()
+	}
+}
 
 func (c *Counter) record(stmt string, control bool) {
 	if c == nil {
@@ -224,10 +235,16 @@ func (t *Tx) set(ctx context.Context, s Settings) error {
 	q, args := setSettingsSQL, s.values()
 	literal, ok := s.sql()
 	if ok {
+		// The settings (and BEGIN) travel with the next statement,
+		// in its round trip (conn.go).
 		q, args = literal, []any{}
+		ctx = rideWithNext(ctx)
+		t.sending(true)
+		t.d.counter.addRider(q)
+	} else {
+		t.sending(false)
+		t.d.counter.addControl(q)
 	}
-	t.sending(ok)
-	t.d.counter.addControl(q)
 	if err := t.Tx.Exec(ctx, q, args, nil); err != nil {
 		return fmt.Errorf("database: set scope settings: %w", err)
 	}
@@ -278,6 +295,19 @@ func (t *Tx) Commit() error {
 		t.d.counter.addControl("COMMIT")
 	}
 	return t.Tx.Commit()
+}
+
+// commitReadOnly ends a read-only transaction without waiting for the
+// COMMIT, whose outcome cannot matter to a caller that wrote nothing: a
+// failed one leaves nothing behind either, and database/sql releases the
+// connection only once PostgreSQL has answered.
+func (t *Tx) commitReadOnly() {
+	if !t.sent {
+		_ = t.Tx.Commit() // nothing was sent: free
+		return
+	}
+	t.d.counter.addControl("COMMIT")
+	go func() { _ = t.Tx.Commit() }()
 }
 
 // Rollback rolls the transaction back.

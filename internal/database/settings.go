@@ -145,7 +145,7 @@ func BeginTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, err
 	if err != nil {
 		return nil, fmt.Errorf("database: begin: %w", err)
 	}
-	if err := SettingsOf(ctx).exec(ctx, tx); err != nil {
+	if err := SettingsOf(ctx).exec(rideWithNext(ctx), tx); err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("database: set scope settings: %w", err)
 	}

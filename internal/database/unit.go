@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 )
@@ -13,7 +12,10 @@ import (
 // transaction, begun by the first read and ended by end (which the caller
 // must call, typically when an HTTP request is done): a request's list and
 // its eager loads then pay for BEGIN, the scope settings and COMMIT once,
-// not once per statement.
+// not once per statement. BEGIN and the settings travel with the first
+// read (conn.go), and end does not wait for the COMMIT: the transaction
+// wrote nothing, so there is nothing for its caller to learn from it, and
+// its connection goes back to the pool once PostgreSQL has answered.
 //
 // The shared transaction only carries plain reads. A write, a locking read
 // or a transaction of the caller's ends it first, so that a request never
@@ -110,9 +112,7 @@ func (u *readUnit) endLocked() error {
 	}
 	tx := u.tx
 	u.d, u.tx = nil, nil
-	if err := tx.Commit(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		return fmt.Errorf("database: end read unit: %w", err)
-	}
+	tx.commitReadOnly()
 	return nil
 }
 
