@@ -58,8 +58,8 @@ var setSettingsSQL = func() string {
 }()
 
 // sql returns the statement that sets s with its values as quoted literals.
-// Without parameters it travels in the simple protocol, and so in the same
-// round trip as the transaction's BEGIN (conn.ExecContext). It reports
+// Without parameters it can wait for the statement after it and travel in
+// the same message, with the transaction's BEGIN (conn.go). It reports
 // false when a value holds a NUL byte, which no SQL literal can carry:
 // setSettingsSQL then sends it as a parameter, for PostgreSQL to refuse.
 func (s Settings) sql() (string, bool) {

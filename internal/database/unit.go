@@ -19,11 +19,10 @@ import (
 //
 // The shared transaction only carries plain reads. A write, a locking read
 // or a transaction of the caller's ends it first, so that a request never
-// holds two connections at once; a later read begins a new one. A read
-// under another scope (an HTTP request's authenticator, then its user)
-// stays in it: the seam sends the new scope's settings, all of them, before
-// the read, which costs one round trip where ending the transaction and
-// beginning another cost three.
+// waits for a second connection while it holds one (the first is on its
+// way back, its COMMIT sent); a later read begins a new one. A read under
+// another scope (an HTTP request's authenticator, then its user) stays in
+// it: the new scope's settings, all of them, travel with the read.
 func WithReadUnit(ctx context.Context) (context.Context, func() error) {
 	u := &readUnit{ctx: ctx}
 	return context.WithValue(ctx, readUnitKey{}, u), u.end
