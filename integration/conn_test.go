@@ -34,7 +34,7 @@ func onePool(t *testing.T, url string, cache int) *database.DB {
 // connection, how many times it ran.
 func preparedOnConn(t *testing.T, db *sql.DB) map[string]int64 {
 	t.Helper()
-	rows, err := db.Query(`SELECT name, generic_plans + custom_plans FROM pg_prepared_statements`)
+	rows, err := db.Query(`SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements`)
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[string]int64{}
@@ -61,13 +61,13 @@ func TestStatementCacheReusesAndIsBounded(t *testing.T) {
 		var n int
 		require.NoError(t, db.SQL.QueryRowContext(ctx, queries[0], i).Scan(&n))
 	}
-	assert.Equal(t, map[string]int64{"sg_1": 10}, preparedOnConn(t, db.SQL), "one statement, prepared once, run ten times")
+	assert.Equal(t, map[string]int64{queries[0]: 10}, preparedOnConn(t, db.SQL), "one statement, prepared once, run ten times")
 
 	for _, q := range queries[1:] {
 		var n int
 		require.NoError(t, db.SQL.QueryRowContext(ctx, q, 1).Scan(&n))
 	}
-	assert.Equal(t, map[string]int64{"sg_2": 1, "sg_3": 1}, preparedOnConn(t, db.SQL), "the least recently used statement is deallocated")
+	assert.Equal(t, map[string]int64{queries[1]: 1, queries[2]: 1}, preparedOnConn(t, db.SQL), "the least recently used statement is deallocated")
 
 	off := onePool(t, d.OwnerURL, -1)
 	var n int
@@ -248,4 +248,27 @@ func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, end())
 	assert.Empty(t, setting(), "after a read unit")
+}
+
+// The settings and BEGIN travel in the message of the statement after
+// them: a read unit's get is one message (EXECUTE with its riders) and the
+// COMMIT, and the statement was prepared by the first get.
+func TestRidersTravelWithTheStatement(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.URL, 0)
+	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
+	require.NoError(t, err)
+	ctx := scope.NewContext(context.Background(), s)
+	get := func() {
+		unit, end := database.WithReadUnit(ctx)
+		_, err := db.Client.Job.Query().Where().Count(unit)
+		require.NoError(t, err)
+		require.NoError(t, end())
+	}
+	get() // prepares the statement
+	before := database.RiderExecutes()
+	for i := 0; i < 5; i++ {
+		get()
+	}
+	assert.EqualValues(t, 5, database.RiderExecutes()-before, "gets whose settings went in a message of their own")
 }

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -21,32 +23,31 @@ import (
 // connection keeps (Options.StatementCache).
 const DefaultStatementCache = 256
 
-// connector wraps lib/pq's connector. Its connections send the seam's own
-// statements (BEGIN, the scope settings) in the same message, and so the
-// same round trip, as the statement that follows them, and keep the
-// statements they run prepared.
+// connector wraps lib/pq's connector. Its connections keep the statements
+// they run prepared, and send the seam's own statements (BEGIN, the scope
+// settings) in the same message, and so the same round trip, as the
+// statement that follows them.
 //
-// lib/pq waits for the answer to each message before it sends the next,
-// and sends a parameterized statement in the extended protocol, which
-// cannot carry a second statement. So a connection runs a parameterized
-// statement as EXECUTE of a statement it prepared with PREPARE, its
-// arguments written as quoted literals (literal), in a simple-protocol
-// message that also carries what rides with it:
+// Prepared statements: lib/pq sends a parameterized statement unnamed, so
+// PostgreSQL plans it afresh every time, and under row-level security
+// every policy is planned into every statement (0.3 ms for a single-row
+// SELECT; docs/benchmarks.md). A connection prepares each statement on
+// first use; PostgreSQL plans it for its first executions, then runs a
+// cached generic plan. The settings the policies read are evaluated when
+// the plan runs, never baked into it.
 //
-//	BEGIN READ ONLY; SELECT set_config('scopegate.org_id', '7', true), …; EXECUTE sg_3('42')
+// Riders: lib/pq waits for the answer to each message before it sends the
+// next, and the extended protocol it runs a prepared statement with
+// carries one statement. So when something rides, the connection runs the
+// prepared statement as EXECUTE, its arguments written as quoted literals
+// (literal: the text the extended protocol would carry, read by the
+// parameter's type), in one simple-protocol message with the riders:
 //
-// A quoted literal is what PostgreSQL's extended protocol does with a
-// parameter sent as text: an untyped value that the parameter's type reads.
-// Arguments that have no such literal (bytes, a string with a NUL byte)
-// take lib/pq's own path, unnamed, after what rides has gone on its own.
+//	BEGIN READ ONLY; SELECT set_config('scopegate.org_id', '7', true), …; EXECUTE "3"('42')
 //
-// Prepared statements: PostgreSQL plans a statement it has prepared for its
-// first executions, then runs a cached generic plan; under row-level
-// security every policy is planned into every statement, which cost 0.3 ms
-// for a single-row SELECT (docs/benchmarks.md). The settings the policies
-// read are evaluated when the plan runs, never baked into it. The PREPARE
-// rides with the statement's first EXECUTE, and the DEALLOCATE of a
-// statement evicted from the cache with the next message.
+// Otherwise, and for arguments with no such literal (bytes, a string with a
+// NUL byte), it runs it through lib/pq, after the riders have gone on their
+// own. DEALLOCATEs of statements evicted from the cache ride too.
 type connector struct {
 	driver.Connector
 	cache int // statements per connection; 0 keeps none
@@ -86,7 +87,6 @@ type conn struct {
 	cache int
 	stmts map[string]*list.Element // query → element of lru holding a *namedStmt
 	lru   *list.List               // most recently used first
-	seq   int                      // names sg_1, sg_2, …: never reused on a connection
 
 	// ride holds the statements of the open transaction that go with the
 	// next message: its BEGIN, the scope settings; rideSets counts the row
@@ -100,17 +100,16 @@ type conn struct {
 	// beginAt is the index in ride of the open transaction's BEGIN while
 	// it has not been sent, else -1.
 	beginAt int
-	// suspect counts statements that may or may not exist on the server
-	// (a message that prepared one failed): past a few, the next message
-	// deallocates every statement and the cache starts afresh, unless a
-	// caller prepared statements of its own on the connection (callerStmts),
-	// which that would break: the suspects then stay until it closes.
-	suspect     int
-	callerStmts bool
 }
 
-// namedStmt is a statement the connection prepared under name.
-type namedStmt struct{ query, name string }
+// namedStmt is a statement the connection prepared (lib/pq's), and its
+// name on the server, by which EXECUTE finds it ("" if unknown: then it
+// cannot carry riders).
+type namedStmt struct {
+	query string
+	stmt  driver.Stmt
+	name  string
+}
 
 var (
 	_ driver.Conn               = (*conn)(nil)
@@ -183,10 +182,6 @@ func beginMode(opts driver.TxOptions) (string, error) {
 // message joins what rides with stmt into one simple-protocol message,
 // and forgets it: from here on it has been sent.
 func (c *conn) message(stmts ...string) (msg string, skipSets int) {
-	if c.suspect > 8 && !c.callerStmts {
-		c.dealloc = []string{"DEALLOCATE ALL"}
-		c.stmts, c.lru, c.suspect = map[string]*list.Element{}, list.New(), 0
-	}
 	all := make([]string, 0, len(c.dealloc)+len(c.ride)+len(stmts))
 	all = append(append(append(all, c.dealloc...), c.ride...), stmts...)
 	skipSets = c.rideSets
@@ -219,40 +214,78 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		msg, _ := c.message(query)
 		return c.pqConn.ExecContext(ctx, msg, nil)
 	}
-	exec, st, ok := c.execute(query, args)
-	if !ok {
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
 		if err := c.flush(ctx); err != nil {
 			return nil, err
 		}
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
-	msg, _ := c.message(exec...)
-	res, err := c.pqConn.ExecContext(ctx, msg, nil)
-	c.after(st, len(exec) > 1, err)
+	if exec, ok := c.execute(st, args); ok {
+		riderExecutes.Add(1)
+		msg, _ := c.message(exec)
+		res, err := c.pqConn.ExecContext(ctx, msg, nil)
+		c.after(st, err)
+		return res, err
+	}
+	if err := c.flush(ctx); err != nil {
+		return nil, err
+	}
+	res, err := st.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	c.after(st, err)
 	return res, err
 }
 
 // QueryContext implements driver.QueryerContext.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	stmts, st, ok := []string{query}, (*namedStmt)(nil), true
-	if len(args) > 0 {
-		stmts, st, ok = c.execute(query, args)
+	if len(args) == 0 {
+		return c.queryMessage(ctx, query, nil)
 	}
-	if !ok {
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
 		if err := c.flush(ctx); err != nil {
 			return nil, err
 		}
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
-	msg, skip := c.message(stmts...)
+	if exec, ok := c.execute(st, args); ok {
+		riderExecutes.Add(1)
+		return c.queryMessage(ctx, exec, st)
+	}
+	if err := c.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := st.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	c.after(st, err)
+	return rows, err
+}
+
+// riderExecutes counts the EXECUTEs that went with riders (RiderExecutes).
+var riderExecutes atomic.Int64
+
+// RiderExecutes returns how many prepared statements this process ran as
+// EXECUTE with riders (BEGIN, scope settings, DEALLOCATEs) in the same
+// message: a test's proof that the riders travel with the statement, not
+// in a round trip of their own.
+func RiderExecutes() int64 { return riderExecutes.Load() }
+
+// queryMessage sends stmt with what rides, in one simple-protocol
+// message, and returns its rows, past those of the riders.
+func (c *conn) queryMessage(ctx context.Context, stmt string, st *namedStmt) (driver.Rows, error) {
+	msg, skip := c.message(stmt)
 	rows, err := c.pqConn.QueryContext(ctx, msg, nil)
 	if err == nil && skip > 0 {
-		err = skipSets(rows, skip)
-		if err != nil {
+		if err = skipSets(rows, skip); err != nil {
 			_ = rows.Close()
 		}
 	}
-	c.after(st, len(stmts) > 1, err)
+	c.after(st, err)
 	if err != nil {
 		return nil, err
 	}
@@ -290,38 +323,29 @@ func skipSets(rows driver.Rows, n int) error {
 	return nil
 }
 
-// execute returns the statements that run query with args: EXECUTE of the
-// connection's prepared statement, after its PREPARE the first time. It
-// reports false when args have no literal or the cache is off.
-func (c *conn) execute(query string, args []driver.NamedValue) ([]string, *namedStmt, bool) {
-	if c.cache <= 0 || !preparable(query) {
-		return nil, nil, false
+// execute returns the EXECUTE that runs st with args, when something
+// rides and can go with it in one message. Otherwise the statement takes
+// the extended protocol on its own, which is the faster way to run a
+// prepared statement (no SQL to parse, no literals), once what rides has
+// gone.
+func (c *conn) execute(st *namedStmt, args []driver.NamedValue) (string, bool) {
+	if len(c.ride) == 0 && len(c.dealloc) == 0 || st.name == "" || !preparable(st.query) {
+		return "", false
 	}
 	lits := make([]string, len(args))
 	for i, a := range args {
 		l, ok := literal(a.Value)
 		if !ok {
-			return nil, nil, false
+			return "", false
 		}
 		lits[i] = l
 	}
-	var stmts []string
-	st := c.lookup(query)
-	if st == nil {
-		for c.lru.Len() >= c.cache {
-			c.evict(c.lru.Back().Value.(*namedStmt))
-		}
-		c.seq++
-		st = &namedStmt{query: query, name: "sg_" + strconv.Itoa(c.seq)}
-		c.stmts[query] = c.lru.PushFront(st)
-		stmts = append(stmts, "PREPARE "+st.name+" AS "+query)
-	}
-	return append(stmts, "EXECUTE "+st.name+"("+strings.Join(lits, ", ")+")"), st, true
+	return "EXECUTE " + pq.QuoteIdentifier(st.name) + "(" + strings.Join(lits, ", ") + ")", true
 }
 
-// preparable reports whether PREPARE takes query: it takes SELECT,
-// INSERT, UPDATE, DELETE, MERGE and VALUES (with their WITH), where the
-// extended protocol takes any statement (an EXPLAIN with parameters).
+// preparable reports whether EXECUTE runs query as the extended protocol
+// would: SELECT, INSERT, UPDATE, DELETE, MERGE and VALUES (with their
+// WITH). Anything else (an EXPLAIN with parameters) goes on its own.
 func preparable(query string) bool {
 	verb, _, _ := strings.Cut(strings.TrimLeft(query, " \t\r\n("), " ")
 	switch strings.ToUpper(verb) {
@@ -331,20 +355,56 @@ func preparable(query string) bool {
 	return false
 }
 
-func (c *conn) lookup(query string) *namedStmt {
-	e, ok := c.stmts[query]
-	if !ok {
-		return nil
+// prepared returns the connection's prepared statement for query,
+// preparing it on first use (a round trip of its own, once per connection
+// and statement); nil when the cache is off. A BEGIN that waits to be sent
+// keeps waiting: a prepared statement belongs to no transaction.
+func (c *conn) prepared(ctx context.Context, query string) (*namedStmt, error) {
+	if c.cache <= 0 {
+		return nil, nil
 	}
-	c.lru.MoveToFront(e)
-	return e.Value.(*namedStmt)
+	if e, ok := c.stmts[query]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*namedStmt), nil
+	}
+	for c.lru.Len() >= c.cache {
+		c.evict(c.lru.Back().Value.(*namedStmt))
+	}
+	stmt, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st := &namedStmt{query: query, stmt: stmt, name: stmtName(stmt)}
+	c.stmts[query] = c.lru.PushFront(st)
+	return st, nil
+}
+
+// stmtName reads the server-side name of a lib/pq statement, which lib/pq
+// keeps unexported: EXECUTE needs it to run the statement in a message
+// with riders. A lib/pq without the field gives "", and its statements
+// then never carry riders (what rides goes on its own first); the seam's
+// tests count the round trips and would say so.
+func stmtName(s driver.Stmt) string {
+	v := reflect.ValueOf(s)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.Elem().FieldByName("name")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
 }
 
 // evict drops st from the cache; its DEALLOCATE rides with the next
-// message.
+// message (or, nameless, it is closed now).
 func (c *conn) evict(st *namedStmt) {
 	c.forget(st)
-	c.dealloc = append(c.dealloc, "DEALLOCATE "+st.name)
+	if st.name == "" {
+		_ = st.stmt.Close()
+		return
+	}
+	c.dealloc = append(c.dealloc, "DEALLOCATE "+pq.QuoteIdentifier(st.name))
 }
 
 func (c *conn) forget(st *namedStmt) {
@@ -354,26 +414,19 @@ func (c *conn) forget(st *namedStmt) {
 	}
 }
 
-// after looks at how a message that ran st went. If it failed after
-// preparing st, PostgreSQL may or may not hold st (the PREPARE ran or
-// not): the cache forgets it and counts it suspect. A statement PostgreSQL
-// no longer runs as prepared, deallocated behind the connection's back
-// (26000) or planned for tables whose columns changed since (0A000,
-// "cached plan must not change result type"), is prepared afresh next
-// time.
-func (c *conn) after(st *namedStmt, prepared bool, err error) {
-	if err == nil || st == nil {
+// after looks at how a statement went: one PostgreSQL no longer runs as
+// prepared, deallocated behind the connection's back (26000) or planned
+// for tables whose columns changed since (0A000, "cached plan must not
+// change result type"), is prepared afresh next time.
+func (c *conn) after(st *namedStmt, err error) {
+	var pqErr *pq.Error
+	if st == nil || !errors.As(err, &pqErr) {
 		return
 	}
-	var pqErr *pq.Error
-	errors.As(err, &pqErr)
-	switch {
-	case prepared:
+	switch pqErr.Code {
+	case "26000": // gone already: nothing to deallocate
 		c.forget(st)
-		c.suspect++
-	case pqErr != nil && pqErr.Code == "26000": // gone already
-		c.forget(st)
-	case pqErr != nil && pqErr.Code == "0A000":
+	case "0A000":
 		c.evict(st)
 	}
 }
@@ -415,7 +468,6 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err := c.flush(ctx); err != nil {
 		return nil, err
 	}
-	c.callerStmts = true
 	return c.pqConn.PrepareContext(ctx, query)
 }
 
