@@ -214,25 +214,17 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		msg, _ := c.message(query)
 		return c.pqConn.ExecContext(ctx, msg, nil)
 	}
-	st, err := c.prepared(ctx, query)
-	if err != nil {
+	st, exec, err := c.route(ctx, query, args)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if st == nil {
-		if err := c.flush(ctx); err != nil {
-			return nil, err
-		}
-		return c.pqConn.ExecContext(ctx, query, args)
-	}
-	if exec, ok := c.execute(st, args); ok {
-		riderExecutes.Add(1)
+	case exec != "":
 		msg, _ := c.message(exec)
 		res, err := c.pqConn.ExecContext(ctx, msg, nil)
 		c.after(st, err)
 		return res, err
-	}
-	if err := c.flush(ctx); err != nil {
-		return nil, err
+	case st == nil:
+		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	res, err := st.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 	c.after(st, err)
@@ -244,26 +236,36 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if len(args) == 0 {
 		return c.queryMessage(ctx, query, nil)
 	}
-	st, err := c.prepared(ctx, query)
-	if err != nil {
+	st, exec, err := c.route(ctx, query, args)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if st == nil {
-		if err := c.flush(ctx); err != nil {
-			return nil, err
-		}
-		return c.pqConn.QueryContext(ctx, query, args)
-	}
-	if exec, ok := c.execute(st, args); ok {
-		riderExecutes.Add(1)
+	case exec != "":
 		return c.queryMessage(ctx, exec, st)
-	}
-	if err := c.flush(ctx); err != nil {
-		return nil, err
+	case st == nil:
+		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	rows, err := st.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 	c.after(st, err)
 	return rows, err
+}
+
+// route decides how a parameterized statement runs: as exec, an EXECUTE
+// that carries the riders; else as st, prepared, through lib/pq; else
+// unnamed through lib/pq (st nil: the cache is off). In the last two cases
+// the riders have gone on their own.
+func (c *conn) route(ctx context.Context, query string, args []driver.NamedValue) (st *namedStmt, exec string, err error) {
+	st, err = c.prepared(ctx, query)
+	if err != nil {
+		return nil, "", err
+	}
+	if st != nil {
+		if exec, ok := c.execute(st, args); ok {
+			riderExecutes.Add(1)
+			return st, exec, nil
+		}
+	}
+	return st, "", c.flush(ctx)
 }
 
 // riderExecutes counts the EXECUTEs that went with riders (RiderExecutes).
