@@ -232,12 +232,10 @@ func (t *Tx) sending(merged bool) {
 
 // set makes s the transaction's settings.
 func (t *Tx) set(ctx context.Context, s Settings) error {
-	q, args := setSettingsSQL, s.values()
-	literal, ok := s.sql()
-	if ok {
+	q, args, rides := s.statement()
+	if rides {
 		// The settings (and BEGIN) travel with the next statement,
 		// in its round trip (conn.go).
-		q, args = literal, []any{}
 		ctx = rideWithNext(ctx)
 		t.sending(true)
 		t.d.counter.addRider(q)

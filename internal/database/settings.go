@@ -76,17 +76,16 @@ func (s Settings) sql() (string, bool) {
 	return b.String(), true
 }
 
-// exec runs the statement that sets s on ex.
-func (s Settings) exec(ctx context.Context, ex interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}) error {
-	q, ok := s.sql()
-	if !ok {
-		_, err := ex.ExecContext(ctx, setSettingsSQL, s.values()...)
-		return err
+// statement returns the statement that sets s and its arguments. When it
+// rides it has none (its values are literals), and it may wait for the
+// next statement and travel with it (rideWithNext). A value with a NUL
+// byte, which no literal can carry, makes it setSettingsSQL with
+// parameters, for PostgreSQL to refuse.
+func (s Settings) statement() (query string, args []any, rides bool) {
+	if q, ok := s.sql(); ok {
+		return q, []any{}, true
 	}
-	_, err := ex.ExecContext(ctx, q)
-	return err
+	return setSettingsSQL, s.values(), false
 }
 
 func (s Settings) values() []any {
@@ -145,7 +144,12 @@ func BeginTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, err
 	if err != nil {
 		return nil, fmt.Errorf("database: begin: %w", err)
 	}
-	if err := SettingsOf(ctx).exec(rideWithNext(ctx), tx); err != nil {
+	q, args, rides := SettingsOf(ctx).statement()
+	setCtx := ctx
+	if rides {
+		setCtx = rideWithNext(ctx)
+	}
+	if _, err := tx.ExecContext(setCtx, q, args...); err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("database: set scope settings: %w", err)
 	}

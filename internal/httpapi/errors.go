@@ -2,18 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
-	"github.com/lib/pq"
-
-	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/auth"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
@@ -77,7 +72,7 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
 	case errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many attempts; try again in a minute"}
-	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), rlsRefusal(err):
+	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), database.RowRefused(err):
 		// A row-level security refusal the repositories did not
 		// classify: the row is not the scope's, as if missing.
 		return http.StatusNotFound, notFoundBody
@@ -95,13 +90,13 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
 		}
 		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
-	case constraintViolation(err):
+	case database.ConstraintViolated(err):
 		// A constraint the repositories did not classify: the request
 		// conflicts with the stored rows (a foreign key, the tenant-safe
 		// ones of DESIGN section 8 among them, or a unique index). A
 		// missing row and another tenant's fail alike; never a 500.
 		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
-	case unavailable(err) || s.databaseDown(r):
+	case database.Unavailable(err) || s.databaseDown(r):
 		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
 		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
 	}
@@ -118,21 +113,6 @@ func conflictMessage(err error) string {
 	return "conflict"
 }
 
-// rlsRefusal reports whether PostgreSQL's row-level security refused a row
-// (insufficient_privilege).
-func rlsRefusal(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "42501"
-}
-
-// constraintViolation reports whether err is a foreign key or unique
-// violation: ent's constraint error, or the driver's own.
-func constraintViolation(err error) bool {
-	var pqErr *pq.Error
-	return ent.IsConstraintError(err) ||
-		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
-}
-
 // databaseDown pings the database after an unclassified error: a failure
 // whose driver error is not one unavailable knows (a database refusing
 // connections answers 55000, say) is still an outage, not a bug.
@@ -143,23 +123,4 @@ func (s *Server) databaseDown(r *http.Request) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
 	defer cancel()
 	return s.ping(ctx) != nil
-}
-
-// unavailable reports whether err means the database cannot be reached.
-func unavailable(err error) bool {
-	var netErr *net.OpError
-	var pqErr *pq.Error
-	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
-		return true
-	case errors.As(err, &pqErr):
-		// Class 08: connection exception; 57P0x: the server is shutting
-		// down or restarting.
-		// too_many_connections (53300) and invalid_catalog_name (3D000,
-		// the database is gone) too.
-		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" ||
-			pqErr.Code == "57P03" || pqErr.Code == "53300" || pqErr.Code == "3D000"
-	}
-	return false
 }

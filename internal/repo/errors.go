@@ -12,6 +12,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/privacy"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/rules"
@@ -93,16 +94,14 @@ func classify(op string, err error) error {
 		// deadlock_detected, serialization_failure: a concurrent change
 		// won; the caller may retry.
 		return fmt.Errorf("%s: %w: %w", op, conflict("a concurrent change conflicted; retry"), err)
-	case errors.As(err, &pqErr) && pqErr.Code == "42501":
-		// insufficient_privilege: a row-level security policy refused
-		// the row (docs/rls.md). To the scope, a row it may not write
-		// is one it does not have.
+	case database.RowRefused(err):
+		// A row-level security policy refused the row (docs/rls.md).
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
 	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
 		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
-	case ent.IsConstraintError(err), errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "23503"):
-		// 23505 unique_violation, 23503 foreign_key_violation (a row
-		// still referenced by others).
+	case database.ConstraintViolated(err):
+		// A unique violation, or a foreign key (a row still referenced
+		// by others).
 		return fmt.Errorf("%s: %w: %w", op, conflict("already exists or still in use"), err)
 	case errors.Is(err, privacy.Deny):
 		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)

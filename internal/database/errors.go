@@ -1,0 +1,51 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"net"
+
+	"github.com/lib/pq"
+
+	"github.com/scopegate/scopegate/ent"
+)
+
+// The driver's errors are classified here, once, so that the layers above
+// the seam (repositories, HTTP) ask what an error means without knowing
+// lib/pq's error codes.
+
+// RowRefused reports whether PostgreSQL's row-level security refused a
+// row (42501 insufficient_privilege): to the scope, a row it may not write
+// is one it does not have.
+func RowRefused(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42501"
+}
+
+// ConstraintViolated reports whether err is a foreign key or unique
+// violation (23503, 23505): ent's constraint error, or the driver's own.
+func ConstraintViolated(err error) bool {
+	var pqErr *pq.Error
+	return ent.IsConstraintError(err) ||
+		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
+}
+
+// Unavailable reports whether err means the database cannot be reached.
+func Unavailable(err error) bool {
+	var netErr *net.OpError
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// Class 08: connection exception; 57P0x: the server is shutting
+		// down or restarting; too_many_connections (53300) and
+		// invalid_catalog_name (3D000, the database is gone) too.
+		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" ||
+			pqErr.Code == "57P03" || pqErr.Code == "53300" || pqErr.Code == "3D000"
+	}
+	return false
+}
