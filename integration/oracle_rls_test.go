@@ -50,12 +50,7 @@ func (o *oracle) mutationsRLS() {
 		}
 	}
 	for _, typ := range world.Types {
-		var deletable []int
-		for _, id := range o.world.IDs(typ) {
-			if o.world.Deletable(typ, id) {
-				deletable = append(deletable, id)
-			}
-		}
+		deletable := o.deletable(typ)
 		if len(deletable) > 0 {
 			some := o.sample(deletable, max(1, len(deletable)/2))
 			o.inTx("delete "+typ, func(tx *ent.Tx) {

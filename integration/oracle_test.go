@@ -900,12 +900,7 @@ func (o *oracle) mutations() {
 		}
 	})
 	for _, typ := range world.Types {
-		var deletable []int
-		for _, id := range o.world.IDs(typ) {
-			if o.world.Deletable(typ, id) {
-				deletable = append(deletable, id)
-			}
-		}
+		deletable := o.deletable(typ)
 		if len(deletable) > 0 {
 			some := o.sample(deletable, max(1, len(deletable)/2))
 			o.inTx("delete "+typ, func(tx *ent.Tx) {
@@ -1542,4 +1537,16 @@ func TestLeakOracleCoversSchema(t *testing.T) {
 			t.Errorf("%s: generated edges %v, world.Edges %v", typ, got, want)
 		}
 	}
+}
+
+// deletable returns the rows of typ that a delete may remove (no row of
+// another type still needs them), for the mutation family.
+func (o *oracle) deletable(typ string) []int {
+	var out []int
+	for _, id := range o.world.IDs(typ) {
+		if o.world.Deletable(typ, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
