@@ -70,7 +70,7 @@ func TestStatementsPerRequest(t *testing.T) {
 		// Writes: the statements each mutation needs, in order.
 		{method: "POST", path: "/api/jobs", who: "admin", code: 201, queries: authStmts + 6,
 			body: fmt.Sprintf(`{"title":"new","company_id":%d,"status":"draft","manager_ids":[%d]}`, a.c1.ID, a.users["manager"].ID),
-			why: "link checks of organization, company, creator and managers; the insert; the manager links"},
+			why:  "link checks of organization, company, creator and managers; the insert; the manager links"},
 		{method: "PATCH", path: jobPath, who: "admin", code: 200, queries: authStmts + 6, body: `{"title":"renamed"}`,
 			why: "the job and its managers (policy), the rows the update may touch and their managers (mutation rule), the update, the re-read"},
 		{method: "POST", path: jobPath + "/notes", who: "admin", code: 201, queries: authStmts + 6, body: `{"body":"hello","internal":false}`,
@@ -85,7 +85,7 @@ func TestStatementsPerRequest(t *testing.T) {
 			why: "the company (policy), the rows the update may touch, the update, the re-read"},
 		{method: "POST", path: "/api/users", who: "admin", code: 201, queries: authStmts + 2,
 			body: `{"email":"new@a.test","name":"New","role":"member","password":"a long enough password"}`,
-			why: "the organization link check, the insert"},
+			why:  "the organization link check, the insert"},
 		{method: "PATCH", path: fmt.Sprintf("/api/users/%d", a.users["member"].ID), who: "admin", code: 200, queries: authStmts + 4, body: `{"name":"Member"}`,
 			why: "the user (policy), the rows the update may touch, the update, the re-read"},
 		{method: "DELETE", path: fmt.Sprintf("/api/jobs/%d", a.archived.ID), who: "admin", code: 204, queries: authStmts + 7,
