@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,6 +118,30 @@ func TestHandlerServesTheTextFormat(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// Requests that race to a route's first use of a method and status all
+// count, whichever of them builds the cached series.
+func TestRouteFirstUseRaces(t *testing.T) {
+	r := New()
+	obs := r.Route("/api/me")
+	const n = 8
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			obs("GET", 200, time.Millisecond, 1)
+			obs("DELETE", 204, time.Millisecond, 1)
+		}()
+	}
+	wg.Wait()
+	got := series(t, r, "scopegate_http_requests_total")
+	for _, k := range []string{"method=GET,route=/api/me,status=200", "method=DELETE,route=/api/me,status=204"} {
+		if got[k] != n {
+			t.Errorf("%s = %v, want %d", k, got[k], n)
 		}
 	}
 }
