@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,12 +58,18 @@ func e2eRun(t *testing.T, bin, dir string, env []string, args ...string) string 
 type e2eServer struct {
 	cmd  *exec.Cmd
 	base string
+	ops  string      // the ops listener's base URL; "" with --ops-addr=
 	out  chan string // the rest of stdout, line by line
 }
 
-func e2eServe(t *testing.T, bin, dir string, env []string) *e2eServer {
+// e2eServe starts `scopegate serve` on free ports, API and ops alike, so
+// that tests in parallel do not collide (on the ops listener's default,
+// 9090, among others), with extra flags after those; "--ops-addr="
+// disables the ops listener.
+func e2eServe(t *testing.T, bin, dir string, env []string, extra ...string) *e2eServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	wantOps := !slices.Contains(extra, "--ops-addr=")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0"}, extra...)...)
 	cmd.Dir, cmd.Env = dir, env
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -79,12 +86,15 @@ func e2eServe(t *testing.T, bin, dir string, env []string) *e2eServer {
 		}
 		close(lines)
 	}()
-	for s.base == "" {
+	for s.base == "" || wantOps && s.ops == "" {
 		select {
 		case line, ok := <-lines:
 			require.True(t, ok, "serve exited before listening")
 			if rest, found := strings.CutPrefix(line, "listening on "); found {
 				s.base = strings.Fields(rest)[0]
+			}
+			if rest, found := strings.CutPrefix(line, "ops listening on "); found {
+				s.ops = strings.Fields(rest)[0]
 			}
 			s.out <- line
 		case <-deadline:
@@ -102,7 +112,12 @@ func e2eServe(t *testing.T, bin, dir string, env []string) *e2eServer {
 
 func (s *e2eServer) do(t *testing.T, method, path, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	return e2eDo(t, method, s.base+path, token, body)
+}
+
+func e2eDo(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -153,7 +168,7 @@ func TestE2EPostgres(t *testing.T) {
 	dir := t.TempDir()
 	env := e2eEnv("DATABASE_URL=" + url)
 
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0")
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, "serve must refuse to start while migrations are pending")

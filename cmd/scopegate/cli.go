@@ -14,6 +14,27 @@ import (
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// lookupenv, if set, also tells an empty variable from an unset one,
+	// for the settings where empty means something (SCOPEGATE_OPS_ADDR=
+	// disables the ops listener). Without it, empty is unset.
+	lookupenv func(string) (string, bool)
+}
+
+// lookup returns the environment variable k and whether it is set.
+func (e *env) lookup(k string) (string, bool) {
+	if e.lookupenv != nil {
+		return e.lookupenv(k)
+	}
+	v := e.getenv(k)
+	return v, v != ""
+}
+
+// flagGiven reports whether the flag name was on the command line: a flag
+// beats its environment variable even when given its default value.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // command is one node of the command tree (see commands.go): a group, which

@@ -12,12 +12,17 @@ Environment:
   DATABASE_URL                  PostgreSQL database (postgres://user@host:5432/db?sslmode=disable),
                                 as the application role; unset, commands use the embedded SQLite
                                 file ./scopegate.db
-  DATABASE_MAX_CONNS            size of the PostgreSQL connection pool, all kept open when idle
-                                (default 16)
+  SCOPEGATE_DB_MAX_CONNS        size of the PostgreSQL connection pool, all kept open when idle
+                                (default 16; --db-max-conns; DATABASE_MAX_CONNS is its old name)
   MIGRATE_DATABASE_URL          the same database as the schema owner, for 'migrate' and
                                 'db grant' (default DATABASE_URL)
   SCOPEGATE_APP_PASSWORD        password 'db grant' sets on the application role
   SCOPEGATE_DEV_DATABASE_URL    server for the throwaway database of 'migrate diff'
+  SCOPEGATE_OPS_ADDR            serve's ops listener, /metrics (default 127.0.0.1:9090; empty
+                                disables it; --ops-addr)
+  SCOPEGATE_PPROF               true: serve also /debug/pprof/ on the ops listener (--pprof)
+
+A flag given on the command line beats its environment variable.
 
 Exit status: 0 success, 1 failure, 2 usage error.`,
 	subs: []*command{
@@ -30,7 +35,11 @@ Serve the JSON API. With no DATABASE_URL it uses the embedded SQLite file
 and prints the demo logins. With DATABASE_URL=postgres://… it refuses to
 start while migrations are pending ('scopegate migrate up' applies them).
 SIGINT or SIGTERM stops accepting, finishes in-flight requests (up to 10 s)
-and closes the database.`,
+and closes the database.
+
+A second listener, for operators, serves Prometheus metrics at /metrics
+and, with --pprof, the Go profiler at /debug/pprof/; never on the API's
+address. It prints its address after the API's ("ops listening on …").`,
 			setup: serve,
 		},
 		{

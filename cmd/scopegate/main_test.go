@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +20,8 @@ import (
 func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] },
+		lookupenv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	code = run(context.Background(), args, e)
 	return code, out.String(), errb.String()
 }
@@ -41,6 +43,16 @@ func TestUsage(t *testing.T) {
 		{args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
 		{args: []string{"serve", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
 		{args: []string{"serve", "--help"}, code: 0, stdout: "--addr address"},
+		{args: []string{"serve", "--help"}, code: 0, stdout: "--ops-addr address"},
+		{args: []string{"serve", "--help"}, code: 0, stdout: `(default "127.0.0.1:9090")`},
+		{args: []string{"serve", "--help"}, code: 0, stdout: "--pprof\n"},
+		{args: []string{"serve", "--help"}, code: 0, stdout: "--db-max-conns size"},
+		{args: []string{"serve", "--ops-addr", "nowhere"}, code: 2, stderr: `--ops-addr must be host:port (empty disables the ops listener), not "nowhere"`},
+		{args: []string{"serve", "--ops-addr", "127.0.0.1:65536"}, code: 2, stderr: "--ops-addr must be host:port"},
+		{args: []string{"serve", "--ops-addr", "127.0.0.1:http"}, code: 2, stderr: "--ops-addr must be host:port"},
+		{args: []string{"serve", "--pprof=maybe"}, code: 2, stderr: `invalid boolean value "maybe" for -pprof`},
+		{args: []string{"serve", "--pprof", "--ops-addr="}, code: 2, stderr: "--pprof needs the ops listener"},
+		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "--db-max-conns size"},
 		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "Usage: scopegate seed demo [flags]"},
 		{args: []string{"org", "create"}, code: 2, stderr: "--name and --slug are required"},
 		{args: []string{"user", "create", "--org", "a"}, code: 2, stderr: "missing"},
@@ -305,6 +317,111 @@ func TestDatabaseMaxConnsIsValidated(t *testing.T) {
 		}, "serve")
 		if code != 2 || !strings.Contains(stderr, "DATABASE_MAX_CONNS must be a number of connections") || stdout != "" {
 			t.Errorf("DATABASE_MAX_CONNS=%q: exit %d, stdout %q, stderr:\n%s", v, code, stdout, stderr)
+		}
+	}
+}
+
+func TestOpsFlagsAndEnv(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		vars map[string]string
+		want opsSettings
+		err  string // substring of the usage error; "" for none
+	}{
+		{name: "Defaults", want: opsSettings{addr: defaultOpsAddr}},
+		{name: "Flag", args: []string{"--ops-addr", ":9999", "--pprof"}, want: opsSettings{addr: ":9999", pprof: true}},
+		{name: "Env", vars: map[string]string{envOpsAddr: "0.0.0.0:9100", envPprof: "true"}, want: opsSettings{addr: "0.0.0.0:9100", pprof: true}},
+		{name: "FlagBeatsEnv", args: []string{"--ops-addr", "127.0.0.1:1", "--pprof=false"},
+			vars: map[string]string{envOpsAddr: "127.0.0.1:2", envPprof: "1"}, want: opsSettings{addr: "127.0.0.1:1"}},
+		{name: "FlagAtItsDefaultBeatsEnv", args: []string{"--ops-addr", defaultOpsAddr},
+			vars: map[string]string{envOpsAddr: "127.0.0.1:2"}, want: opsSettings{addr: defaultOpsAddr}},
+		{name: "EmptyFlagDisables", args: []string{"--ops-addr="}, vars: map[string]string{envOpsAddr: "127.0.0.1:2"}, want: opsSettings{}},
+		{name: "EmptyEnvDisables", vars: map[string]string{envOpsAddr: ""}, want: opsSettings{}},
+		{name: "FlagEnablesWhatEnvDisables", args: []string{"--ops-addr", "127.0.0.1:0"}, vars: map[string]string{envOpsAddr: ""}, want: opsSettings{addr: "127.0.0.1:0"}},
+		{name: "ErrEnvAddr", vars: map[string]string{envOpsAddr: "9090"}, err: `SCOPEGATE_OPS_ADDR must be host:port (empty disables the ops listener), not "9090"`},
+		{name: "ErrEnvPprof", vars: map[string]string{envPprof: "yes please"}, err: `SCOPEGATE_PPROF must be true or false, not "yes please"`},
+		{name: "ErrEnvPprofWithoutListener", vars: map[string]string{envPprof: "true", envOpsAddr: ""}, err: "SCOPEGATE_PPROF needs the ops listener"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := newFlagSet([]string{"serve"})
+			f := addOpsFlags(fs)
+			if _, err := parseInterspersed(fs, c.args); err != nil {
+				t.Fatal(err)
+			}
+			e := &env{getenv: func(k string) string { return c.vars[k] },
+				lookupenv: func(k string) (string, bool) { v, ok := c.vars[k]; return v, ok }}
+			got, err := f.settings(e)
+			var u *usageError
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v, want a usage error with %q", err, c.err)
+			case c.err == "" && got != c.want:
+				t.Errorf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDBMaxConnsFlagAndEnv(t *testing.T) {
+	cases := []struct {
+		name    string
+		flag    string
+		vars    map[string]string
+		want    int
+		err     string // substring of the usage error; "" for none
+		warning bool   // the deprecated name is used
+	}{
+		{name: "Default", want: 0},
+		{name: "Flag", flag: "32", want: 32},
+		{name: "Env", vars: map[string]string{envDBMaxConns: "24"}, want: 24},
+		{name: "DeprecatedEnv", vars: map[string]string{envDatabaseMaxConns: "20"}, want: 20, warning: true},
+		{name: "FlagBeatsEnv", flag: "8", vars: map[string]string{envDBMaxConns: "24", envDatabaseMaxConns: "20"}, want: 8},
+		{name: "EnvBeatsDeprecated", vars: map[string]string{envDBMaxConns: "24", envDatabaseMaxConns: "20"}, want: 24},
+		{name: "ErrFlag", flag: "0", err: `--db-max-conns must be a number of connections from 1 to 10000, not "0"`},
+		{name: "ErrEnv", vars: map[string]string{envDBMaxConns: "many"}, err: `SCOPEGATE_DB_MAX_CONNS must be a number of connections from 1 to 10000, not "many"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			e := &env{stderr: &errb, getenv: func(k string) string { return c.vars[k] }}
+			got, err := maxConns(e, c.flag)
+			var u *usageError
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("error %v, want a usage error with %q", err, c.err)
+			case c.err == "" && got != c.want:
+				t.Errorf("got %d, want %d", got, c.want)
+			}
+			if warned := strings.Contains(errb.String(), "DATABASE_MAX_CONNS is deprecated"); warned != c.warning {
+				t.Errorf("deprecation warning %v, want %v; stderr %q", warned, c.warning, errb.String())
+			}
+		})
+	}
+}
+
+// Through the command line, a bad value in the environment is a usage
+// error before anything is opened, as a bad flag is.
+func TestOpsAndPoolSettingsAreValidated(t *testing.T) {
+	unreachable := "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
+	for _, c := range []struct {
+		vars map[string]string
+		args []string
+		err  string
+	}{
+		{vars: map[string]string{envOpsAddr: "bogus"}, err: "SCOPEGATE_OPS_ADDR must be host:port"},
+		{vars: map[string]string{envPprof: "2"}, err: "SCOPEGATE_PPROF must be true or false"},
+		{vars: map[string]string{envDatabaseURL: unreachable, envDBMaxConns: "10001"}, err: "SCOPEGATE_DB_MAX_CONNS must be a number of connections"},
+		{vars: map[string]string{envDatabaseURL: unreachable}, args: []string{"--db-max-conns", "-1"}, err: "--db-max-conns must be a number of connections"},
+	} {
+		code, stdout, stderr := runCLI(t, c.vars, append([]string{"serve"}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.err) || stdout != "" {
+			t.Errorf("%v %q: exit %d, stdout %q, stderr:\n%s", c.vars, c.args, code, stdout, stderr)
 		}
 	}
 }

@@ -20,11 +20,14 @@ import (
 	"github.com/scopegate/scopegate/internal/migration"
 )
 
-// Environment variables read by the migrate commands.
+// Environment variables read by the commands.
 const (
 	envDatabaseURL        = "DATABASE_URL"
 	envMigrateDatabaseURL = "MIGRATE_DATABASE_URL"
-	envDatabaseMaxConns   = "DATABASE_MAX_CONNS"
+	envDBMaxConns         = "SCOPEGATE_DB_MAX_CONNS"
+	envDatabaseMaxConns   = "DATABASE_MAX_CONNS" // deprecated alias of SCOPEGATE_DB_MAX_CONNS
+	envOpsAddr            = "SCOPEGATE_OPS_ADDR"
+	envPprof              = "SCOPEGATE_PPROF"
 	envAppPassword        = "SCOPEGATE_APP_PASSWORD"
 	envDevDatabaseURL     = "SCOPEGATE_DEV_DATABASE_URL"
 	envTestServerURL      = "SCOPEGATE_TEST_DATABASE_URL"

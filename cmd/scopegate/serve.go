@@ -13,6 +13,7 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/httpapi"
+	"github.com/scopegate/scopegate/internal/metrics"
 )
 
 // ShutdownGrace is how long in-flight requests get after SIGINT/SIGTERM.
@@ -21,9 +22,14 @@ const ShutdownGrace = 10 * time.Second
 func serve(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
+	opsf := addOpsFlags(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
+		}
+		ops, err := opsf.settings(e)
+		if err != nil {
+			return err
 		}
 		log := slog.New(slog.NewTextHandler(e.stderr, nil))
 		d, err := db.open(ctx, e)
@@ -49,13 +55,32 @@ func serve(fs *flag.FlagSet) action {
 			}
 			printLogins(e)
 		}
-		api, err := httpapi.New(httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Logger: log})
+		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Logger: log}
+		// Without the ops listener nothing would read the metrics:
+		// none are kept, and requests pay nothing for them.
+		var reg *metrics.Registry
+		if ops.addr != "" {
+			reg = metrics.New()
+			if err := reg.AddDB(d.SQL); err != nil {
+				return err
+			}
+			cfg.Metrics = reg
+		}
+		api, err := httpapi.New(cfg)
 		if err != nil {
 			return err
 		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return err
+		}
+		defer ln.Close() // if the ops listener fails; Shutdown closes it otherwise
+		var opsLn net.Listener
+		if ops.addr != "" {
+			if opsLn, err = net.Listen("tcp", ops.addr); err != nil {
+				return fmt.Errorf("ops listener: %w", err)
+			}
+			defer opsLn.Close()
 		}
 		srv := &http.Server{
 			Handler:           api,
@@ -66,23 +91,51 @@ func serve(fs *flag.FlagSet) action {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		fmt.Fprintf(e.stdout, "listening on http://%s (%s)\n", ln.Addr(), d.where)
-		errc := make(chan error, 1)
-		go func() { errc <- srv.Serve(ln) }()
-		select {
-		case err := <-errc:
-			return err
-		case <-ctx.Done():
+		servers := []*http.Server{srv}
+		listeners := []net.Listener{ln}
+		if opsLn != nil {
+			servers = append(servers, &http.Server{
+				Handler:           opsHandler(reg, ops.pprof),
+				ReadHeaderTimeout: 5 * time.Second,
+				// pprof's profile and trace run for ?seconds= and
+				// extend their own write deadline past this.
+				WriteTimeout: 30 * time.Second,
+				IdleTimeout:  60 * time.Second,
+				ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			})
+			listeners = append(listeners, opsLn)
+			what := "/metrics"
+			if ops.pprof {
+				what += ", /debug/pprof/"
+			}
+			fmt.Fprintf(e.stdout, "ops listening on http://%s (%s)\n", opsLn.Addr(), what)
 		}
-		fmt.Fprintln(e.stdout, "shutting down")
+		errc := make(chan error, len(servers))
+		for i, s := range servers {
+			go func() { errc <- s.Serve(listeners[i]) }()
+		}
+		pending := len(servers)
+		var errs []error
+		select {
+		case err := <-errc: // a listener failed: stop the other too
+			pending--
+			errs = append(errs, err)
+		case <-ctx.Done():
+			fmt.Fprintln(e.stdout, "shutting down")
+		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
 		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			return fmt.Errorf("shutdown: %w", err)
+		for _, s := range servers {
+			if err := s.Shutdown(sctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutdown: %w", err))
+			}
 		}
-		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
+		for ; pending > 0; pending-- {
+			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, err)
+			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 }
 

@@ -113,6 +113,7 @@ func (d *Driver) before(ctx context.Context, query string, args any) error {
 		return err
 	}
 	d.counter.add(query)
+	readUnitFrom(ctx).roundTrip()
 	return nil
 }
 
@@ -206,7 +207,7 @@ func (d *Driver) begin(txCtx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	// The settings follow with the first statement (Tx.follow): it may
 	// need other settings than a read would (Settings.Inserting), and a
 	// transaction that sends nothing needs none.
-	return &Tx{Tx: tx, d: d}, nil
+	return &Tx{Tx: tx, d: d, unit: readUnitFrom(txCtx)}, nil
 }
 
 // Tx is a transaction of a Driver.
@@ -216,6 +217,16 @@ type Tx struct {
 	settings    Settings
 	hasSettings bool
 	sent        bool // a statement has been sent, and with it BEGIN
+	// unit counts the transaction's control statements for the request
+	// it serves (UnitStatements); nil outside a read unit.
+	unit *readUnit
+}
+
+// control counts a statement of the seam's own making that costs a round
+// trip: in the test counter and in the request's unit.
+func (t *Tx) control(stmt string) {
+	t.d.counter.addControl(stmt)
+	t.unit.roundTrip()
 }
 
 // sending notes that a statement goes out; its BEGIN goes with it when
@@ -226,7 +237,7 @@ func (t *Tx) sending(merged bool) {
 	}
 	t.sent = true
 	if !merged {
-		t.d.counter.addControl("BEGIN")
+		t.control("BEGIN")
 	}
 }
 
@@ -241,7 +252,7 @@ func (t *Tx) set(ctx context.Context, s Settings) error {
 		t.d.counter.addRider(q)
 	} else {
 		t.sending(false)
-		t.d.counter.addControl(q)
+		t.control(q)
 	}
 	if err := t.Tx.Exec(ctx, q, args, nil); err != nil {
 		return fmt.Errorf("database: set scope settings: %w", err)
@@ -290,7 +301,7 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 // Commit commits the transaction.
 func (t *Tx) Commit() error {
 	if t.sent {
-		t.d.counter.addControl("COMMIT")
+		t.control("COMMIT")
 	}
 	return t.Tx.Commit()
 }
@@ -304,14 +315,14 @@ func (t *Tx) commitReadOnly() {
 		_ = t.Tx.Commit() // nothing was sent: free
 		return
 	}
-	t.d.counter.addControl("COMMIT")
+	t.control("COMMIT")
 	go func() { _ = t.Tx.Commit() }()
 }
 
 // Rollback rolls the transaction back.
 func (t *Tx) Rollback() error {
 	if t.sent {
-		t.d.counter.addControl("ROLLBACK")
+		t.control("ROLLBACK")
 	}
 	return t.Tx.Rollback()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // WithReadUnit returns a context whose reads share one read-only
@@ -23,6 +24,11 @@ import (
 // way back, its COMMIT sent); a later read begins a new one. A read under
 // another scope (an HTTP request's authenticator, then its user) stays in
 // it: the new scope's settings, all of them, travel with the read.
+//
+// The unit also counts the round trips of everything run under its context,
+// writes and transactions included (UnitStatements), for the server's
+// metrics: it is already in the context of every statement, so counting
+// costs no allocation.
 func WithReadUnit(ctx context.Context) (context.Context, func() error) {
 	u := &readUnit{ctx: ctx}
 	return context.WithValue(ctx, readUnitKey{}, u), u.end
@@ -36,6 +42,26 @@ type readUnit struct {
 	mu sync.Mutex
 	d  *Driver // the driver of the open transaction
 	tx *Tx
+
+	statements atomic.Int64 // round trips, as Counter.Count counts them
+}
+
+// UnitStatements returns the round trips sent so far under ctx's read unit
+// (WithReadUnit): every statement, transaction control and scope settings
+// included where they cost a round trip of their own, as Counter.Count
+// counts them. Without a read unit it returns 0.
+func UnitStatements(ctx context.Context) int {
+	if u := readUnitFrom(ctx); u != nil {
+		return int(u.statements.Load())
+	}
+	return 0
+}
+
+// roundTrip counts one round trip in the unit, if there is one.
+func (u *readUnit) roundTrip() {
+	if u != nil {
+		u.statements.Add(1)
+	}
 }
 
 func readUnitFrom(ctx context.Context) *readUnit {
@@ -65,6 +91,7 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 		if err != nil {
 			return true, err
 		}
+		tx.unit = u // u.ctx is the one around the unit: begin cannot find it
 		u.d, u.tx = d, tx
 	}
 	err := u.tx.follow(ctx, query)

@@ -38,6 +38,20 @@ type Config struct {
 	// LoginLimit is how many login attempts per email and per address are
 	// allowed each minute; 0 means 10.
 	LoginLimit int
+	// Metrics, if set, observes every request (nil: none, and no cost).
+	Metrics Metrics
+}
+
+// Metrics observes the requests of each route. The server asks for a
+// route's observer once, when it registers the route, so that the work per
+// request is a call with values at hand: method, status, time from arrival
+// to the handler's return, and the database round trips the request cost
+// (database.UnitStatements). internal/metrics implements it.
+type Metrics interface {
+	// Route returns the observer of one route, named by its pattern
+	// without the method ("/api/jobs/{id}"), or "unmatched" for requests
+	// that matched no route.
+	Route(name string) func(method string, status int, elapsed time.Duration, statements int)
 }
 
 // Server is the API's http.Handler.
@@ -49,6 +63,10 @@ type Server struct {
 	now     func() time.Time
 	limiter *limiter
 	mux     *http.ServeMux
+	metrics Metrics
+	// unmatched observes requests that reach no route of handle: the
+	// catch-all route and whatever the mux answers itself.
+	unmatched func(method string, status int, elapsed time.Duration, statements int)
 }
 
 // New returns the API handler.
@@ -57,12 +75,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		repos: repo.New(cfg.Client),
-		auth:  auth.Service{Client: cfg.Client, Now: cfg.Now},
-		ping:  cfg.Ping,
-		log:   cfg.Logger,
-		now:   cfg.Now,
-		mux:   http.NewServeMux(),
+		repos:   repo.New(cfg.Client),
+		auth:    auth.Service{Client: cfg.Client, Now: cfg.Now},
+		ping:    cfg.Ping,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		mux:     http.NewServeMux(),
+		metrics: cfg.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -75,6 +94,9 @@ func New(cfg Config) (*Server, error) {
 		limit = 10
 	}
 	s.limiter = &limiter{limit: limit, window: time.Minute, now: s.now, seen: map[string]*window{}}
+	if s.metrics != nil {
+		s.unmatched = s.metrics.Route(unmatchedRoute)
+	}
 	s.routes()
 	return s, nil
 }
@@ -120,9 +142,17 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// logInfo is filled in by later middleware for the access log line.
+// logInfo is filled in by later middleware for the access log line and the
+// metrics. It rides in the context the access log already adds, so that
+// the metrics cost no allocation of their own.
 type logInfo struct {
 	userID, orgID int
+	// observe is the matched route's metrics observer; nil until a route
+	// of handle runs.
+	observe func(method string, status int, elapsed time.Duration, statements int)
+	// statements is the request's database round trips, read when its
+	// read unit ends.
+	statements int
 }
 
 type statusWriter struct {
@@ -145,20 +175,29 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // withAccessLog logs one line per request: method, path, status, duration,
-// user and org. Never the token, a password or a body.
+// user and org. Never the token, a password or a body. It also hands the
+// request to the metrics, if any.
 func (s *Server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		info := &logInfo{}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyLogInfo, info)))
+		elapsed := s.now().Sub(start)
+		if s.metrics != nil {
+			observe := info.observe
+			if observe == nil {
+				observe = s.unmatched
+			}
+			observe(r.Method, sw.status, elapsed, info.statements)
+		}
 		id, _ := r.Context().Value(keyRequestID).(string)
 		s.log.InfoContext(r.Context(), "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Duration("duration", elapsed),
 			slog.Int("user_id", info.userID),
 			slog.Int("org_id", info.orgID))
 	})
@@ -202,14 +241,29 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // InvalidError from it is about the request body (422) or the query (400).
 func (s *Server) handle(pattern string, a access, h handlerFunc) {
 	inBody := strings.HasPrefix(pattern, "POST") || strings.HasPrefix(pattern, "PATCH")
+	var observe func(method string, status int, elapsed time.Duration, statements int)
+	if s.metrics != nil {
+		observe = s.unmatched
+		if name := routeName(pattern); name != "/" {
+			observe = s.metrics.Route(name)
+		}
+	}
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := r.Context().Value(keyLogInfo).(*logInfo)
+		if info != nil {
+			info.observe = observe
+		}
 		// The request's reads share one read-only transaction per
 		// scope (the authenticator's, then the user's); a write
-		// ends it and runs in its own.
+		// ends it and runs in its own. The unit counts the request's
+		// round trips, writes included, for the metrics.
 		ctx, end := database.WithReadUnit(r.Context())
 		defer func() {
 			if err := end(); err != nil {
 				s.log.WarnContext(ctx, "end of read transaction", slog.Any("error", err))
+			}
+			if info != nil {
+				info.statements = database.UnitStatements(ctx)
 			}
 		}()
 		r = r.WithContext(ctx)
@@ -231,6 +285,20 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 			s.writeError(w, r, err, inBody)
 		}
 	}))
+}
+
+// unmatchedRoute is the route label of requests that matched no route:
+// the catch-all "/" and what the mux answers itself. Never the raw path,
+// which would let any client create series.
+const unmatchedRoute = "unmatched"
+
+// routeName is the route label of pattern: the pattern without its method,
+// which the metrics carry as a label of its own.
+func routeName(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
 }
 
 // authenticate turns the bearer token into the request's scope.
