@@ -297,15 +297,16 @@ func Scale(ctx context.Context, db *sql.DB, shape Shape, opts Options) (Result, 
 		opts.Progress.Start(total)
 		defer opts.Progress.Finish()
 	}
-	for _, p := range plans {
-		for from := 0; from < p.jobs; from += shape.BatchJobs {
-			to := min(from+shape.BatchJobs, p.jobs)
-			if err := w.jobs(ctx, p, from, to); err != nil {
-				return Result{}, err
+	for _, b := range batches(plans, shape.BatchJobs) {
+		if err := w.jobs(ctx, b); err != nil {
+			return Result{}, err
+		}
+		if opts.Progress != nil {
+			n := 0
+			for _, sg := range b {
+				n += sg.to - sg.from
 			}
-			if opts.Progress != nil {
-				opts.Progress.Add(to - from)
-			}
+			opts.Progress.Add(n)
 		}
 	}
 
@@ -569,38 +570,82 @@ var (
 		"Internal: hiring manager on leave until next month.", "Client asked for an update.", "Internal: salary band under review."}
 )
 
-// jobs writes jobs [from, to) of p, with their managers and notes, in one
-// transaction. Statuses: 60% published, 30% draft, 10% archived; a tenth
-// without a salary. The job's creator is one of its managers (or the first
-// admin when a job has none); half the notes are internal.
-func (w *writer) jobs(ctx context.Context, p *orgPlan, from, to int) error {
-	s := w.shape
-	r := mrand.New(mrand.NewPCG(s.Seed, uint64(p.id)<<32|uint64(from)))
-	type spec struct {
-		managerStart int // index of the first manager, among p's managers
-		created      time.Time
-	}
-	specs := make([]spec, to-from)
-	// Jobs of an organization are spread over the last year, oldest first,
-	// as ids grow.
-	step := 365 * 24 * time.Hour / time.Duration(p.jobs+1)
-	for i := range specs {
-		specs[i] = spec{managerStart: r.IntN(p.managers),
-			created: w.now.Add(-365 * 24 * time.Hour).Add(time.Duration(from+i+1) * step)}
-	}
-	manager := func(i, k int) int { // the k-th manager of job from+i
-		return p.userBase + p.admins + (specs[i].managerStart+k)%p.managers
-	}
-	creator := func(i int) int {
-		if s.ManagersPerJob == 0 {
-			return p.userBase
+// segment is jobs [from, to) of one organization.
+type segment struct {
+	p        *orgPlan
+	from, to int
+}
+
+// batches cuts the organizations' jobs into transactions of size jobs: a
+// small organization shares one with others (a transaction per tenant of
+// 400 jobs cost more in statements and commits than in rows), a large one
+// spans several.
+func batches(plans []*orgPlan, size int) [][]segment {
+	var out [][]segment
+	var cur []segment
+	n := 0
+	for _, p := range plans {
+		for from := 0; from < p.jobs; {
+			to := min(from+size-n, p.jobs)
+			cur = append(cur, segment{p, from, to})
+			n += to - from
+			from = to
+			if n == size {
+				out, cur, n = append(out, cur), nil, 0
+			}
 		}
-		return manager(i, 0)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// jobSpec is what the three tables of a job share.
+type jobSpec struct {
+	p            *orgPlan
+	n            int // the job's index in its organization
+	managerStart int // index of its first manager, among p's managers
+	created      time.Time
+}
+
+func (j jobSpec) id() int { return j.p.jobBase + j.n }
+
+// manager is the id of the job's k-th manager: consecutive managers of the
+// organization from a random start, so a job's managers are distinct.
+func (j jobSpec) manager(k int) int {
+	return j.p.userBase + j.p.admins + (j.managerStart+k)%j.p.managers
+}
+
+// creator is one of the job's managers, or the first admin when jobs have
+// none.
+func (j jobSpec) creator(managersPerJob int) int {
+	if managersPerJob == 0 {
+		return j.p.userBase
+	}
+	return j.manager(0)
+}
+
+// jobs writes the jobs of batch, with their managers and notes, in one
+// transaction. Statuses: 60% published, 30% draft, 10% archived; a tenth
+// without a salary. Half the notes are internal, written by the job's
+// managers in turn.
+func (w *writer) jobs(ctx context.Context, batch []segment) error {
+	s := w.shape
+	r := mrand.New(mrand.NewPCG(s.Seed, uint64(batch[0].p.id)<<32|uint64(batch[0].from)))
+	var specs []jobSpec
+	for _, sg := range batch {
+		// An organization's jobs are spread over the last year, oldest
+		// first, as ids grow.
+		step := 365 * 24 * time.Hour / time.Duration(sg.p.jobs+1)
+		for n := sg.from; n < sg.to; n++ {
+			specs = append(specs, jobSpec{p: sg.p, n: n, managerStart: r.IntN(sg.p.managers),
+				created: w.now.Add(-365 * 24 * time.Hour).Add(time.Duration(n+1) * step)})
+		}
 	}
 	return inTx(ctx, w.conn, func(tx *sql.Tx) error {
 		err := w.copyInto(ctx, tx, "jobs", func(row func(...any) error) error {
-			for i := range specs {
-				n := from + i
+			for _, j := range specs {
 				var status string
 				switch v := r.IntN(10); {
 				case v < 6:
@@ -614,48 +659,40 @@ func (w *writer) jobs(ctx context.Context, p *orgPlan, from, to int) error {
 				if r.IntN(10) != 0 {
 					salary = 40_000 + r.IntN(160)*1000
 				}
-				c := specs[i].created
-				if err := row(p.jobBase+n, c, c.Add(time.Duration(r.IntN(72))*time.Hour),
-					fmt.Sprintf("%s #%d", jobTitles[n%len(jobTitles)], n+1),
-					"A seeded job of "+p.slug+".", status, salary,
-					p.companyBase+r.IntN(p.companies), p.id, creator(i)); err != nil {
+				if err := row(j.id(), j.created, j.created.Add(time.Duration(r.IntN(72))*time.Hour),
+					fmt.Sprintf("%s #%d", jobTitles[j.n%len(jobTitles)], j.n+1),
+					"A seeded job of "+j.p.slug+".", status, salary,
+					j.p.companyBase+r.IntN(j.p.companies), j.p.id, j.creator(s.ManagersPerJob)); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		if err != nil || s.ManagersPerJob == 0 && s.NotesPerJob == 0 {
-			return err
-		}
-		if s.ManagersPerJob > 0 {
+		if err == nil && s.ManagersPerJob > 0 {
 			err = w.copyInto(ctx, tx, "job_managers", func(row func(...any) error) error {
-				for i := range specs {
+				for _, j := range specs {
 					for k := range s.ManagersPerJob {
-						if err := row(p.jobBase+from+i, manager(i, k), p.id); err != nil {
+						if err := row(j.id(), j.manager(k), j.p.id); err != nil {
 							return err
 						}
 					}
 				}
 				return nil
 			})
-			if err != nil {
-				return err
-			}
 		}
-		if s.NotesPerJob == 0 {
-			return nil
+		if err != nil || s.NotesPerJob == 0 {
+			return err
 		}
 		return w.copyInto(ctx, tx, "notes", func(row func(...any) error) error {
-			for i := range specs {
-				n := from + i
+			for _, j := range specs {
 				for k := range s.NotesPerJob {
-					author := creator(i)
+					author := j.creator(s.ManagersPerJob)
 					if s.ManagersPerJob > 0 {
-						author = manager(i, k%s.ManagersPerJob)
+						author = j.manager(k % s.ManagersPerJob)
 					}
-					at := specs[i].created.Add(time.Duration(k+1) * time.Hour)
-					if err := row(p.nid+n*s.NotesPerJob+k, at, at, noteBodies[(n+k)%len(noteBodies)], k%2 == 1,
-						p.jobBase+n, p.id, author); err != nil {
+					at := j.created.Add(time.Duration(k+1) * time.Hour)
+					if err := row(j.p.nid+j.n*s.NotesPerJob+k, at, at, noteBodies[(j.n+k)%len(noteBodies)], k%2 == 1,
+						j.id(), j.p.id, author); err != nil {
 						return err
 					}
 				}
