@@ -6,8 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/scopegate/scopegate/internal/seed"
 )
@@ -81,15 +81,14 @@ func printScale(e *env, shape seed.Shape, res seed.Result) {
 		fmt.Fprintf(w, " + a large tenant of %d jobs", shape.LargeTenantJobs)
 	}
 	fmt.Fprintf(w, ", %d managers and %d notes per job\n\n", shape.ManagersPerJob, shape.NotesPerJob)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\trows\tseconds\trows/s\t")
+	const row = "%-20s %10s %9s %10s\n"
+	fmt.Fprintf(w, row, "table", "rows", "seconds", "rows/s")
 	total := 0
 	for _, t := range res.Tables {
 		total += t.Rows
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t\n", t.Table, t.Rows, t.Duration.Seconds(), rate(t.Rows, t.Duration.Seconds()))
+		fmt.Fprintf(w, row, t.Table, strconv.Itoa(t.Rows), fmt.Sprintf("%.2f", t.Duration.Seconds()), fmt.Sprintf("%.0f", rate(t.Rows, t.Duration.Seconds())))
 	}
-	fmt.Fprintf(tw, "total (wall clock)\t%d\t%.2f\t%.0f\t\n", total, res.Duration.Seconds(), rate(total, res.Duration.Seconds()))
-	tw.Flush()
+	fmt.Fprintf(w, row, "total (wall clock)", strconv.Itoa(total), fmt.Sprintf("%.2f", res.Duration.Seconds()), fmt.Sprintf("%.0f", rate(total, res.Duration.Seconds())))
 	if res.Analyzed {
 		fmt.Fprintln(w, "\nanalyzed the tables")
 	} else {
