@@ -364,7 +364,7 @@ func createOrgs(ctx context.Context, db *sql.DB, plans []*orgPlan) error {
 		return nil
 	})
 	if ent.IsConstraintError(err) {
-		return fmt.Errorf("seed: organizations of run %s exist already (choose another run tag): %w", plans[0].slug, err)
+		return fmt.Errorf("seed: organizations of this run's tag exist already (%s…; choose another --run): %w", plans[0].slug, err)
 	}
 	if err != nil {
 		return fmt.Errorf("seed: create organizations: %w", err)
