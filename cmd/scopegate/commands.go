@@ -2,7 +2,7 @@ package main
 
 // root is the command tree: every command of the CLI is listed here, in the
 // order --help shows them. The actions live in one file per group
-// (serve.go, migrate.go, admin.go, policy.go, job.go).
+// (serve.go, migrate.go, admin.go, seed.go, policy.go, job.go).
 var root = &command{
 	name: "scopegate",
 	help: `
@@ -114,9 +114,38 @@ it is idempotent. The server then connects as that role (DATABASE_URL).`,
 		},
 		{
 			name:    "seed",
-			summary: "write demo data",
+			summary: "write demo data, or a large world for benchmarks",
 			subs: []*command{
 				{name: "demo", summary: "seed the demo world (two organizations, a user of every role in each)", setup: seedDemo},
+				{
+					name:    "scale",
+					summary: "write a large world fast with COPY (PostgreSQL), for benchmarks and trials at size",
+					help: `
+Write --orgs organizations of --jobs-per-org jobs each, and with
+--large-tenant K one more organization of K jobs, written last so that its
+jobs have the highest ids (one large tenant among many small ones). Each
+organization gets companies, users of every role (admins, managers,
+members, clients), jobs of every status, --managers-per-job managers per job
+and --notes-per-job notes per job, half of them internal; every user's
+password is printed at the end with logins to try.
+
+It needs PostgreSQL (DATABASE_URL or --database-url; the embedded SQLite
+file has no COPY) and runs as that URL's role, normally the application
+role, with row-level security in force: rows are COPYed into temporary
+tables, then inserted under an audited all-tenant system scope whose reason
+names the run (one audit event per organization created). Ids are drawn
+from the tables' sequences, so later inserts do not collide. Jobs go in
+transactions of 10000 with their links and notes. With MIGRATE_DATABASE_URL
+(the tables' owner) the tables are analyzed at the end; otherwise ANALYZE is
+skipped and the output says so.
+
+Every run has a tag (--run, default random) in its slugs and emails
+(scale-<run>-1, admin1@scale-<run>-1.test): running again adds a second
+world beside the first; a tag already used is refused. Caps: 10000
+organizations, 1000000 jobs per organization, 10000000 jobs in all.
+Prints rows and rows per second for each table.`,
+					setup: seedScale,
+				},
 			},
 		},
 		{

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,20 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "--pprof", "--ops-addr="}, code: 2, stderr: "--pprof needs the ops listener"},
 		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "--db-max-conns size"},
 		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "Usage: scopegate seed demo [flags]"},
+		{args: []string{"seed", "scale", "--help"}, code: 0, stdout: "--large-tenant jobs"},
+		{args: []string{"seed", "scale"}, code: 2, stderr: "--orgs and --jobs-per-org are required"},
+		{args: []string{"seed", "scale", "--orgs", "-1", "--jobs-per-org", "5"}, code: 2, stderr: "organizations must be 1 to 10000, not -1"},
+		{args: []string{"seed", "scale", "--orgs", "10001", "--jobs-per-org", "5"}, code: 2, stderr: "organizations must be 1 to 10000"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "-5"}, code: 2, stderr: "jobs per organization must be 1 to 1000000"},
+		{args: []string{"seed", "scale", "--orgs", "1000", "--jobs-per-org", "100000"}, code: 2, stderr: "at most 10000000 jobs in all"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--large-tenant", "-1"}, code: 2, stderr: "the large tenant's jobs must be 0 to"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--notes-per-job", "51"}, code: 2, stderr: "notes per job must be 0 to 50"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--run", "Big World"}, code: 2, stderr: "run tag"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
+		{args: []string{"seed", "scale", "--orgs", "two", "--jobs-per-org", "5"}, code: 2, stderr: "invalid value"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5"}, code: 2, stderr: "embedded SQLite file lacks"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--database-url", "file:x.db"}, code: 2, stderr: "must be postgres://"},
 		{args: []string{"org", "create"}, code: 2, stderr: "--name and --slug are required"},
 		{args: []string{"user", "create", "--org", "a"}, code: 2, stderr: "missing"},
 		{args: []string{"policy", "list", "--format", "yaml"}, code: 2, stderr: "unknown format"},
@@ -423,5 +438,31 @@ func TestOpsAndPoolSettingsAreValidated(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, c.err) || stdout != "" {
 			t.Errorf("%v %q: exit %d, stdout %q, stderr:\n%s", c.vars, c.args, code, stdout, stderr)
 		}
+	}
+}
+
+// TestSeedScale runs seed scale end to end on a migrated database: counts
+// and throughput per table, logins, and a second run beside the first.
+func TestSeedScale(t *testing.T) {
+	u := throwaway(t)
+	vars := map[string]string{envDatabaseURL: u}
+	if code, stdout, stderr := runCLI(t, vars, "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := runCLI(t, vars, "seed", "scale", "--orgs", "2", "--jobs-per-org", "3", "--large-tenant", "7", "--run", "cli1")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{`seed scale run cli1:`, `(?m)^organizations +3 `, `(?m)^jobs +13 `, `(?m)^job_managers +26 `,
+		`(?m)^notes +52 `, `rows/s`, `analyzed the tables`, `scale-password`, `admin1@scale-cli1-large\.test`, `admin1@scale-cli1-1\.test`} {
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("stdout lacks %s:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr := runCLI(t, vars, "seed", "scale", "--orgs", "1", "--jobs-per-org", "1"); code != 0 {
+		t.Errorf("a second run: exit %d\nstderr:\n%s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, vars, "seed", "scale", "--orgs", "1", "--jobs-per-org", "1", "--run", "cli1"); code != 1 || !strings.Contains(stderr, "exist already") {
+		t.Errorf("a run tag used already: exit %d, want 1 and a clear message\nstderr:\n%s", code, stderr)
 	}
 }

@@ -135,11 +135,23 @@ func SettingsOf(ctx context.Context) Settings {
 	return out
 }
 
+// TxBeginner is what BeginTx begins a transaction on: a *sql.DB, or a
+// *sql.Conn when several transactions must share one session (the
+// temporary tables of a bulk load, internal/seed).
+type TxBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+var (
+	_ TxBeginner = (*sql.DB)(nil)
+	_ TxBeginner = (*sql.Conn)(nil)
+)
+
 // BeginTx begins a transaction on db with the settings of the scope in ctx.
 // It is for the code that must speak database/sql directly (a hand-written
-// query, a benchmark's floor): ent's statements get their settings from the
-// Driver.
-func BeginTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions) (*sql.Tx, error) {
+// query, a benchmark's floor, a COPY): ent's statements get their settings
+// from the Driver.
+func BeginTx(ctx context.Context, db TxBeginner, opts *sql.TxOptions) (*sql.Tx, error) {
 	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("database: begin: %w", err)
