@@ -42,7 +42,7 @@ func seedScale(fs *flag.FlagSet) action {
 		if u == "" {
 			return usagef("seed scale writes with COPY, which the embedded SQLite file lacks: set %s to a PostgreSQL database (as the application role) or pass --database-url", envDatabaseURL)
 		}
-		d, err := dbFlags{url: &u, file: new(string)}.open(ctx, e)
+		d, err := dbFlags{url: &u, file: new(string), maxConns: new(string)}.open(ctx, e)
 		if err != nil {
 			return err
 		}
