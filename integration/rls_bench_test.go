@@ -13,12 +13,8 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/integration/pgtest"
@@ -308,8 +304,7 @@ func rlsHTTP(s *rlsSide, method, path, token, body string, want int) ([]byte, er
 func BenchmarkPlanningRLS(b *testing.B) {
 	ctx := context.Background()
 	w := newRLSBenchWorld(b)
-	capture := &rlsCaptureDriver{Driver: entsql.OpenDB(dialect.Postgres, w.db.SQL)}
-	client := ent.NewClient(ent.Driver(database.NewDriver(capture, database.Options{})))
+	client, capture := newCaptureClient(w.db)
 	userCtx := pgtest.UserContext(b, w.admin)
 	jobs := repo.Jobs{Client: client}
 	authn := auth.Service{Client: client}
@@ -392,7 +387,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // with on, as the application role with the settings the seam would send
 // (the scope's, and scopegate.inserting for a user's INSERT); without, as
 // the owner with none. It returns the planning and execution times.
-func rlsExplain(st rlsStatement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
+func rlsExplain(st capturedStatement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
 	var tx *sql.Tx
 	if on {
 		tx, err = database.BeginTx(st.ctx, db.SQL, nil)
@@ -436,69 +431,4 @@ func rlsLabel(q string) string {
 		}
 	}
 	return verb
-}
-
-// rlsStatement is one statement sent, with its arguments and the context
-// (so the scope) it was sent with.
-type rlsStatement struct {
-	ctx   context.Context
-	query string
-	args  []any
-}
-
-// rlsCaptureDriver sits under the seam's Driver and records every
-// statement it sends, in or out of a transaction.
-type rlsCaptureDriver struct {
-	dialect.Driver
-	mu    sync.Mutex
-	stmts []rlsStatement
-}
-
-func (d *rlsCaptureDriver) record(ctx context.Context, query string, args any) {
-	a, _ := args.([]any)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.stmts = append(d.stmts, rlsStatement{ctx: context.WithoutCancel(ctx), query: query, args: a})
-}
-
-// take returns the statements recorded so far and forgets them.
-func (d *rlsCaptureDriver) take() []rlsStatement {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := d.stmts
-	d.stmts = nil
-	return out
-}
-
-func (d *rlsCaptureDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.record(ctx, query, args)
-	return d.Driver.Exec(ctx, query, args, v)
-}
-
-func (d *rlsCaptureDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.record(ctx, query, args)
-	return d.Driver.Query(ctx, query, args, v)
-}
-
-func (d *rlsCaptureDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &rlsCaptureTx{Tx: tx, d: d}, nil
-}
-
-type rlsCaptureTx struct {
-	dialect.Tx
-	d *rlsCaptureDriver
-}
-
-func (t *rlsCaptureTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.d.record(ctx, query, args)
-	return t.Tx.Exec(ctx, query, args, v)
-}
-
-func (t *rlsCaptureTx) Query(ctx context.Context, query string, args, v any) error {
-	t.d.record(ctx, query, args)
-	return t.Tx.Query(ctx, query, args, v)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/company"
+	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -35,12 +36,12 @@ func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListO
 	if err != nil {
 		return Page[*ent.Company]{}, classify("list companies", err)
 	}
-	q := r.Client.Company.Query().Where(company.IDGT(p.after)).Order(company.ByID()).Limit(p.limit + 1)
+	q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Companies(q, surface, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.Company]{}, classify("list companies", err)
 	}
-	return page(s, p, rows, func(c *ent.Company) int { return c.ID }), nil
+	return page(s, p, rows, func(c *ent.Company) (int, int) { return c.OrgID, c.ID }), nil
 }
 
 // Get returns one company. ErrNotFound if it does not exist or the scope may

@@ -7,6 +7,7 @@ import (
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -56,7 +57,7 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	if err != nil {
 		return Page[*ent.Job]{}, classify("list jobs", err)
 	}
-	q := r.Client.Job.Query().Where(job.IDGT(p.after)).Order(job.ByID()).Limit(p.limit + 1)
+	q := r.Client.Job.Query().Where(predicate.Job(p.keyset)).Order(job.ByOrgID(), job.ByID()).Limit(p.limit + 1)
 	if f.Status != "" {
 		q.Where(job.StatusEQ(job.Status(f.Status)))
 	}
@@ -64,7 +65,7 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	if err != nil {
 		return Page[*ent.Job]{}, classify("list jobs", err)
 	}
-	return page(s, p, rows, func(j *ent.Job) int { return j.ID }), nil
+	return page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID }), nil
 }
 
 // Get returns one job. ErrNotFound if it does not exist or the scope may not

@@ -6,6 +6,7 @@ import (
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -38,7 +39,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 	if err != nil {
 		return Page[*ent.Note]{}, classify(op, err)
 	}
-	q := r.Client.Note.Query().Where(note.JobID(jobID), note.IDGT(p.after)).Order(note.ByID()).Limit(p.limit + 1)
+	q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Notes(q, surface, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.Note]{}, classify(op, err)
@@ -53,7 +54,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 			return Page[*ent.Note]{}, classify(op, orNotFound(err))
 		}
 	}
-	return page(s, p, rows, func(n *ent.Note) int { return n.ID }), nil
+	return page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID }), nil
 }
 
 // Get returns one note. ErrNotFound if it does not exist or the scope may

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/database"
@@ -73,12 +74,12 @@ func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptio
 	if err != nil {
 		return Page[*ent.User]{}, classify("list users", err)
 	}
-	q := r.Client.User.Query().Where(user.IDGT(p.after)).Order(user.ByID()).Limit(p.limit + 1)
+	q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Users(q, surface, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.User]{}, classify("list users", err)
 	}
-	return page(s, p, rows, func(u *ent.User) int { return u.ID }), nil
+	return page(s, p, rows, func(u *ent.User) (int, int) { return u.OrgID, u.ID }), nil
 }
 
 // Get returns one user. ErrNotFound if it does not exist or the scope may not
