@@ -1,0 +1,393 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/internal/seed"
+)
+
+// EnvReport names the markdown file a full run writes its report into
+// (docs/benchmarks.md, between the load markers), with the chart beside it.
+const EnvReport = "SCOPEGATE_LOAD_REPORT"
+
+// config sizes one run of the suite.
+type config struct {
+	orgs, jobsPerOrg int
+	rounds           int
+	requests         map[string]int // per route, per server, per round
+	concurrency      []int
+	// growth adds a 1,000,000-job world with a 100,000-job tenant.
+	growth bool
+}
+
+var (
+	short = config{orgs: 3, jobsPerOrg: 120, rounds: 1, concurrency: []int{1, 8, 32},
+		requests: map[string]int{"list": 64, "get": 64, "create": 64}}
+	full = config{orgs: 50, jobsPerOrg: 400, rounds: 7, concurrency: []int{1, 8, 32},
+		requests: map[string]int{"list": 300, "get": 1000, "create": 600}, growth: true}
+)
+
+// TestLoadShort is the CI form of the suite: a small world, a few requests
+// per route and concurrency, and the checks that make the benchmark's
+// figures mean something: both servers answer every route with the same
+// JSON, and no request fails. It asserts nothing about time.
+func TestLoadShort(t *testing.T) {
+	s := newSuite(t, short)
+	s.sameAnswers(t)
+	rep := s.compare(t)
+	t.Log("\n" + rep.table())
+}
+
+// BenchmarkLoad is the full suite: `bash .ci/bench` runs it and writes
+// docs/benchmarks.md. With -short it runs the small world.
+func BenchmarkLoad(b *testing.B) {
+	cfg := full
+	if testing.Short() {
+		cfg = short
+	}
+	s := newSuite(b, cfg)
+	s.sameAnswers(b)
+	b.ResetTimer()
+	var rep report
+	for range b.N {
+		rep = s.compare(b)
+	}
+	b.StopTimer()
+	if cfg.growth {
+		rep.growth = s.grow(b)
+	}
+	fmt.Println(rep.table())
+	for _, c := range rep.cases {
+		b.ReportMetric(c.rpsRatio, fmt.Sprintf("rps-ratio-%s-c%d", c.route, c.conc))
+	}
+	if path := os.Getenv(EnvReport); path != "" {
+		if err := rep.write(path); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Println("wrote", path)
+	}
+}
+
+// suite is the servers under test and what they serve.
+type suite struct {
+	cfg        config
+	db         *pgtest.DB
+	bin, floor string
+	sg, fl     *server
+	token      string
+	jobIDs     []int
+	companyID  int
+	managerIDs []int
+}
+
+func newSuite(tb testing.TB, cfg config) *suite {
+	tb.Helper()
+	ctx := context.Background()
+	s := &suite{cfg: cfg}
+	dir := tb.TempDir()
+	s.bin, s.floor = build(tb, dir, "scopegate", "../../cmd/scopegate"), build(tb, dir, "floor", "./floor")
+	s.db = pgtest.New(tb)
+	res, err := seed.Scale(ctx, s.db.SQL, seed.NewShape(cfg.orgs, cfg.jobsPerOrg, 0), seed.Options{Analyze: s.db.Owner(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	admin := res.Logins[0]
+	for _, l := range res.Logins {
+		if l.Role == "admin" {
+			admin = l
+			break
+		}
+	}
+	s.sg = start(tb, "scopegate", s.bin, s.db.URL, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0")
+	s.fl = start(tb, "floor", s.floor, s.db.URL, "--addr", "127.0.0.1:0")
+	s.token = login(tb, s.sg.base, admin.Email, seed.Password)
+
+	// The ids the get and create requests use: the admin's first page.
+	var page struct {
+		Data []struct {
+			ID        int `json:"id"`
+			CompanyID int `json:"company_id"`
+			Edges     struct {
+				Managers []struct {
+					ID int `json:"id"`
+				} `json:"managers"`
+			} `json:"edges"`
+		} `json:"data"`
+	}
+	body := get(tb, s.sg.base+listPath, s.token)
+	if err := json.Unmarshal(body, &page); err != nil || len(page.Data) == 0 {
+		tb.Fatalf("the admin's first page (%v): %s", err, body)
+	}
+	for _, j := range page.Data {
+		s.jobIDs = append(s.jobIDs, j.ID)
+		if s.managerIDs == nil && len(j.Edges.Managers) > 0 {
+			s.companyID = j.CompanyID
+			for _, m := range j.Edges.Managers {
+				s.managerIDs = append(s.managerIDs, m.ID)
+			}
+		}
+	}
+	if s.managerIDs == nil {
+		tb.Fatalf("no job of the first page has managers: %s", body)
+	}
+	return s
+}
+
+const listPath = "/api/jobs?preload=company,managers,notes.author"
+
+// request returns the i-th request of a route.
+func (s *suite) request(route string) func(i int) Request {
+	switch route {
+	case "list":
+		return func(int) Request { return Request{Method: "GET", Path: listPath, Want: http.StatusOK} }
+	case "get":
+		return func(i int) Request {
+			return Request{Method: "GET", Path: fmt.Sprintf("/api/jobs/%d?preload=company,managers,notes.author", s.jobIDs[i%len(s.jobIDs)]), Want: http.StatusOK}
+		}
+	case "create":
+		managers, _ := json.Marshal(s.managerIDs)
+		return func(i int) Request {
+			return Request{Method: "POST", Path: "/api/jobs", Want: http.StatusCreated,
+				Body: fmt.Sprintf(`{"title":"load %d","description":"written by the load benchmark","company_id":%d,"status":"draft","salary_max":5000,"manager_ids":%s}`,
+					i, s.companyID, managers)}
+		}
+	}
+	panic("unknown route " + route)
+}
+
+var routes = []string{"list", "get", "create"}
+
+// sameAnswers checks that the floor serves what the server serves: the
+// same bytes for a list and a get, the same job (but its id and times) for
+// a create. A floor that answered less would make every ratio a lie.
+func (s *suite) sameAnswers(tb testing.TB) {
+	tb.Helper()
+	c := Client(1)
+	for _, route := range routes {
+		rq := s.request(route)(0)
+		a, b := send(tb, c, s.sg.base, s.token, rq), send(tb, c, s.fl.base, s.token, rq)
+		if route == "create" {
+			a, b = withoutIdentity(tb, a), withoutIdentity(tb, b)
+		}
+		if string(a) != string(b) {
+			tb.Fatalf("%s %s: the floor answers differently\nscopegate: %s\nfloor:     %s", rq.Method, rq.Path, a, b)
+		}
+	}
+}
+
+// withoutIdentity drops what two creates of the same job differ in.
+func withoutIdentity(tb testing.TB, body []byte) []byte {
+	var v map[string]map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		tb.Fatalf("%v: %s", err, body)
+	}
+	for _, k := range []string{"id", "created_at", "updated_at"} {
+		if _, ok := v["data"][k]; !ok {
+			tb.Fatalf("no %s in %s", k, body)
+		}
+		delete(v["data"], k)
+	}
+	out, _ := json.Marshal(v)
+	return out
+}
+
+// compare runs every route at every concurrency against both servers, in
+// rounds; within a round the order of the two servers is random.
+func (s *suite) compare(tb testing.TB) report {
+	tb.Helper()
+	ctx := context.Background()
+	rep := report{world: fmt.Sprintf("%d organizations × %d jobs", s.cfg.orgs, s.cfg.jobsPerOrg), rounds: s.cfg.rounds}
+	for _, route := range routes {
+		for _, conc := range s.cfg.concurrency {
+			c := caseReport{route: route, conc: conc, n: s.cfg.requests[route]}
+			client := Client(conc)
+			// One unmeasured run each warms connections and caches.
+			for _, sv := range []*server{s.sg, s.fl} {
+				Run(ctx, client, sv.base, s.token, min(c.n, 4*conc), conc, s.request(route))
+			}
+			var ratios, p99Ratios []float64
+			for range s.cfg.rounds {
+				var got [2]Result
+				order := []int{0, 1}
+				rand.Shuffle(2, func(i, j int) { order[i], order[j] = order[j], order[i] })
+				for _, k := range order {
+					sv := []*server{s.sg, s.fl}[k]
+					got[k] = sv.run(tb, ctx, client, s.token, c.n, conc, s.request(route))
+				}
+				c.sides[0].add(got[0], s.sg)
+				c.sides[1].add(got[1], s.fl)
+				ratios = append(ratios, got[0].RPS()/got[1].RPS())
+				p99Ratios = append(p99Ratios, float64(got[0].Quantile(0.99))/float64(got[1].Quantile(0.99)))
+			}
+			c.rpsRatio, c.p99Ratio = Median(ratios), Median(p99Ratios)
+			rep.cases = append(rep.cases, c)
+		}
+	}
+	return rep
+}
+
+// ---- servers
+
+type server struct {
+	name, base, metrics string
+	pid                 int
+}
+
+// run is one measured run, with the server's allocations over it.
+func (sv *server) run(tb testing.TB, ctx context.Context, c *http.Client, token string, n, conc int, next func(int) Request) Result {
+	tb.Helper()
+	m0, b0, err := Memory(c, sv.metrics)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := Run(ctx, c, sv.base, token, n, conc, next)
+	if r.Errors > 0 {
+		tb.Fatalf("%s: %d of %d requests failed; the first: %s", sv.name, r.Errors, n, r.FirstErr)
+	}
+	m1, b1, err := Memory(c, sv.metrics)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Mallocs, r.Bytes = (m1-m0)/float64(n), (b1-b0)/float64(n)
+	return r
+}
+
+func build(tb testing.TB, dir, name, pkg string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("go build %s: %v", pkg, err)
+	}
+	return bin
+}
+
+// start runs a server binary against the database at url and waits for
+// the addresses it prints ("listening on http://…", and for scopegate
+// "ops listening on http://…").
+func start(tb testing.TB, name, bin, url string, args ...string) *server {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "MIGRATE_DATABASE_URL=") && !strings.HasPrefix(kv, "SCOPEGATE_") {
+			env = append(env, kv)
+		}
+	}
+	// The server's default logging stays on (an access line per request
+	// is part of what it costs), into a file as it would be in production.
+	cmd.Env = append(env, "DATABASE_URL="+url)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logFile, err := os.Create(filepath.Join(tb.TempDir(), name+".log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	lines := make(chan string)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	tb.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		<-done // os/exec: every read of the pipe ends before Wait
+		cmd.Wait()
+		logFile.Close()
+	})
+	sv := &server{name: name, pid: cmd.Process.Pid}
+	deadline := time.After(60 * time.Second)
+	for sv.base == "" || sv.metrics == "" {
+		select {
+		case line := <-lines:
+			if rest, ok := strings.CutPrefix(line, "ops listening on "); ok {
+				sv.metrics = strings.Fields(rest)[0] + "/metrics"
+			} else if rest, ok := strings.CutPrefix(line, "listening on "); ok {
+				sv.base = strings.Fields(rest)[0]
+				if name == "floor" {
+					sv.metrics = sv.base + "/metrics"
+				}
+			}
+		case <-done:
+			log, _ := os.ReadFile(logFile.Name())
+			tb.Fatalf("%s exited before listening:\n%s", name, log)
+		case <-deadline:
+			tb.Fatalf("%s did not start listening within 60s", name)
+		}
+	}
+	return sv
+}
+
+func login(tb testing.TB, base, email, password string) string {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	b := send(tb, Client(1), base, "", Request{Method: "POST", Path: "/api/session", Body: string(body), Want: http.StatusCreated})
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" {
+		tb.Fatalf("login %s: %s", email, b)
+	}
+	return out.Token
+}
+
+func get(tb testing.TB, url, token string) []byte {
+	tb.Helper()
+	base, path, _ := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
+	return send(tb, Client(1), "http://"+base, token, Request{Method: "GET", Path: "/" + path, Want: http.StatusOK})
+}
+
+func send(tb testing.TB, c *http.Client, base, token string, rq Request) []byte {
+	tb.Helper()
+	var body io.Reader
+	if rq.Body != "" {
+		body = strings.NewReader(rq.Body)
+	}
+	req, err := http.NewRequest(rq.Method, base+rq.Path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != rq.Want {
+		tb.Fatalf("%s %s%s: %d %s (%v)", rq.Method, base, rq.Path, resp.StatusCode, b, err)
+	}
+	return b
+}
