@@ -23,6 +23,11 @@ import (
 // (docs/benchmarks.md, between the load markers), with the chart beside it.
 const EnvReport = "SCOPEGATE_LOAD_REPORT"
 
+// EnvProfile names a directory where BenchmarkLoad writes the server's CPU
+// and allocation profiles of each route under load at concurrency 8
+// (route.cpu.pprof, route.allocs.pprof): `go tool pprof -top FILE`.
+const EnvProfile = "SCOPEGATE_LOAD_PROFILE"
+
 // config sizes one run of the suite.
 type config struct {
 	orgs, jobsPerOrg int
@@ -73,6 +78,9 @@ func BenchmarkLoad(b *testing.B) {
 	for _, c := range rep.cases {
 		b.ReportMetric(c.rpsRatio, fmt.Sprintf("rps-ratio-%s-c%d", c.route, c.conc))
 	}
+	if dir := os.Getenv(EnvProfile); dir != "" {
+		s.profile(b, dir)
+	}
 	if path := os.Getenv(EnvReport); path != "" {
 		if err := rep.write(path); err != nil {
 			b.Fatal(err)
@@ -111,7 +119,7 @@ func newSuite(tb testing.TB, cfg config) *suite {
 			break
 		}
 	}
-	s.sg = start(tb, "scopegate", s.bin, s.db.URL, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0")
+	s.sg = start(tb, "scopegate", s.bin, s.db.URL, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0", "--pprof")
 	s.fl = start(tb, "floor", s.floor, s.db.URL, "--addr", "127.0.0.1:0")
 	s.token = login(tb, s.sg.base, admin.Email, seed.Password)
 
@@ -237,6 +245,37 @@ func (s *suite) compare(tb testing.TB) report {
 		}
 	}
 	return rep
+}
+
+// profile records the server's CPU profile while each route runs at
+// concurrency 8 for ten seconds, and the allocations it made meanwhile
+// (the allocs profile is cumulative: compare with -base, or read
+// alloc_space of a profile taken right after start).
+func (s *suite) profile(tb testing.TB, dir string) {
+	tb.Helper()
+	ops := strings.TrimSuffix(s.sg.metrics, "/metrics")
+	save := func(name, url string) {
+		b := get(tb, url, "")
+		if err := os.WriteFile(filepath.Join(dir, name+".pprof"), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, route := range routes {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			client := Client(8)
+			for ctx.Err() == nil {
+				Run(ctx, client, s.sg.base, s.token, 100, 8, s.request(route))
+			}
+		}()
+		save(route+".allocs-before", ops+"/debug/pprof/allocs")
+		save(route+".cpu", ops+"/debug/pprof/profile?seconds=10")
+		save(route+".allocs", ops+"/debug/pprof/allocs")
+		cancel()
+		<-done
+	}
 }
 
 // ---- servers
