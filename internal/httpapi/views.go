@@ -28,10 +28,19 @@ type userView struct {
 	Banned    bool       `json:"banned"`
 	Active    bool       `json:"active"`
 	CompanyID *int       `json:"company_id,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	CreatedAt jsonTime   `json:"created_at"`
+	UpdatedAt jsonTime   `json:"updated_at"`
 	Edges     *userEdges `json:"edges,omitempty"`
 	Redacted  []string   `json:"redacted,omitempty"`
+}
+
+// jsonTime writes a time as time.Time does (RFC 3339 with nanoseconds),
+// through MarshalText: encoding/json re-scans and compacts whatever a
+// MarshalJSON returns, which made timestamps a tenth of a list's encoding.
+type jsonTime time.Time
+
+func (t jsonTime) MarshalText() ([]byte, error) {
+	return time.Time(t).AppendFormat(make([]byte, 0, len(time.RFC3339Nano)+6), time.RFC3339Nano), nil
 }
 
 // The edges of each view. Fields are in alphabetical order, as a map's
@@ -63,8 +72,8 @@ type companyView struct {
 	OrgID     int           `json:"org_id"`
 	Name      string        `json:"name"`
 	Archived  bool          `json:"archived"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	CreatedAt jsonTime      `json:"created_at"`
+	UpdatedAt jsonTime      `json:"updated_at"`
 	Edges     *companyEdges `json:"edges,omitempty"`
 }
 
@@ -77,8 +86,8 @@ type jobView struct {
 	Status      string    `json:"status"`
 	SalaryMax   *int      `json:"salary_max,omitempty"`
 	CreatedByID int       `json:"created_by_id"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CreatedAt   jsonTime  `json:"created_at"`
+	UpdatedAt   jsonTime  `json:"updated_at"`
 	Edges       *jobEdges `json:"edges,omitempty"`
 	Redacted    []string  `json:"redacted,omitempty"`
 }
@@ -90,8 +99,8 @@ type noteView struct {
 	AuthorID  int        `json:"author_id"`
 	Body      string     `json:"body"`
 	Internal  bool       `json:"internal"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	CreatedAt jsonTime   `json:"created_at"`
+	UpdatedAt jsonTime   `json:"updated_at"`
 	Edges     *noteEdges `json:"edges,omitempty"`
 }
 
@@ -99,7 +108,7 @@ func viewOrg(o *ent.Organization) orgView { return orgView{ID: o.ID, Name: o.Nam
 
 func viewUser(u *ent.User, red policy.Redacted) userView {
 	v := userView{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Name: u.Name, Phone: u.Phone, Role: string(u.Role),
-		Banned: u.Banned, Active: u.Active, CompanyID: u.CompanyID, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		Banned: u.Banned, Active: u.Active, CompanyID: u.CompanyID, CreatedAt: jsonTime(u.CreatedAt), UpdatedAt: jsonTime(u.UpdatedAt),
 		Redacted: red.Fields(u)}
 	if u.Edges.Company != nil || u.Edges.ManagedJobs != nil {
 		v.Edges = &userEdges{}
@@ -123,7 +132,7 @@ func viewUsers(us []*ent.User, red policy.Redacted) []userView {
 }
 
 func viewCompany(c *ent.Company, red policy.Redacted) companyView {
-	v := companyView{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Archived: c.Archived, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	v := companyView{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Archived: c.Archived, CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt)}
 	if c.Edges.Jobs != nil {
 		v.Edges = &companyEdges{Jobs: viewJobs(c.Edges.Jobs, red)}
 	}
@@ -140,8 +149,8 @@ func viewCompanies(cs []*ent.Company, red policy.Redacted) []companyView {
 
 func viewJob(j *ent.Job, red policy.Redacted) jobView {
 	v := jobView{ID: j.ID, OrgID: j.OrgID, CompanyID: j.CompanyID, Title: j.Title, Description: j.Description,
-		Status: string(j.Status), SalaryMax: j.SalaryMax, CreatedByID: j.CreatedByID, CreatedAt: j.CreatedAt,
-		UpdatedAt: j.UpdatedAt, Redacted: red.Fields(j)}
+		Status: string(j.Status), SalaryMax: j.SalaryMax, CreatedByID: j.CreatedByID, CreatedAt: jsonTime(j.CreatedAt),
+		UpdatedAt: jsonTime(j.UpdatedAt), Redacted: red.Fields(j)}
 	if j.Edges.Company != nil || j.Edges.Managers != nil || j.Edges.Notes != nil || j.Edges.Creator != nil {
 		v.Edges = &jobEdges{}
 		if j.Edges.Managers != nil {
@@ -172,7 +181,7 @@ func viewJobs(js []*ent.Job, red policy.Redacted) []jobView {
 
 func viewNote(n *ent.Note, red policy.Redacted) noteView {
 	v := noteView{ID: n.ID, OrgID: n.OrgID, JobID: n.JobID, AuthorID: n.AuthorID, Body: n.Body, Internal: n.Internal,
-		CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt}
+		CreatedAt: jsonTime(n.CreatedAt), UpdatedAt: jsonTime(n.UpdatedAt)}
 	if n.Edges.Author != nil {
 		u := viewUser(n.Edges.Author, red)
 		v.Edges = &noteEdges{Author: &u}
