@@ -14,9 +14,15 @@ import (
 	"github.com/scopegate/scopegate/internal/preload"
 )
 
-// designNotesPerJob is DESIGN's "at most the 20 newest notes per job" on
-// the user surface, written here rather than read from the preload package.
-const designNotesPerJob = 20
+// Per-parent caps, written here rather than read from the preload package:
+// DESIGN's "at most the 20 newest notes per job" on the user surface, and
+// the 20 newest jobs per company (both surfaces) and per manager (admin
+// surface) that bound the loads that fan out (docs/preloads.md).
+const (
+	designNotesPerJob        = 20
+	designJobsPerCompany     = 20
+	designManagedJobsPerUser = 20
+)
 
 // preloadSpec is what one listed edge loads on one surface.
 type preloadSpec struct {
@@ -71,13 +77,14 @@ var designPreloads = map[string]map[preload.Surface]map[string]preloadSpec{
 			"jobs": {
 				keep:  func(s *world.Snapshot, id int) bool { return s.Jobs[id].Status == "published" },
 				order: jobsNewestFirst,
+				limit: designJobsPerCompany,
 			},
 		},
-		preload.SurfaceAdmin: {"jobs": {order: jobsNewestFirst}},
+		preload.SurfaceAdmin: {"jobs": {order: jobsNewestFirst, limit: designJobsPerCompany}},
 	},
 	world.User: {
 		preload.SurfaceUser:  {"company": {}},
-		preload.SurfaceAdmin: {"company": {}, "managed_jobs": {order: jobsNewestFirst}},
+		preload.SurfaceAdmin: {"company": {}, "managed_jobs": {order: jobsNewestFirst, limit: designManagedJobsPerUser}},
 	},
 }
 

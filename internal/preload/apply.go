@@ -35,12 +35,12 @@ func noteEdge(s Surface, edge string, target Entity, filter, order string, with 
 	return edgeEntry(Note, s, edge, target, filter, order, 0, with)
 }
 
-func companyEdge(s Surface, edge string, target Entity, filter, order string, with func(*ent.CompanyQuery, load)) entry {
-	return edgeEntry(Company, s, edge, target, filter, order, 0, with)
+func companyEdge(s Surface, edge string, target Entity, filter, order string, limit int, with func(*ent.CompanyQuery, load)) entry {
+	return edgeEntry(Company, s, edge, target, filter, order, limit, with)
 }
 
-func userEdge(s Surface, edge string, target Entity, filter, order string, with func(*ent.UserQuery, load)) entry {
-	return edgeEntry(User, s, edge, target, filter, order, 0, with)
+func userEdge(s Surface, edge string, target Entity, filter, order string, limit int, with func(*ent.UserQuery, load)) entry {
+	return edgeEntry(User, s, edge, target, filter, order, limit, with)
 }
 
 // applyTree adds the eager loads of t to q, an ent query of entity. t came

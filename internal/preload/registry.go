@@ -10,8 +10,21 @@ import (
 	"github.com/scopegate/scopegate/ent/user"
 )
 
-// NotesPerJob caps the notes loaded per job on the user surface.
-const NotesPerJob = 20
+// Per-parent caps: an eager load returns at most this many rows for each
+// parent row, the newest first, so that a page's preloads stay bounded
+// however many rows a parent has (a company with 100k jobs still yields 20
+// per company). ent's Limit would cap the whole load, not each parent: see
+// perParentLimit.
+const (
+	// NotesPerJob caps the notes loaded per job on the user surface.
+	NotesPerJob = 20
+	// JobsPerCompany caps the jobs loaded per company (company.jobs), on
+	// both surfaces.
+	JobsPerCompany = 20
+	// ManagedJobsPerUser caps the jobs loaded per manager
+	// (user.managed_jobs, admin surface).
+	ManagedJobsPerUser = 20
+)
 
 // tables is the registry. It is filled by init from registry(), because its
 // entries apply their children through the registry itself.
@@ -71,32 +84,44 @@ func registry() map[Entity]map[Surface][]entry {
 		},
 		Company: {
 			SurfaceUser: {
-				companyEdge(SurfaceUser, company.EdgeJobs, Job, "published jobs only", "newest first",
+				companyEdge(SurfaceUser, company.EdgeJobs, Job, "published jobs only", "newest first", JobsPerCompany,
 					func(q *ent.CompanyQuery, sub load) {
 						q.WithJobs(func(j *ent.JobQuery) {
 							j.Where(job.StatusEQ(job.StatusPublished)).Order(jobsOrder...)
+							j.Modify(perParentLimit(job.FieldCompanyID, JobsPerCompany, jobsOrderSQL...))
 							sub(j)
 						})
 					}),
 			},
 			SurfaceAdmin: {
-				companyEdge(SurfaceAdmin, company.EdgeJobs, Job, "all", "newest first",
+				companyEdge(SurfaceAdmin, company.EdgeJobs, Job, "all", "newest first", JobsPerCompany,
 					func(q *ent.CompanyQuery, sub load) {
-						q.WithJobs(func(j *ent.JobQuery) { j.Order(jobsOrder...); sub(j) })
+						q.WithJobs(func(j *ent.JobQuery) {
+							j.Order(jobsOrder...)
+							j.Modify(perParentLimit(job.FieldCompanyID, JobsPerCompany, jobsOrderSQL...))
+							sub(j)
+						})
 					}),
 			},
 		},
 		User: {
 			SurfaceUser: {
-				userEdge(SurfaceUser, user.EdgeCompany, Company, "all", "",
+				userEdge(SurfaceUser, user.EdgeCompany, Company, "all", "", 0,
 					func(q *ent.UserQuery, sub load) { q.WithCompany(func(c *ent.CompanyQuery) { sub(c) }) }),
 			},
 			SurfaceAdmin: {
-				userEdge(SurfaceAdmin, user.EdgeCompany, Company, "all", "",
+				userEdge(SurfaceAdmin, user.EdgeCompany, Company, "all", "", 0,
 					func(q *ent.UserQuery, sub load) { q.WithCompany(func(c *ent.CompanyQuery) { sub(c) }) }),
-				userEdge(SurfaceAdmin, user.EdgeManagedJobs, Job, "all", "newest first",
+				// The M2M load selects the join table's user_id first
+				// (ent's loadManagedJobs): the rows of one manager are
+				// numbered together.
+				userEdge(SurfaceAdmin, user.EdgeManagedJobs, Job, "all", "newest first", ManagedJobsPerUser,
 					func(q *ent.UserQuery, sub load) {
-						q.WithManagedJobs(func(j *ent.JobQuery) { j.Order(jobsOrder...); sub(j) })
+						q.WithManagedJobs(func(j *ent.JobQuery) {
+							j.Order(jobsOrder...)
+							j.Modify(perParentLimit(user.ManagedJobsPrimaryKey[1], ManagedJobsPerUser, jobsOrderSQL...))
+							sub(j)
+						})
 					}),
 			},
 		},
@@ -110,4 +135,5 @@ var (
 	notesOrder    = []note.OrderOption{note.ByCreatedAt(sql.OrderDesc()), note.ByID(sql.OrderDesc())}
 	notesOrderSQL = []string{sql.Desc(note.FieldCreatedAt), sql.Desc(note.FieldID)}
 	jobsOrder     = []job.OrderOption{job.ByCreatedAt(sql.OrderDesc()), job.ByID(sql.OrderDesc())}
+	jobsOrderSQL  = []string{sql.Desc(job.FieldCreatedAt), sql.Desc(job.FieldID)}
 )
