@@ -535,7 +535,9 @@ func (_q *CompanyQuery) loadOrg(ctx context.Context, query *OrganizationQuery, n
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -565,7 +567,7 @@ func (_q *CompanyQuery) loadJobs(ctx context.Context, query *JobQuery, nodes []*
 		query.ctx.AppendFieldOnce(job.FieldCompanyID)
 	}
 	query.Where(predicate.Job(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(company.JobsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(company.JobsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -595,7 +597,7 @@ func (_q *CompanyQuery) loadClients(ctx context.Context, query *UserQuery, nodes
 		query.ctx.AppendFieldOnce(user.FieldCompanyID)
 	}
 	query.Where(predicate.User(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(company.ClientsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(company.ClientsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -622,7 +622,9 @@ func (_q *JobQuery) loadOrg(ctx context.Context, query *OrganizationQuery, nodes
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -651,7 +653,9 @@ func (_q *JobQuery) loadCompany(ctx context.Context, query *CompanyQuery, nodes 
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(company.IDIn(ids...))
+	query.Where(predicate.Company(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(company.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -681,7 +685,7 @@ func (_q *JobQuery) loadManagers(ctx context.Context, query *UserQuery, nodes []
 	query.Where(func(s *sql.Selector) {
 		joinT := sql.Table(job.ManagersTable)
 		s.Join(joinT).On(s.C(user.FieldID), joinT.C(job.ManagersPrimaryKey[1]))
-		s.Where(sql.InValues(joinT.C(job.ManagersPrimaryKey[0]), edgeIDs...))
+		s.Where(eagerInValues(s.Dialect(), joinT.C(job.ManagersPrimaryKey[0]), edgeIDs))
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(job.ManagersPrimaryKey[0]))
 		s.AppendSelect(columns...)
@@ -742,7 +746,7 @@ func (_q *JobQuery) loadNotes(ctx context.Context, query *NoteQuery, nodes []*Jo
 		query.ctx.AppendFieldOnce(note.FieldJobID)
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(job.NotesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(job.NotesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -771,7 +775,9 @@ func (_q *JobQuery) loadCreator(ctx context.Context, query *UserQuery, nodes []*
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(user.IDIn(ids...))
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(user.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err

@@ -516,7 +516,9 @@ func (_q *NoteQuery) loadOrg(ctx context.Context, query *OrganizationQuery, node
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -545,7 +547,9 @@ func (_q *NoteQuery) loadJob(ctx context.Context, query *JobQuery, nodes []*Note
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(job.IDIn(ids...))
+	query.Where(predicate.Job(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(job.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -574,7 +578,9 @@ func (_q *NoteQuery) loadAuthor(ctx context.Context, query *UserQuery, nodes []*
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(user.IDIn(ids...))
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(user.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err

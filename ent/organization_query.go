@@ -598,7 +598,7 @@ func (_q *OrganizationQuery) loadUsers(ctx context.Context, query *UserQuery, no
 		query.ctx.AppendFieldOnce(user.FieldOrgID)
 	}
 	query.Where(predicate.User(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.UsersColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.UsersColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -628,7 +628,7 @@ func (_q *OrganizationQuery) loadCompanies(ctx context.Context, query *CompanyQu
 		query.ctx.AppendFieldOnce(company.FieldOrgID)
 	}
 	query.Where(predicate.Company(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.CompaniesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.CompaniesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -658,7 +658,7 @@ func (_q *OrganizationQuery) loadJobs(ctx context.Context, query *JobQuery, node
 		query.ctx.AppendFieldOnce(job.FieldOrgID)
 	}
 	query.Where(predicate.Job(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.JobsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.JobsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -688,7 +688,7 @@ func (_q *OrganizationQuery) loadNotes(ctx context.Context, query *NoteQuery, no
 		query.ctx.AppendFieldOnce(note.FieldOrgID)
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.NotesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.NotesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
