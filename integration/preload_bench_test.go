@@ -151,7 +151,7 @@ func handPerParentLimit(s *entsql.Selector) {
 	d := entsql.Dialect(s.Dialect())
 	s.SetDistinct(false)
 	orderBy := []string{entsql.Desc(note.FieldCreatedAt), entsql.Desc(note.FieldID)}
-	with := d.With("src").As(s.Clone()).With("lim").As(
+	with := d.With("src").As(s.Clone().ClearOrder()).With("lim").As(
 		d.Select("*").AppendSelectExprAs(entsql.RowNumber().PartitionBy(note.FieldJobID).OrderBy(orderBy...), "rn").From(d.Table("src")))
 	t := d.Table("lim").As(s.TableName())
 	outer := d.Select(s.UnqualifiedColumns()...).From(t).Where(entsql.LTE(t.C("rn"), preload.NotesPerJob))
