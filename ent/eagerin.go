@@ -10,6 +10,26 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// scanTargetsReusable reports whether a row's scan targets may be scanned
+// into again for the next row of the same query: only when every one is a
+// sql.Null* value, which assignValues copies into the entity (strings and
+// times included: their contents are never written in place). A target
+// that assignValues keeps (a column it does not know, stored with its
+// pointer in selectValues; a custom scanner) makes every row scan into
+// targets of its own, as ent does. One set of targets per query instead of
+// one per row: in the list of 200 jobs with company, managers and
+// notes.author, 600 rows of targets (ent/template/eagerload.tmpl).
+func scanTargetsReusable(values []any) bool {
+	for _, v := range values {
+		switch v.(type) {
+		case *sql.NullInt64, *sql.NullString, *sql.NullTime, *sql.NullBool, *sql.NullFloat64:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // eagerInValues matches the rows whose column col holds one of ids, the
 // parent ids of an eager load: on PostgreSQL as col = ANY($n), the ids in
 // one array parameter, so that the statement's text, and with it the

@@ -461,14 +461,24 @@ func (_q *NoteQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Note, e
 			_q.withAuthor != nil,
 		}
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*Note).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Note{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
