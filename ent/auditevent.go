@@ -37,14 +37,35 @@ type AuditEvent struct {
 // scanValues returns the types for scanning values from sql.Rows.
 func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
+	row := new(struct {
+		v0 [2]sql.NullInt64
+		v1 [5]sql.NullString
+		v2 [1]sql.NullTime
+	})
+	var n0, n1, n2 int
 	for i := range columns {
 		switch columns[i] {
 		case auditevent.FieldID, auditevent.FieldOrgID:
-			values[i] = new(sql.NullInt64)
+			if n0 < len(row.v0) {
+				values[i] = &row.v0[n0]
+				n0++
+			} else {
+				values[i] = new(sql.NullInt64)
+			}
 		case auditevent.FieldActor, auditevent.FieldReason, auditevent.FieldAction, auditevent.FieldObject, auditevent.FieldObjectID:
-			values[i] = new(sql.NullString)
+			if n1 < len(row.v1) {
+				values[i] = &row.v1[n1]
+				n1++
+			} else {
+				values[i] = new(sql.NullString)
+			}
 		case auditevent.FieldAt:
-			values[i] = new(sql.NullTime)
+			if n2 < len(row.v2) {
+				values[i] = &row.v2[n2]
+				n2++
+			} else {
+				values[i] = new(sql.NullTime)
+			}
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -345,13 +345,23 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		nodes = []*AuditEvent{}
 		_spec = _q.querySpec()
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*AuditEvent).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &AuditEvent{config: _q.config}
 		nodes = append(nodes, node)
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers

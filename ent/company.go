@@ -81,16 +81,43 @@ func (e CompanyEdges) ClientsOrErr() ([]*User, error) {
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Company) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
+	row := new(struct {
+		v0 [1]sql.NullBool
+		v1 [2]sql.NullInt64
+		v2 [1]sql.NullString
+		v3 [2]sql.NullTime
+	})
+	var n0, n1, n2, n3 int
 	for i := range columns {
 		switch columns[i] {
 		case company.FieldArchived:
-			values[i] = new(sql.NullBool)
+			if n0 < len(row.v0) {
+				values[i] = &row.v0[n0]
+				n0++
+			} else {
+				values[i] = new(sql.NullBool)
+			}
 		case company.FieldID, company.FieldOrgID:
-			values[i] = new(sql.NullInt64)
+			if n1 < len(row.v1) {
+				values[i] = &row.v1[n1]
+				n1++
+			} else {
+				values[i] = new(sql.NullInt64)
+			}
 		case company.FieldName:
-			values[i] = new(sql.NullString)
+			if n2 < len(row.v2) {
+				values[i] = &row.v2[n2]
+				n2++
+			} else {
+				values[i] = new(sql.NullString)
+			}
 		case company.FieldCreatedAt, company.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+			if n3 < len(row.v3) {
+				values[i] = &row.v3[n3]
+				n3++
+			} else {
+				values[i] = new(sql.NullTime)
+			}
 		default:
 			values[i] = new(sql.UnknownType)
 		}

@@ -464,14 +464,24 @@ func (_q *CompanyQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Comp
 			_q.withClients != nil,
 		}
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*Company).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Company{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -535,7 +545,9 @@ func (_q *CompanyQuery) loadOrg(ctx context.Context, query *OrganizationQuery, n
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -565,7 +577,7 @@ func (_q *CompanyQuery) loadJobs(ctx context.Context, query *JobQuery, nodes []*
 		query.ctx.AppendFieldOnce(job.FieldCompanyID)
 	}
 	query.Where(predicate.Job(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(company.JobsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(company.JobsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -595,7 +607,7 @@ func (_q *CompanyQuery) loadClients(ctx context.Context, query *UserQuery, nodes
 		query.ctx.AppendFieldOnce(user.FieldCompanyID)
 	}
 	query.Where(predicate.User(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(company.ClientsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(company.ClientsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

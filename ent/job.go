@@ -117,14 +117,35 @@ func (e JobEdges) CreatorOrErr() (*User, error) {
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Job) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
+	row := new(struct {
+		v0 [5]sql.NullInt64
+		v1 [3]sql.NullString
+		v2 [2]sql.NullTime
+	})
+	var n0, n1, n2 int
 	for i := range columns {
 		switch columns[i] {
 		case job.FieldID, job.FieldOrgID, job.FieldCompanyID, job.FieldSalaryMax, job.FieldCreatedByID:
-			values[i] = new(sql.NullInt64)
+			if n0 < len(row.v0) {
+				values[i] = &row.v0[n0]
+				n0++
+			} else {
+				values[i] = new(sql.NullInt64)
+			}
 		case job.FieldTitle, job.FieldDescription, job.FieldStatus:
-			values[i] = new(sql.NullString)
+			if n1 < len(row.v1) {
+				values[i] = &row.v1[n1]
+				n1++
+			} else {
+				values[i] = new(sql.NullString)
+			}
 		case job.FieldCreatedAt, job.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+			if n2 < len(row.v2) {
+				values[i] = &row.v2[n2]
+				n2++
+			} else {
+				values[i] = new(sql.NullTime)
+			}
 		default:
 			values[i] = new(sql.UnknownType)
 		}

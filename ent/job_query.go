@@ -539,14 +539,24 @@ func (_q *JobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Job, err
 			_q.withCreator != nil,
 		}
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*Job).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Job{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -622,7 +632,9 @@ func (_q *JobQuery) loadOrg(ctx context.Context, query *OrganizationQuery, nodes
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -651,7 +663,9 @@ func (_q *JobQuery) loadCompany(ctx context.Context, query *CompanyQuery, nodes 
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(company.IDIn(ids...))
+	query.Where(predicate.Company(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(company.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -681,7 +695,7 @@ func (_q *JobQuery) loadManagers(ctx context.Context, query *UserQuery, nodes []
 	query.Where(func(s *sql.Selector) {
 		joinT := sql.Table(job.ManagersTable)
 		s.Join(joinT).On(s.C(user.FieldID), joinT.C(job.ManagersPrimaryKey[1]))
-		s.Where(sql.InValues(joinT.C(job.ManagersPrimaryKey[0]), edgeIDs...))
+		s.Where(eagerInValues(s.Dialect(), joinT.C(job.ManagersPrimaryKey[0]), edgeIDs))
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(job.ManagersPrimaryKey[0]))
 		s.AppendSelect(columns...)
@@ -742,7 +756,7 @@ func (_q *JobQuery) loadNotes(ctx context.Context, query *NoteQuery, nodes []*Jo
 		query.ctx.AppendFieldOnce(note.FieldJobID)
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(job.NotesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(job.NotesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -771,7 +785,9 @@ func (_q *JobQuery) loadCreator(ctx context.Context, query *UserQuery, nodes []*
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(user.IDIn(ids...))
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(user.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err

@@ -89,14 +89,35 @@ func (e OrganizationEdges) NotesOrErr() ([]*Note, error) {
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Organization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
+	row := new(struct {
+		v0 [1]sql.NullInt64
+		v1 [2]sql.NullString
+		v2 [2]sql.NullTime
+	})
+	var n0, n1, n2 int
 	for i := range columns {
 		switch columns[i] {
 		case organization.FieldID:
-			values[i] = new(sql.NullInt64)
+			if n0 < len(row.v0) {
+				values[i] = &row.v0[n0]
+				n0++
+			} else {
+				values[i] = new(sql.NullInt64)
+			}
 		case organization.FieldName, organization.FieldSlug:
-			values[i] = new(sql.NullString)
+			if n1 < len(row.v1) {
+				values[i] = &row.v1[n1]
+				n1++
+			} else {
+				values[i] = new(sql.NullString)
+			}
 		case organization.FieldCreatedAt, organization.FieldUpdatedAt:
-			values[i] = new(sql.NullTime)
+			if n2 < len(row.v2) {
+				values[i] = &row.v2[n2]
+				n2++
+			} else {
+				values[i] = new(sql.NullTime)
+			}
 		default:
 			values[i] = new(sql.UnknownType)
 		}

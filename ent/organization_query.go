@@ -504,14 +504,24 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			_q.withNotes != nil,
 		}
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*Organization).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Organization{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -598,7 +608,7 @@ func (_q *OrganizationQuery) loadUsers(ctx context.Context, query *UserQuery, no
 		query.ctx.AppendFieldOnce(user.FieldOrgID)
 	}
 	query.Where(predicate.User(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.UsersColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.UsersColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -628,7 +638,7 @@ func (_q *OrganizationQuery) loadCompanies(ctx context.Context, query *CompanyQu
 		query.ctx.AppendFieldOnce(company.FieldOrgID)
 	}
 	query.Where(predicate.Company(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.CompaniesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.CompaniesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -658,7 +668,7 @@ func (_q *OrganizationQuery) loadJobs(ctx context.Context, query *JobQuery, node
 		query.ctx.AppendFieldOnce(job.FieldOrgID)
 	}
 	query.Where(predicate.Job(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.JobsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.JobsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -688,7 +698,7 @@ func (_q *OrganizationQuery) loadNotes(ctx context.Context, query *NoteQuery, no
 		query.ctx.AppendFieldOnce(note.FieldOrgID)
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.NotesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.NotesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -579,14 +579,24 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withCreatedJobs != nil,
 		}
 	)
+	var reuse []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
+		if reuse != nil {
+			return reuse, nil
+		}
 		return (*User).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &User{config: _q.config}
 		nodes = append(nodes, node)
 		node.Edges.loadedTypes = loadedTypes
-		return node.assignValues(columns, values)
+		if err := node.assignValues(columns, values); err != nil {
+			return err
+		}
+		if reuse == nil && scanTargetsReusable(values) {
+			reuse = values
+		}
+		return nil
 	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -684,7 +694,9 @@ func (_q *UserQuery) loadOrg(ctx context.Context, query *OrganizationQuery, node
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(organization.IDIn(ids...))
+	query.Where(predicate.Organization(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(organization.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -716,7 +728,9 @@ func (_q *UserQuery) loadCompany(ctx context.Context, query *CompanyQuery, nodes
 	if len(ids) == 0 {
 		return nil
 	}
-	query.Where(company.IDIn(ids...))
+	query.Where(predicate.Company(func(s *sql.Selector) {
+		s.Where(eagerInInts(s.Dialect(), s.C(company.FieldID), ids))
+	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
 		return err
@@ -746,7 +760,7 @@ func (_q *UserQuery) loadManagedJobs(ctx context.Context, query *JobQuery, nodes
 	query.Where(func(s *sql.Selector) {
 		joinT := sql.Table(user.ManagedJobsTable)
 		s.Join(joinT).On(s.C(job.FieldID), joinT.C(user.ManagedJobsPrimaryKey[0]))
-		s.Where(sql.InValues(joinT.C(user.ManagedJobsPrimaryKey[1]), edgeIDs...))
+		s.Where(eagerInValues(s.Dialect(), joinT.C(user.ManagedJobsPrimaryKey[1]), edgeIDs))
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(user.ManagedJobsPrimaryKey[1]))
 		s.AppendSelect(columns...)
@@ -807,7 +821,7 @@ func (_q *UserQuery) loadNotes(ctx context.Context, query *NoteQuery, nodes []*U
 		query.ctx.AppendFieldOnce(note.FieldAuthorID)
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.NotesColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(user.NotesColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -837,7 +851,7 @@ func (_q *UserQuery) loadSessions(ctx context.Context, query *SessionQuery, node
 		query.ctx.AppendFieldOnce(session.FieldUserID)
 	}
 	query.Where(predicate.Session(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.SessionsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(user.SessionsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -867,7 +881,7 @@ func (_q *UserQuery) loadCreatedJobs(ctx context.Context, query *JobQuery, nodes
 		query.ctx.AppendFieldOnce(job.FieldCreatedByID)
 	}
 	query.Where(predicate.Job(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.CreatedJobsColumn), fks...))
+		s.Where(eagerInValues(s.Dialect(), s.C(user.CreatedJobsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -151,7 +152,7 @@ func handPerParentLimit(s *entsql.Selector) {
 	d := entsql.Dialect(s.Dialect())
 	s.SetDistinct(false)
 	orderBy := []string{entsql.Desc(note.FieldCreatedAt), entsql.Desc(note.FieldID)}
-	with := d.With("src").As(s.Clone()).With("lim").As(
+	with := d.With("src").As(s.Clone().ClearOrder()).With("lim").As(
 		d.Select("*").AppendSelectExprAs(entsql.RowNumber().PartitionBy(note.FieldJobID).OrderBy(orderBy...), "rn").From(d.Table("src")))
 	t := d.Table("lim").As(s.TableName())
 	outer := d.Select(s.UnqualifiedColumns()...).From(t).Where(entsql.LTE(t.C("rn"), preload.NotesPerJob))
@@ -198,19 +199,30 @@ func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*benchUser, err
 	return u, sc.Scan(dst...)
 }
 
-// handWrittenList sends the statements the registry sends (tenant filter
-// included) and assembles the same tree.
-// handWrittenList is the floor: the same statements with database/sql, in
+// handWrittenList is the floor: the statements the registry sends (tenant
+// filter included, each eager load's parent ids as one array) with
+// database/sql, scanned into plain structs, assembling the same tree, in
 // one read-only transaction with the scope's settings, as the seam runs a
 // request's reads (row-level security shows nothing without them).
+//
+// The page's statement has the registry's shape: the position as a
+// parameter (id > $2) and the page size written into it (LIMIT 201), as
+// ent writes it. With LIMIT as a parameter PostgreSQL plans the cached
+// generic plan for an unknown limit and picks another plan (an index scan
+// in id order instead of a bitmap scan and a sort, here): a different
+// statement, and a quarter of a millisecond faster on this dataset.
+//
+// Its end does not wait for the ROLLBACK, as the seam's read unit does
+// not wait for its COMMIT (database.WithReadUnit): the transaction read
+// only, so there is nothing to learn from its end.
 func handWrittenList(ctx context.Context, pool *sql.DB, org, n int) (int, error) {
 	db, err := database.BeginTx(ctx, pool, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return 0, err
 	}
-	defer db.Rollback() // read-only: nothing to commit
+	defer func() { go db.Rollback() }() // read-only: nothing to commit or wait for
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, company_id, created_by_id, title, description, status, salary_max, created_at, updated_at
-		FROM jobs WHERE org_id = $1 AND id > 0 ORDER BY id LIMIT $2`, org, n+1)
+		FROM jobs WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT `+strconv.Itoa(n+1), org, 0)
 	if err != nil {
 		return 0, err
 	}

@@ -82,11 +82,15 @@ func Notes(q *ent.NoteQuery, s Surface, t Tree) *ent.NoteQuery { applyTree(Note,
 // each parent, so the load is wrapped: the filtered rows are numbered per
 // parent with ROW_NUMBER() OVER (PARTITION BY ...) and only the first limit
 // are kept. Still one statement per edge.
+//
+// The numbered rows come unordered: the window orders each parent's rows
+// and the outer query the result, so an ORDER BY of the load's own would
+// only make PostgreSQL sort the rows once more before numbering them.
 func perParentLimit(partitionBy string, limit int, orderBy ...string) func(*sql.Selector) {
 	return func(s *sql.Selector) {
 		d := sql.Dialect(s.Dialect())
 		s.SetDistinct(false)
-		with := d.With("preload_src").As(s.Clone()).
+		with := d.With("preload_src").As(s.Clone().ClearOrder()).
 			With("preload_limited").As(
 			d.Select("*").
 				AppendSelectExprAs(sql.RowNumber().PartitionBy(partitionBy).OrderBy(orderBy...), "preload_rn").

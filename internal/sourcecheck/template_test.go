@@ -14,8 +14,9 @@ import (
 
 // templateEntVersion is the ent release the templates of ent/template were
 // copied from: client.tmpl replaces ent's "client" template, edgescope.tmpl
-// its edge predicates, edge orders and query path. An ent upgrade must copy
-// the new ones and re-apply the changes marked "scopegate".
+// its edge predicates, edge orders and query path, eagerload.tmpl its query
+// builder's eager loads, decode.tmpl its row scanning. An ent upgrade must
+// copy the new ones and re-apply the changes marked "scopegate".
 const templateEntVersion = "v0.14.5"
 
 func TestClientTemplateMatchesEntVersion(t *testing.T) {
