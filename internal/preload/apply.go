@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/ent/user"
 )
 
 // load applies the children of a tree node to the child query of an edge.
@@ -43,10 +44,27 @@ func userEdge(s Surface, edge string, target Entity, filter, order string, limit
 	return edgeEntry(User, s, edge, target, filter, order, limit, with)
 }
 
+// userReadColumns are the user columns a read returns: all but the
+// password hash, which no view renders and only a login reads (internal/
+// auth). Not selecting it keeps sixty bytes per user row off the wire and
+// out of the scanner, and the hash out of every loaded entity.
+var userReadColumns = func() []string {
+	var cols []string
+	for _, c := range user.Columns {
+		if c != user.FieldPasswordHash {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}()
+
 // applyTree adds the eager loads of t to q, an ent query of entity. t came
 // from Parse, so every edge is in the registry; an edge that is not is a
 // programming error and panics rather than load something unchecked.
 func applyTree(entity Entity, s Surface, q any, t Tree) {
+	if uq, ok := q.(*ent.UserQuery); ok {
+		uq.Select(userReadColumns...)
+	}
 	for _, e := range t.edges() {
 		found := false
 		for _, en := range tables[entity][s] {
