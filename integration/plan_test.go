@@ -236,7 +236,7 @@ type planShape struct {
 func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 	db := pgtest.New(t)
 	seedPlanWorld(t, db)
-	client, capture := newCaptureClient(db)
+	client, capture := pgtest.NewCaptureClient(db)
 	jobs := repo.Jobs{Client: client}
 	bigAdmin := planSmallOrgs*planSmallUsers + 1
 	for _, c := range []struct {
@@ -249,22 +249,22 @@ func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 		{"manager", bigAdmin + 1, false},
 	} {
 		_, ctx := planUser(t, db, c.id)
-		capture.take()
+		capture.Take()
 		if _, err := jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		st := planListStatement(t, capture.take(), "jobs")
-		plan, _, raw, err := explainAs(st.ctx, db, c.owner, false, st.query, st.args)
+		st := planListStatement(t, capture.Take(), "jobs")
+		plan, _, raw, err := explainAs(st.Ctx, db, c.owner, false, st.Query, st.Args)
 		if err != nil {
-			t.Fatalf("%s: %v\n%s", c.who, err, st.query)
+			t.Fatalf("%s: %v\n%s", c.who, err, st.Query)
 		}
 		scans, problems := planScans(plan, false)
 		if len(problems) > 0 || !slices.Contains(scans, "jobs/job_org_id_id") {
-			t.Fatalf("as %s, the first page of the large tenant reads %v (%v), want jobs/job_org_id_id:\n%s\n%s", c.who, scans, problems, st.query, raw)
+			t.Fatalf("as %s, the first page of the large tenant reads %v (%v), want jobs/job_org_id_id:\n%s\n%s", c.who, scans, problems, st.Query, raw)
 		}
 		var best time.Duration
 		for i := 0; i < 5; i++ { // the first run reads the pages into the cache
-			_, exec, _, err := explainAs(st.ctx, db, c.owner, true, st.query, st.args)
+			_, exec, _, err := explainAs(st.Ctx, db, c.owner, true, st.Query, st.Args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,15 +277,15 @@ func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
 }
 
 // planListStatement returns the one captured SELECT from table.
-func planListStatement(t *testing.T, sts []capturedStatement, table string) capturedStatement {
+func planListStatement(t *testing.T, sts []pgtest.Statement, table string) pgtest.Statement {
 	t.Helper()
 	for _, st := range sts {
-		if strings.HasPrefix(st.query, "SELECT ") && strings.Contains(st.query, ` FROM "`+table+`"`) {
+		if strings.HasPrefix(st.Query, "SELECT ") && strings.Contains(st.Query, ` FROM "`+table+`"`) {
 			return st
 		}
 	}
 	t.Fatalf("no statement from %s among %d", table, len(sts))
-	return capturedStatement{}
+	return pgtest.Statement{}
 }
 
 // TestPlanScopedQueries: every query shape the repositories and the preload
@@ -297,7 +297,7 @@ func planListStatement(t *testing.T, sts []capturedStatement, table string) capt
 func TestPlanScopedQueries(t *testing.T) {
 	db := pgtest.New(t)
 	seedPlanWorld(t, db)
-	client, capture := newCaptureClient(db)
+	client, capture := pgtest.NewCaptureClient(db)
 	r := struct {
 		jobs      repo.Jobs
 		companies repo.Companies
@@ -384,28 +384,28 @@ func TestPlanScopedQueries(t *testing.T) {
 
 	var failures, gaps []string
 	check := func(who string, shape planShape, ctx context.Context, allWalk bool) {
-		capture.take()
+		capture.Take()
 		if err := shape.run(ctx); err != nil && !errors.Is(err, repo.ErrNotFound) {
 			t.Fatalf("%s %s: %v", who, shape.name, err)
 		}
-		for _, st := range capture.take() {
+		for _, st := range capture.Take() {
 			// Reads only: SELECTs, and the WITH of the per-parent capped
 			// eager loads (preload's perParentLimit); not the settings.
-			isRead := strings.HasPrefix(st.query, "SELECT ") || strings.HasPrefix(st.query, "WITH ")
-			if !isRead || strings.HasPrefix(st.query, "SELECT set_config(") {
+			isRead := strings.HasPrefix(st.Query, "SELECT ") || strings.HasPrefix(st.Query, "WITH ")
+			if !isRead || strings.HasPrefix(st.Query, "SELECT set_config(") {
 				continue
 			}
-			plan, _, raw, err := explainAs(st.ctx, db, false, false, st.query, st.args)
+			plan, _, raw, err := explainAs(st.Ctx, db, false, false, st.Query, st.Args)
 			if err != nil {
-				t.Fatalf("%s %s: %v\n%s", who, shape.name, err, st.query)
+				t.Fatalf("%s %s: %v\n%s", who, shape.name, err, st.Query)
 			}
 			scans, problems := planScans(plan, allWalk)
-			t.Logf("%-12s %-70s %-22s %v", who, shape.name, rlsLabel(st.query), scans)
+			t.Logf("%-12s %-70s %-22s %v", who, shape.name, rlsLabel(st.Query), scans)
 			switch {
-			case len(problems) > 0 && (planParents(st.args) > planFanOut || plan.Rows > planFanOut):
-				gaps = append(gaps, fmt.Sprintf("%s %s: %s for %d values (array elements counted), %.0f rows expected: %v", who, shape.name, rlsLabel(st.query), planParents(st.args), plan.Rows, problems))
+			case len(problems) > 0 && (planParents(st.Args) > planFanOut || plan.Rows > planFanOut):
+				gaps = append(gaps, fmt.Sprintf("%s %s: %s for %d values (array elements counted), %.0f rows expected: %v", who, shape.name, rlsLabel(st.Query), planParents(st.Args), plan.Rows, problems))
 			case len(problems) > 0:
-				failures = append(failures, fmt.Sprintf("%s %s: %s with %d arguments, %.0f rows expected: %v\n%s\nargs %v\n%s", who, shape.name, rlsLabel(st.query), len(st.args), plan.Rows, problems, st.query, st.args, raw))
+				failures = append(failures, fmt.Sprintf("%s %s: %s with %d arguments, %.0f rows expected: %v\n%s\nargs %v\n%s", who, shape.name, rlsLabel(st.Query), len(st.Args), plan.Rows, problems, st.Query, st.Args, raw))
 			}
 		}
 	}

@@ -71,7 +71,7 @@ func TestPreloadFanOutCaps(t *testing.T) {
 	})
 	require.Greater(t, len(busyPublished), designJobsPerCompany)
 	require.Greater(t, len(busyManaged), designManagedJobsPerUser)
-	client, capture := newCaptureClient(db)
+	client, capture := pgtest.NewCaptureClient(db)
 
 	companyJobs := func(t *testing.T, u *ent.User, surface preload.Surface) map[int][]int {
 		t.Helper()
@@ -92,7 +92,7 @@ func TestPreloadFanOutCaps(t *testing.T) {
 		assert.Equal(t, map[int][]int{busy.ID: busyAll[:designJobsPerCompany], quiet.ID: quietJobs}, got)
 	})
 	t.Run("ManagedJobsPerManager", func(t *testing.T) {
-		capture.take()
+		capture.Take()
 		page, err := repo.Users{Client: client}.List(pgtest.UserContext(t, admin), preload.SurfaceAdmin, repo.ListOptions{Preload: "managed_jobs"})
 		require.NoError(t, err)
 		got := map[int][]int{}
@@ -107,9 +107,9 @@ func TestPreloadFanOutCaps(t *testing.T) {
 		// The M2M load numbers the rows of each manager: the partition is
 		// the join table's user_id that ent selects first.
 		var load string
-		for _, st := range capture.take() {
-			if strings.Contains(st.query, `JOIN "job_managers"`) {
-				load = st.query
+		for _, st := range capture.Take() {
+			if strings.Contains(st.Query, `JOIN "job_managers"`) {
+				load = st.Query
 			}
 		}
 		require.NotEmpty(t, load, "no managed_jobs load captured")

@@ -304,7 +304,7 @@ func rlsHTTP(s *rlsSide, method, path, token, body string, want int) ([]byte, er
 func BenchmarkPlanningRLS(b *testing.B) {
 	ctx := context.Background()
 	w := newRLSBenchWorld(b)
-	client, capture := newCaptureClient(w.db)
+	client, capture := pgtest.NewCaptureClient(w.db)
 	userCtx := pgtest.UserContext(b, w.admin)
 	jobs := repo.Jobs{Client: client}
 	authn := auth.Service{Client: client}
@@ -343,13 +343,13 @@ func BenchmarkPlanningRLS(b *testing.B) {
 	reps := max(b.N, 15)
 	b.ResetTimer()
 	for _, c := range cases {
-		capture.take()
+		capture.Take()
 		if err := c.run(); err != nil {
 			b.Fatalf("%s: %v", c.name, err)
 		}
 		var sum [4]time.Duration
-		for _, st := range capture.take() {
-			if strings.HasPrefix(st.query, "SELECT set_config(") {
+		for _, st := range capture.Take() {
+			if strings.HasPrefix(st.Query, "SELECT set_config(") {
 				continue
 			}
 			var t [4][]time.Duration // planning on, off; execution on, off
@@ -357,7 +357,7 @@ func BenchmarkPlanningRLS(b *testing.B) {
 				for _, on := range rand.Perm(2) {
 					plan, exec, err := rlsExplain(st, w.db, on == 0)
 					if err != nil {
-						b.Fatalf("%s: %v\n%s", c.name, err, st.query)
+						b.Fatalf("%s: %v\n%s", c.name, err, st.Query)
 					}
 					t[on] = append(t[on], plan)
 					t[2+on] = append(t[2+on], exec)
@@ -370,7 +370,7 @@ func BenchmarkPlanningRLS(b *testing.B) {
 				sum[i] += m[i]
 			}
 			fmt.Printf("rls plan %-6s %-30s planning on %6.3f off %6.3f ms; execution on %6.3f off %6.3f ms\n",
-				c.name, rlsLabel(st.query), ms(m[0]), ms(m[1]), ms(m[2]), ms(m[3]))
+				c.name, rlsLabel(st.Query), ms(m[0]), ms(m[1]), ms(m[2]), ms(m[3]))
 		}
 		fmt.Printf("rls plan %-6s %-30s planning on %6.3f off %6.3f ms; execution on %6.3f off %6.3f ms\n",
 			c.name, "(sum of medians)", ms(sum[0]), ms(sum[1]), ms(sum[2]), ms(sum[3]))
@@ -387,22 +387,22 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // with on, as the application role with the settings the seam would send
 // (the scope's, and scopegate.inserting for a user's INSERT); without, as
 // the owner with none. It returns the planning and execution times.
-func rlsExplain(st capturedStatement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
+func rlsExplain(st pgtest.Statement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
 	var tx *sql.Tx
 	if on {
-		tx, err = database.BeginTx(st.ctx, db.SQL, nil)
-		if err == nil && strings.HasPrefix(st.query, "INSERT ") && database.SettingsOf(st.ctx).UserID != "" {
-			_, err = tx.ExecContext(st.ctx, `SELECT set_config('scopegate.inserting', 'true', true)`)
+		tx, err = database.BeginTx(st.Ctx, db.SQL, nil)
+		if err == nil && strings.HasPrefix(st.Query, "INSERT ") && database.SettingsOf(st.Ctx).UserID != "" {
+			_, err = tx.ExecContext(st.Ctx, `SELECT set_config('scopegate.inserting', 'true', true)`)
 		}
 	} else {
-		tx, err = db.Raw.BeginTx(st.ctx, nil)
+		tx, err = db.Raw.BeginTx(st.Ctx, nil)
 	}
 	if err != nil {
 		return 0, 0, err
 	}
 	defer tx.Rollback()
 	var out []byte
-	if err := tx.QueryRowContext(st.ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+st.query, st.args...).Scan(&out); err != nil {
+	if err := tx.QueryRowContext(st.Ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+st.Query, st.Args...).Scan(&out); err != nil {
 		return 0, 0, err
 	}
 	var res []struct {

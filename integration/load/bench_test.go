@@ -342,7 +342,9 @@ func start(tb testing.TB, name, bin, url string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	lines := make(chan string)
+	// Buffered: the two address lines arrive back to back, and a line
+	// sent while the loop below is busy would be lost.
+	lines := make(chan string, 64)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

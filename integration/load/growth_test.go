@@ -7,13 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
-
-	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -149,20 +144,20 @@ func firstPageExecution(tb testing.TB, db *pgtest.DB, email string) float64 {
 		tb.Fatal(err)
 	}
 	sctx := scope.NewContext(ctx, sc)
-	capture := &captureDriver{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
-	client := ent.NewClient(ent.Driver(database.NewDriver(capture, database.Options{})))
+	client, capture := pgtest.NewCaptureClient(db)
 	if _, err := (repo.Jobs{Client: client}).List(sctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{}); err != nil {
 		tb.Fatal(err)
 	}
-	var stmt *captured
-	for i, c := range capture.stmts {
-		if strings.HasPrefix(c.query, `SELECT "jobs".`) {
-			stmt = &capture.stmts[i]
+	var stmt *pgtest.Statement
+	taken := capture.Take()
+	for i := range taken {
+		if strings.HasPrefix(taken[i].Query, `SELECT "jobs".`) {
+			stmt = &taken[i]
 			break
 		}
 	}
 	if stmt == nil {
-		tb.Fatalf("no job list statement among %d captured", len(capture.stmts))
+		tb.Fatalf("no job list statement among %d captured", len(taken))
 	}
 	tx, err := database.BeginTx(sctx, db.SQL, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -172,8 +167,8 @@ func firstPageExecution(tb testing.TB, db *pgtest.DB, email string) float64 {
 	var best float64
 	for i := range 5 { // the best of five: the first run reads pages from disk
 		var raw string
-		if err := tx.QueryRowContext(sctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+stmt.query, stmt.args...).Scan(&raw); err != nil {
-			tb.Fatalf("%v\n%s", err, stmt.query)
+		if err := tx.QueryRowContext(sctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+stmt.Query, stmt.Args...).Scan(&raw); err != nil {
+			tb.Fatalf("%v\n%s", err, stmt.Query)
 		}
 		var plans []struct {
 			Execution float64 `json:"Execution Time"`
@@ -186,48 +181,4 @@ func firstPageExecution(tb testing.TB, db *pgtest.DB, email string) float64 {
 		}
 	}
 	return best
-}
-
-// captured is one statement ent sent, with its arguments.
-type captured struct {
-	query string
-	args  []any
-}
-
-// captureDriver sits under the seam's Driver and records the queries it
-// sends, in or out of a transaction.
-type captureDriver struct {
-	dialect.Driver
-	mu    sync.Mutex
-	stmts []captured
-}
-
-func (d *captureDriver) Query(ctx context.Context, query string, args, v any) error {
-	a, _ := args.([]any)
-	d.mu.Lock()
-	d.stmts = append(d.stmts, captured{query: query, args: a})
-	d.mu.Unlock()
-	return d.Driver.Query(ctx, query, args, v)
-}
-
-func (d *captureDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &captureTx{Tx: tx, d: d}, nil
-}
-
-// captureTx records the statements of a transaction the seam opened.
-type captureTx struct {
-	dialect.Tx
-	d *captureDriver
-}
-
-func (t *captureTx) Query(ctx context.Context, query string, args, v any) error {
-	a, _ := args.([]any)
-	t.d.mu.Lock()
-	t.d.stmts = append(t.d.stmts, captured{query: query, args: a})
-	t.d.mu.Unlock()
-	return t.Tx.Query(ctx, query, args, v)
 }

@@ -1,4 +1,4 @@
-package integration
+package pgtest
 
 import (
 	"context"
@@ -9,45 +9,44 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/scopegate/scopegate/ent"
-	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/database"
 )
 
-// newCaptureClient returns an ent client on db's application pool, through
-// the same seam as pgtest's (database.NewDriver: scope settings, riders),
-// with a captureDriver under the seam that records every statement ent
+// NewCaptureClient returns an ent client on db's application pool, through
+// the same seam as New's (database.NewDriver: scope settings, riders),
+// with a Capture under the seam that records every statement ent
 // sends, with its arguments and context: what the plan tests and the RLS
 // benchmark explain is the real statement, not a copy written by hand.
-func newCaptureClient(db *pgtest.DB) (*ent.Client, *captureDriver) {
-	capture := &captureDriver{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
+func NewCaptureClient(db *DB) (*ent.Client, *Capture) {
+	capture := &Capture{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
 	return ent.NewClient(ent.Driver(database.NewDriver(capture, database.Options{}))), capture
 }
 
-// capturedStatement is one statement sent, with its arguments and the context
+// Statement is one statement sent, with its arguments and the context
 // (so the scope) it was sent with.
-type capturedStatement struct {
-	ctx   context.Context
-	query string
-	args  []any
+type Statement struct {
+	Ctx   context.Context
+	Query string
+	Args  []any
 }
 
-// captureDriver sits under the seam's Driver and records every
+// Capture sits under the seam's Driver and records every
 // statement it sends, in or out of a transaction.
-type captureDriver struct {
+type Capture struct {
 	dialect.Driver
 	mu    sync.Mutex
-	stmts []capturedStatement
+	stmts []Statement
 }
 
-func (d *captureDriver) record(ctx context.Context, query string, args any) {
+func (d *Capture) record(ctx context.Context, query string, args any) {
 	a, _ := args.([]any)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.stmts = append(d.stmts, capturedStatement{ctx: context.WithoutCancel(ctx), query: query, args: a})
+	d.stmts = append(d.stmts, Statement{Ctx: context.WithoutCancel(ctx), Query: query, Args: a})
 }
 
-// take returns the statements recorded so far and forgets them.
-func (d *captureDriver) take() []capturedStatement {
+// Take returns the statements recorded so far and forgets them.
+func (d *Capture) Take() []Statement {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := d.stmts
@@ -55,17 +54,17 @@ func (d *captureDriver) take() []capturedStatement {
 	return out
 }
 
-func (d *captureDriver) Exec(ctx context.Context, query string, args, v any) error {
+func (d *Capture) Exec(ctx context.Context, query string, args, v any) error {
 	d.record(ctx, query, args)
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
-func (d *captureDriver) Query(ctx context.Context, query string, args, v any) error {
+func (d *Capture) Query(ctx context.Context, query string, args, v any) error {
 	d.record(ctx, query, args)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
-func (d *captureDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+func (d *Capture) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
 	tx, err := d.Driver.(*entsql.Driver).BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -75,7 +74,7 @@ func (d *captureDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (diale
 
 type captureTx struct {
 	dialect.Tx
-	d *captureDriver
+	d *Capture
 }
 
 func (t *captureTx) Exec(ctx context.Context, query string, args, v any) error {
