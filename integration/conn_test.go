@@ -272,3 +272,30 @@ func TestRidersTravelWithTheStatement(t *testing.T) {
 	}
 	assert.EqualValues(t, 5, database.RiderExecutes()-before, "gets whose settings went in a message of their own")
 }
+
+// Every scoped transaction plans each statement for its own arguments, and
+// nothing of it outlives the transaction: a generic plan chosen while small
+// tenants ran a prepared statement read every note of a large tenant
+// (docs/benchmarks.md, growth).
+func TestScopedTransactionsPlanForTheirArguments(t *testing.T) {
+	d := pgtest.New(t)
+	db := onePool(t, d.URL, 0)
+	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
+	require.NoError(t, err)
+	ctx := scope.NewContext(context.Background(), s)
+	show := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) string {
+		var v string
+		require.NoError(t, q.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&v))
+		return v
+	}
+	tx, err := database.BeginTx(ctx, db.SQL, &sql.TxOptions{ReadOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, "force_custom_plan", show(tx), "in database.BeginTx")
+	require.NoError(t, tx.Rollback())
+	assert.Equal(t, "auto", show(db.SQL), "after the transaction, on the pooled connection")
+
+	// The ent driver's transactions (read units, WithTx) send the same
+	// statement (Settings.statement), which TestRidingSettings* exercise.
+}

@@ -49,13 +49,26 @@ var settingNames = []string{
 // the policies' subqueries as if they ran for every row, which pushes
 // small scoped queries over jit_above_cost, and compiling their large
 // expressions took 800 ms for a query that runs in 1.
+//
+// And it plans every statement for its own arguments (plan_cache_mode =
+// force_custom_plan), although the seam keeps statements prepared
+// (conn.go): after five runs PostgreSQL may switch a prepared statement to
+// one generic plan, priced for an average tenant. Chosen while small
+// tenants ran it, that plan read every note of a 100,000-job tenant to
+// load one job's notes (11 ms for a 0.1 ms statement, 1M-job world,
+// docs/benchmarks.md). A custom plan costs its planning each time, as an
+// unprepared statement does; the prepared statement still saves parsing.
 var setSettingsSQL = func() string {
 	q := "SELECT "
 	for i, n := range settingNames {
 		q += fmt.Sprintf("set_config('%s', $%d, true), ", n, i+1)
 	}
-	return q + "set_config('jit', 'off', true)"
+	return q + transactionSettings
 }()
+
+// transactionSettings are the planner settings of every scoped transaction
+// (see setSettingsSQL).
+const transactionSettings = "set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
 
 // sql returns the statement that sets s with its values as quoted literals.
 // Without parameters it can wait for the statement after it and travel in
@@ -72,7 +85,7 @@ func (s Settings) sql() (string, bool) {
 		}
 		fmt.Fprintf(&b, "set_config('%s', %s, true), ", settingNames[i], pq.QuoteLiteral(v))
 	}
-	b.WriteString("set_config('jit', 'off', true)")
+	b.WriteString(transactionSettings)
 	return b.String(), true
 }
 
