@@ -103,7 +103,7 @@ type listPlan struct {
 }
 
 // keyset narrows a list query to the page after p's position, in the order
-// of orderKeyset: rows whose (org_id, id) is greater than the position, and,
+// of ORDER BY org_id, id: rows whose (org_id, id) is greater than the position, and,
 // under a scope narrowed to one tenant, not past that tenant's last key.
 //
 // Why a range on the pair rather than `id > after ORDER BY id`: the tenant

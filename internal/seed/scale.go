@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	"github.com/lib/pq"
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/database"
@@ -474,17 +473,17 @@ func (w *writer) copyInto(ctx context.Context, tx *sql.Tx, table string, emit fu
 	// ON COMMIT DELETE ROWS: the table outlives the transaction, empty,
 	// for the next batch of the session.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMPORARY TABLE IF NOT EXISTS %s (LIKE %s) ON COMMIT DELETE ROWS`,
-		pq.QuoteIdentifier(stage), pq.QuoteIdentifier(table))); err != nil {
+		database.QuoteIdentifier(stage), database.QuoteIdentifier(table))); err != nil {
 		return fmt.Errorf("seed: staging table for %s: %w", table, err)
 	}
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
-		quoted[i] = pq.QuoteIdentifier(c)
+		quoted[i] = database.QuoteIdentifier(c)
 	}
 	list := strings.Join(quoted, ", ")
 	// lib/pq turns a prepared COPY … FROM STDIN into a stream: each Exec
 	// adds a row to a 64 KiB buffer, an Exec without arguments ends it.
-	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("COPY pg_temp.%s (%s) FROM STDIN", pq.QuoteIdentifier(stage), list))
+	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("COPY pg_temp.%s (%s) FROM STDIN", database.QuoteIdentifier(stage), list))
 	if err != nil {
 		return fmt.Errorf("seed: COPY %s: %w", table, err)
 	}
@@ -504,7 +503,7 @@ func (w *writer) copyInto(ctx context.Context, tx *sql.Tx, table string, emit fu
 		return fmt.Errorf("seed: COPY %s: %w", table, err)
 	}
 	res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s`,
-		pq.QuoteIdentifier(table), list, list, pq.QuoteIdentifier(stage)))
+		database.QuoteIdentifier(table), list, list, database.QuoteIdentifier(stage)))
 	if err != nil {
 		return fmt.Errorf("seed: insert %s: %w", table, err)
 	}
@@ -707,7 +706,7 @@ func (w *writer) jobs(ctx context.Context, batch []segment) error {
 func dropStaging(ctx context.Context, conn *sql.Conn) {
 	names := make([]string, 0, len(columns))
 	for t := range columns {
-		names = append(names, "pg_temp."+pq.QuoteIdentifier(stagingName(t)))
+		names = append(names, "pg_temp."+database.QuoteIdentifier(stagingName(t)))
 	}
 	_, _ = conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+strings.Join(names, ", "))
 }
