@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,8 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/preload"
+	"github.com/scopegate/scopegate/internal/repo"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -273,29 +277,86 @@ func TestRidersTravelWithTheStatement(t *testing.T) {
 	assert.EqualValues(t, 5, database.RiderExecutes()-before, "gets whose settings went in a message of their own")
 }
 
-// Every scoped transaction plans each statement for its own arguments, and
-// nothing of it outlives the transaction: a generic plan chosen while small
-// tenants ran a prepared statement read every note of a large tenant
-// (docs/benchmarks.md, growth).
-func TestScopedTransactionsPlanForTheirArguments(t *testing.T) {
+// Statements under database.ByKey run a generic plan, made once per
+// connection; every other statement of a scoped transaction, and eager
+// loads under ByKey too, is planned for its own arguments (plan.go). No
+// plan mode outlives its transaction on the pooled connection.
+func TestPlanModes(t *testing.T) {
 	d := pgtest.New(t)
 	db := onePool(t, d.URL, 0)
 	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
 	require.NoError(t, err)
 	ctx := scope.NewContext(context.Background(), s)
-	show := func(q interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}) string {
+	mode := func(ctx context.Context, tx *sql.Tx, query string, arg any) string {
 		var v string
-		require.NoError(t, q.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&v))
+		require.NoError(t, tx.QueryRowContext(ctx, query, arg).Scan(&v))
 		return v
 	}
+	const one = "SELECT current_setting('plan_cache_mode') WHERE $1::int = 1"
+	const many = "SELECT current_setting('plan_cache_mode') WHERE 1 = ANY($1::int[])"
 	tx, err := database.BeginTx(ctx, db.SQL, &sql.TxOptions{ReadOnly: true})
 	require.NoError(t, err)
-	assert.Equal(t, "force_custom_plan", show(tx), "in database.BeginTx")
+	assert.Equal(t, "force_custom_plan", mode(ctx, tx, one, 1), "a scoped statement")
+	assert.Equal(t, "force_generic_plan", mode(database.ByKey(ctx), tx, one, 1), "by key")
+	assert.Equal(t, "force_custom_plan", mode(database.ByKey(ctx), tx, many, "{1}"), "an eager load's shape, by key")
+	assert.Equal(t, "force_generic_plan", mode(database.ByKey(ctx), tx, one, 1), "by key again")
+	assert.Equal(t, "force_custom_plan", mode(ctx, tx, one, 1), "a scoped statement after one by key")
 	require.NoError(t, tx.Rollback())
-	assert.Equal(t, "auto", show(db.SQL), "after the transaction, on the pooled connection")
+	var v string
+	require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&v))
+	assert.Equal(t, "auto", v, "after the transaction, on the pooled connection")
 
-	// The ent driver's transactions (read units, WithTx) send the same
-	// statement (Settings.statement), which TestRidingSettings* exercise.
+	// Through ent and the repository: a get's own statement is planned
+	// once, its eager loads on every call, a list's statements on every
+	// call; PostgreSQL counts which plans each prepared statement ran.
+	sys := pgtest.SystemContext(t)
+	var admin *ent.User
+	var j *ent.Job
+	pgtest.MustTx(t, sys, db.Client, func(tx *ent.Tx) error {
+		org := tx.Organization.Create().SetName("A").SetSlug("a").SaveX(sys)
+		admin = tx.User.Create().SetOrgID(org.ID).SetEmail("admin@a.test").SetName("Admin").SetRole("admin").SaveX(sys)
+		c := tx.Company.Create().SetOrgID(org.ID).SetName("C").SaveX(sys)
+		j = tx.Job.Create().SetOrgID(org.ID).SetCompanyID(c.ID).SetTitle("J").SetCreatedByID(admin.ID).AddManagerIDs(admin.ID).SaveX(sys)
+		tx.Note.Create().SetOrgID(org.ID).SetJobID(j.ID).SetAuthorID(admin.ID).SetBody("n").SaveX(sys)
+		return nil
+	})
+	actx := pgtest.UserContext(t, admin)
+	jobs := repo.Jobs{Client: db.Client}
+	const runs = 3
+	for range runs {
+		_, _, err := jobs.Get(actx, preload.SurfaceUser, j.ID, repo.GetOptions{Preload: "company,managers,notes.author"})
+		require.NoError(t, err)
+		_, err = jobs.List(actx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Preload: "company"})
+		require.NoError(t, err)
+	}
+	type plans struct{ generic, custom int64 }
+	rows, err := db.SQL.QueryContext(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`)
+	require.NoError(t, err)
+	got := map[string]plans{}
+	for rows.Next() {
+		var q string
+		var p plans
+		require.NoError(t, rows.Scan(&q, &p.generic, &p.custom))
+		got[q] = p
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	var get, list, eager int
+	for q, p := range got {
+		switch {
+		case strings.Contains(q, "current_setting"): // the statements above
+		case strings.Contains(q, " = ANY("):
+			eager++
+			assert.Zero(t, p.generic, "an eager load, planned per call:\n%s", q)
+			assert.Positive(t, p.custom, "an eager load, planned per call:\n%s", q)
+		case !strings.HasPrefix(q, `SELECT "jobs"."id", "jobs"."created_at"`): // seeding
+		case strings.Contains(q, " ORDER BY "):
+			list++
+			assert.Equal(t, plans{0, runs}, p, "the list, planned per call:\n%s", q)
+		default:
+			get++
+			assert.Equal(t, plans{runs, 0}, p, "the get, planned once:\n%s", q)
+		}
+	}
+	assert.Equal(t, []int{1, 1, 4}, []int{get, list, eager}, "one get, one list, four eager loads (company, managers, notes, authors) among %d statements", len(got))
 }

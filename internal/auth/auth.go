@@ -66,7 +66,8 @@ func (a Service) Login(ctx context.Context, email, password string) (string, tim
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return "", time.Time{}, ErrUnauthenticated
 	}
-	actx := scope.NewContext(ctx, s)
+	// By key: the user by their unique email, then the new session.
+	actx := database.ByKey(scope.NewContext(ctx, s))
 	u, err := a.Client.User.Query().Where(user.Email(email)).Only(actx)
 	switch {
 	case ent.IsNotFound(err):
@@ -103,7 +104,8 @@ func (a Service) Authenticate(ctx context.Context, token string) (scope.Scope, e
 	if err != nil {
 		return scope.Scope{}, ErrUnauthenticated
 	}
-	actx := scope.NewContext(ctx, s)
+	// By key: the session by its unique token hash.
+	actx := database.ByKey(scope.NewContext(ctx, s))
 	// One statement: the user, if a session with this token has not
 	// expired. Loading the session and then its user (WithUser) would cost
 	// a second statement on every authenticated request.

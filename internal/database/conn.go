@@ -100,6 +100,11 @@ type conn struct {
 	// beginAt is the index in ride of the open transaction's BEGIN while
 	// it has not been sent, else -1.
 	beginAt int
+	// inTx is true while a transaction is open, and plan is the
+	// plan_cache_mode the connection set in it ("" for none yet: the
+	// session's default) (plan.go).
+	inTx bool
+	plan string
 }
 
 // namedStmt is a statement the connection prepared (lib/pq's), and its
@@ -147,6 +152,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	}
 	c.beginAt = 0
 	c.ride = append(c.ride, "BEGIN"+mode)
+	c.inTx, c.plan = true, ""
 	return lazyTx{c}, nil
 }
 
@@ -260,12 +266,28 @@ func (c *conn) route(ctx context.Context, query string, args []driver.NamedValue
 		return nil, "", err
 	}
 	if st != nil {
+		c.planFor(ctx, query)
 		if exec, ok := c.execute(st, args); ok {
 			riderExecutes.Add(1)
 			return st, exec, nil
 		}
 	}
 	return st, "", c.flush(ctx)
+}
+
+// planFor makes query's plan_cache_mode (plan.go) the transaction's: when
+// it differs from the one set last, the statement that sets it rides with
+// query. Outside a transaction statements are not scoped, and keep the
+// session's default.
+func (c *conn) planFor(ctx context.Context, query string) {
+	if !c.inTx {
+		return
+	}
+	if mode := planMode(ctx, query); mode != c.plan {
+		c.ride = append(c.ride, planModeSQL(mode))
+		c.rideSets++
+		c.plan = mode
+	}
 }
 
 // riderExecutes counts the EXECUTEs that went with riders (RiderExecutes).
@@ -497,6 +519,7 @@ type lazyTx struct{ c *conn }
 func (t lazyTx) end() bool {
 	unsent := t.c.beginAt >= 0
 	t.c.ride, t.c.rideSets, t.c.beginAt = t.c.ride[:0], 0, -1
+	t.c.inTx, t.c.plan = false, ""
 	return unsent
 }
 

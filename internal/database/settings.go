@@ -50,14 +50,8 @@ var settingNames = []string{
 // small scoped queries over jit_above_cost, and compiling their large
 // expressions took 800 ms for a query that runs in 1.
 //
-// And it plans every statement for its own arguments (plan_cache_mode =
-// force_custom_plan), although the seam keeps statements prepared
-// (conn.go): after five runs PostgreSQL may switch a prepared statement to
-// one generic plan, priced for an average tenant. Chosen while small
-// tenants ran it, that plan read every note of a 100,000-job tenant to
-// load one job's notes (11 ms for a 0.1 ms statement, 1M-job world,
-// docs/benchmarks.md). A custom plan costs its planning each time, as an
-// unprepared statement does; the prepared statement still saves parsing.
+// How PostgreSQL plans each statement of the transaction is the
+// connection's to say (plan.go, conn.go), statement by statement.
 var setSettingsSQL = func() string {
 	q := "SELECT "
 	for i, n := range settingNames {
@@ -68,7 +62,7 @@ var setSettingsSQL = func() string {
 
 // transactionSettings are the planner settings of every scoped transaction
 // (see setSettingsSQL).
-const transactionSettings = "set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
+const transactionSettings = "set_config('jit', 'off', true)"
 
 // sql returns the statement that sets s with its values as quoted literals.
 // Without parameters it can wait for the statement after it and travel in

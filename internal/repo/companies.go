@@ -47,6 +47,7 @@ func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListO
 // Get returns one company. ErrNotFound if it does not exist or the scope may
 // not see it.
 func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Company, policy.Redacted, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Company, surface, opts)
 	if err != nil {
 		return nil, nil, classify("get company", err)
@@ -61,6 +62,7 @@ func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opt
 // Create creates a company in the scope's organization. A name taken in the
 // organization is ErrConflict.
 func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create company"
 	if err := policy.Authorize(ctx, policy.CompanyCreate, nil); err != nil {
 		return nil, classify(op, err)
@@ -83,6 +85,7 @@ func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, e
 
 // Update changes a company. ErrNotFound if the scope cannot see it.
 func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Company, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update company"
 	f := fields{}
 	if p.Name != nil {

@@ -71,6 +71,7 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 // Get returns one job. ErrNotFound if it does not exist or the scope may not
 // see it.
 func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Job, policy.Redacted, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Job, surface, opts)
 	if err != nil {
 		return nil, nil, classify("get job", err)
@@ -99,6 +100,7 @@ func validateJob(f fields, title, description *string, status *string, salary *i
 // Create creates a job in the scope's organization. A company or manager the
 // scope cannot see is ErrNotFound, exactly like a missing one.
 func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create job"
 	s, err := scopeOf(ctx)
 	if err != nil {
@@ -139,6 +141,7 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 // Update changes a job. ErrNotFound if the scope cannot see it; ErrForbidden
 // if it can but may not change it.
 func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update job"
 	f := fields{}
 	validateJob(f, p.Title, p.Description, p.Status, p.SalaryMax)

@@ -60,6 +60,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 // Get returns one note. ErrNotFound if it does not exist or the scope may
 // not see it.
 func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Note, policy.Redacted, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Note, surface, opts)
 	if err != nil {
 		return nil, nil, classify("get note", err)
@@ -75,6 +76,7 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 // Only admins and managers may write internal notes (policy note.internal):
 // a member or client could not read theirs back.
 func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create note"
 	s, err := scopeOf(ctx)
 	if err != nil {
@@ -110,6 +112,7 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 
 // Update changes a note. ErrNotFound if the scope cannot see it.
 func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update note"
 	f := fields{}
 	if p.Body != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/internal/database"
 )
 
 // Organizations reads organizations. A user scope sees only its own; they
@@ -13,6 +14,7 @@ type Organizations struct{ Client *ent.Client }
 
 // Get returns one organization. ErrNotFound if it is not the scope's.
 func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	o, err := r.Client.Organization.Query().Where(organization.ID(id)).Only(ctx)
 	return o, classify("get organization", err)
 }

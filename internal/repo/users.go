@@ -85,6 +85,7 @@ func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptio
 // Get returns one user. ErrNotFound if it does not exist or the scope may not
 // see it.
 func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.User, policy.Redacted, error) {
+	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.User, surface, opts)
 	if err != nil {
 		return nil, nil, classify("get user", err)
