@@ -89,7 +89,7 @@ func maxConns(e *env, flagValue string) (int, error) {
 	if v == "" {
 		name, v = envDatabaseMaxConns, e.getenv(envDatabaseMaxConns)
 		if v != "" {
-			e.logger().Warn(envDatabaseMaxConns+" is deprecated, set "+envDBMaxConns+" instead")
+			e.logger().Warn(envDatabaseMaxConns + " is deprecated, set " + envDBMaxConns + " instead")
 		}
 	}
 	if v == "" {
