@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/jobs"
+	"github.com/scopegate/scopegate/internal/metrics"
 )
 
 type jobsWorld struct {
@@ -207,4 +211,43 @@ func TestJobPurgeSessions(t *testing.T) {
 	n, err := w.db.AuditEvent.Query().Where(auditevent.Object(ent.TypeSession), auditevent.Action("delete")).Count(sys)
 	require.NoError(t, err)
 	assert.Equal(t, 4, n)
+}
+
+// Each query and mutation a job's run makes under its system scope counts
+// in scopegate_system_scope_operations_total{job}; nothing else does.
+func TestJobRunCountsSystemScopeOperations(t *testing.T) {
+	w := newJobsWorld(t, 7, 3)
+	reg := metrics.New()
+	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))
+	runner.Metrics = reg
+	scrape := func() float64 {
+		rec := httptest.NewRecorder()
+		reg.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		const series = `scopegate_system_scope_operations_total{job="archive-stale"} `
+		for _, l := range strings.Split(rec.Body.String(), "\n") {
+			if v, ok := strings.CutPrefix(l, series); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				require.NoError(t, err)
+				return f
+			}
+		}
+		return 0
+	}
+	sum, err := runner.Run(context.Background(), "archive-stale", jobs.Options{BatchSize: 4})
+	require.NoError(t, err)
+	require.Equal(t, 10, sum.Changed)
+	// At least: the count, a select and an update per batch, and the
+	// select that finds nothing left.
+	first := scrape()
+	assert.GreaterOrEqual(t, first, float64(1+2*sum.Batches+1))
+
+	// Queries under another system scope do not count.
+	_, err = w.db.Job.Query().Count(pgtest.SystemContext(t))
+	require.NoError(t, err)
+	assert.Equal(t, first, scrape())
+
+	// A run with nothing to do still counts what it asked.
+	_, err = runner.Run(context.Background(), "archive-stale", jobs.Options{BatchSize: 4})
+	require.NoError(t, err)
+	assert.Greater(t, scrape(), first)
 }

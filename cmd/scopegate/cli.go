@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+
+	"github.com/scopegate/scopegate/internal/version"
 )
 
 // env is what a command may touch of the process: its output streams and
@@ -18,6 +21,19 @@ type env struct {
 	// for the settings where empty means something (SCOPEGATE_OPS_ADDR=
 	// disables the ops listener). Without it, empty is unset.
 	lookupenv func(string) (string, bool)
+	// log is the command's logger (--log-format, --log-level), on
+	// stderr; runLeaf sets it, and makes it slog's default while the
+	// command runs, so that every package logs through it.
+	log *slog.Logger
+}
+
+// logger returns the command's logger, or a text logger on stderr for a
+// command run without runLeaf (tests of one setting).
+func (e *env) logger() *slog.Logger {
+	if e.log != nil {
+		return e.log
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, nil))
 }
 
 // lookup returns the environment variable k and whether it is set.
@@ -48,6 +64,19 @@ type command struct {
 	// runs once the flags are parsed, with the positional arguments.
 	setup func(fs *flag.FlagSet) action
 	subs  []*command
+	// verbose: the leaf logs at info by default (serve), not warn,
+	// which keeps a command's progress bar and results readable.
+	verbose bool
+}
+
+// setupLeaf defines the leaf's flags, the logging flags among them, on fs.
+func setupLeaf(cmd *command, fs *flag.FlagSet) (action, logFlags) {
+	act := cmd.setup(fs)
+	level := slog.LevelWarn
+	if cmd.verbose {
+		level = slog.LevelInfo
+	}
+	return act, addLogFlags(fs, level)
 }
 
 type action func(ctx context.Context, e *env, args []string) error
@@ -84,6 +113,8 @@ func run(ctx context.Context, args []string, e *env) int {
 	return 1
 }
 
+func isVersion(arg string) bool { return arg == "--version" || arg == "-version" }
+
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
@@ -94,6 +125,13 @@ func dispatch(ctx context.Context, e *env, cmd *command, path, args []string) er
 	}
 	if len(args) == 0 {
 		return &usageError{msg: "missing command", cmd: cmd, path: path}
+	}
+	if cmd == root && isVersion(args[0]) {
+		if len(args) > 1 {
+			return &usageError{msg: fmt.Sprintf("unexpected argument %q", args[1]), cmd: cmd, path: path}
+		}
+		printVersion(e.stdout)
+		return nil
 	}
 	if isHelp(args[0]) {
 		// "help [COMMAND...]" shows the help of a subcommand.
@@ -129,13 +167,25 @@ func find(cmd *command, name string) *command {
 
 func runLeaf(ctx context.Context, e *env, cmd *command, path, args []string) error {
 	fs := newFlagSet(path)
-	act := cmd.setup(fs)
+	act, lf := setupLeaf(cmd, fs)
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(e.stdout, cmd, path, true)
 		return nil
 	}
 	if err == nil {
+		err = applyEnv(e, fs, path)
+	}
+	if err == nil {
+		e.log, err = lf.logger(e)
+	}
+	if err == nil {
+		// One logger for the process: slog's default too (the system
+		// scope's query log, and the standard log package, which
+		// slog.SetDefault sends through it).
+		prev := slog.Default()
+		slog.SetDefault(e.log)
+		defer slog.SetDefault(prev)
 		err = act(ctx, e, pos)
 	}
 	var u *usageError
@@ -211,10 +261,7 @@ func printUsage(w io.Writer, cmd *command, path []string, long bool) {
 		return
 	}
 	fs := newFlagSet(path)
-	cmd.setup(fs)
-	if !hasFlags(cmd) {
-		return
-	}
+	setupLeaf(cmd, fs)
 	fmt.Fprintln(w, "Flags:")
 	fs.VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
@@ -226,24 +273,36 @@ func printUsage(w io.Writer, cmd *command, path []string, long bool) {
 		if f.DefValue != "" && f.DefValue != "false" {
 			fmt.Fprintf(w, " (default %q)", f.DefValue)
 		}
+		if name := flagEnv(path, f.Name); name != "" {
+			fmt.Fprintf(w, " ($%s)", name)
+		}
 		fmt.Fprintln(w)
 	})
 }
 
-func hasFlags(cmd *command) bool {
-	if cmd.setup == nil {
-		return false
-	}
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	cmd.setup(fs)
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
-}
+// hasFlags: every leaf has at least the logging flags.
+func hasFlags(cmd *command) bool { return cmd.setup != nil }
 
 func upperFirst(s string) string {
 	if s == "" {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// printVersion writes what 'scopegate version' and 'scopegate --version'
+// print: the module version, the VCS revision and time, the Go version.
+func printVersion(w io.Writer) {
+	v := version.Get()
+	fmt.Fprintf(w, "scopegate %s\n", v)
+}
+
+func versionCmd(fs *flag.FlagSet) action {
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		printVersion(e.stdout)
+		return nil
+	}
 }

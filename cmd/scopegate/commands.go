@@ -21,8 +21,17 @@ Environment:
   SCOPEGATE_OPS_ADDR            serve's ops listener, /metrics (default 127.0.0.1:9090; empty
                                 disables it; --ops-addr)
   SCOPEGATE_PPROF               true: serve also /debug/pprof/ on the ops listener (--pprof)
+  SCOPEGATE_ADDR                serve's address (default 127.0.0.1:8080; --addr)
+  SCOPEGATE_LOG_FORMAT          text or json, the logs' format on stderr (default text; --log-format)
+  SCOPEGATE_LOG_LEVEL           debug, info, warn or error (default info for serve, warn for the
+                                other commands, whose results go to stdout; --log-level)
+  SCOPEGATE_<FLAG>              every other flag: --batch-size is SCOPEGATE_BATCH_SIZE (each
+                                command's --help names its variables), except --yes
 
 A flag given on the command line beats its environment variable.
+
+'scopegate version' or 'scopegate --version' prints the build: module
+version, VCS revision and time, Go version.
 
 Exit status: 0 success, 1 failure, 2 usage error.`,
 	subs: []*command{
@@ -39,8 +48,11 @@ and closes the database.
 
 A second listener, for operators, serves Prometheus metrics at /metrics
 and, with --pprof, the Go profiler at /debug/pprof/; never on the API's
-address. It prints its address after the API's ("ops listening on …").`,
-			setup: serve,
+address. It prints its address after the API's ("ops listening on …").
+
+It logs at info (--log-level); every other command logs at warn.`,
+			setup:   serve,
+			verbose: true,
 		},
 		{
 			name:    "migrate",
@@ -177,6 +189,11 @@ Prints rows and rows per second for each table.`,
 			subs: []*command{
 				{name: "list", summary: "list what each entity may preload on each surface", setup: preloadList},
 			},
+		},
+		{
+			name:    "version",
+			summary: "print the module version, VCS revision and time, and Go version",
+			setup:   versionCmd,
 		},
 		{
 			name:    "job",

@@ -39,7 +39,7 @@ func jobRun(fs *flag.FlagSet) action {
 		}
 		defer d.Close()
 		now := time.Now()
-		runner := jobs.NewRunner(d.Client, nil, jobs.NewArchiveStale(*olderThan, now), jobs.PurgeSessions{Now: now})
+		runner := jobs.NewRunner(d.Client, e.logger(), jobs.NewArchiveStale(*olderThan, now), jobs.PurgeSessions{Now: now})
 		if _, ok := runner.Jobs[args[0]]; !ok {
 			return usagef("unknown job %q (known: archive-stale, purge-sessions)", args[0])
 		}

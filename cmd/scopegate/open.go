@@ -89,7 +89,7 @@ func maxConns(e *env, flagValue string) (int, error) {
 	if v == "" {
 		name, v = envDatabaseMaxConns, e.getenv(envDatabaseMaxConns)
 		if v != "" {
-			fmt.Fprintf(e.stderr, "warning: %s is deprecated, set %s instead\n", envDatabaseMaxConns, envDBMaxConns)
+			e.logger().Warn(envDatabaseMaxConns + " is deprecated, set " + envDBMaxConns + " instead")
 		}
 	}
 	if v == "" {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/scopegate/scopegate/internal/httpapi"
+	"github.com/scopegate/scopegate/internal/jobs"
 	"github.com/scopegate/scopegate/internal/metrics"
 )
 
@@ -15,7 +16,10 @@ import (
 // the loopback interface, since /metrics and pprof are for the operator.
 const defaultOpsAddr = "127.0.0.1:9090"
 
-var _ httpapi.Metrics = (*metrics.Registry)(nil)
+var (
+	_ httpapi.Metrics = (*metrics.Registry)(nil)
+	_ jobs.Metrics    = (*metrics.Registry)(nil)
+)
 
 // opsFlags are serve's flags for the ops listener (DESIGN section 11).
 type opsFlags struct {

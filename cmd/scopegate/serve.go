@@ -31,7 +31,7 @@ func serve(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		log := slog.New(slog.NewTextHandler(e.stderr, nil))
+		log := e.logger()
 		d, err := db.open(ctx, e)
 		if err != nil {
 			return err

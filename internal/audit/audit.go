@@ -1,7 +1,8 @@
 // Package audit records what the system scope does: every mutation under a
 // system scope writes an AuditEvent in the mutation's own transaction, and
-// every query under it is logged with its reason. A system scope is the one
-// principal that can cross tenants, so nothing it does goes unrecorded.
+// every query under it is logged with its reason, at debug level (the
+// audit events are the record). A system scope is the one principal that
+// can cross tenants, so nothing it does goes unrecorded.
 package audit
 
 import (
@@ -28,6 +29,21 @@ const Actor = "system"
 // start-up; it defaults to slog's default logger.
 var Logger = slog.Default
 
+type observerKey struct{}
+
+// WithObserver returns ctx in which each query and each mutation made under
+// a system scope calls observe: the jobs runner counts its runs'
+// operations with it (scopegate_system_scope_operations_total).
+func WithObserver(ctx context.Context, observe func()) context.Context {
+	return context.WithValue(ctx, observerKey{}, observe)
+}
+
+func observe(ctx context.Context) {
+	if f, ok := ctx.Value(observerKey{}).(func()); ok {
+		f()
+	}
+}
+
 // mutation is what the hook needs of a generated mutation.
 type mutation interface {
 	ent.Mutation
@@ -53,6 +69,7 @@ func Hook() ent.Hook {
 			if _, err := txOf(mm); err != nil {
 				return nil, fmt.Errorf("%w (%s %s)", ErrNoTransaction, m.Op(), m.Type())
 			}
+			observe(ctx)
 			// Read what an update or delete will touch before it runs:
 			// afterwards deleted rows are gone.
 			var (
@@ -160,16 +177,21 @@ func orgsOf(ctx context.Context, m mutation, ids []int) (map[int]int, error) {
 }
 
 // LogSystemQueries logs every query made under a system scope, with its
-// reason. It is a plain interceptor: intermediate traversal steps are part of
-// the one logged query.
+// reason, at debug level: the audit events are the record, and a batch job
+// would otherwise bury its progress under a line per query. It is a plain
+// interceptor: intermediate traversal steps are part of the one logged
+// query.
 func LogSystemQueries() ent.Interceptor {
 	return intercept.Func(func(ctx context.Context, q intercept.Query) error {
 		if s, ok := scope.FromContext(ctx); ok && s.IsSystem() {
-			org, _ := s.OrgID()
-			Logger().InfoContext(ctx, "system scope query",
-				slog.String("type", q.Type()),
-				slog.String("reason", s.Reason()),
-				slog.Int("org_id", org))
+			observe(ctx)
+			if l := Logger(); l.Enabled(ctx, slog.LevelDebug) {
+				org, _ := s.OrgID()
+				l.DebugContext(ctx, "system scope query",
+					slog.String("type", q.Type()),
+					slog.String("reason", s.Reason()),
+					slog.Int("org_id", org))
+			}
 		}
 		return nil
 	})

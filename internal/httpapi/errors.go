@@ -53,6 +53,7 @@ var notFoundBody = apiError{Code: "not_found", Message: "not found"}
 // sees a short message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, inBody bool) {
 	status, body := s.classify(r, err, inBody)
+	s.countRefusal(err)
 	writeJSON(w, status, map[string]apiError{"error": body})
 }
 

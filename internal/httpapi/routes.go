@@ -11,6 +11,7 @@ import (
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 	"github.com/scopegate/scopegate/internal/scope"
+	"github.com/scopegate/scopegate/internal/version"
 )
 
 func (s *Server) routes() {
@@ -108,10 +109,21 @@ type oneBody[T any] struct {
 	Data T `json:"data"`
 }
 
+// healthz says the process is up, and which build it runs (DESIGN
+// section 11): {"status":"ok","version":…,"revision":…,"time":…,
+// "modified":…,"go":…}.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok", Info: build})
 	return nil
 }
+
+type healthBody struct {
+	Status string `json:"status"`
+	version.Info
+}
+
+// build is the running binary's version; it does not change.
+var build = version.Get()
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := contextTimeout(r, 2*time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/logging"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
@@ -31,7 +32,8 @@ type Config struct {
 	// Ping checks the database for /readyz.
 	Ping func(context.Context) error
 	// Logger receives the access log and internal errors; nil means
-	// slog.Default().
+	// slog.Default(). Every line logged while serving a request carries
+	// its request_id (logging.Handler, added if the logger lacks it).
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -52,6 +54,12 @@ type Metrics interface {
 	// without the method ("/api/jobs/{id}"), or "unmatched" for requests
 	// that matched no route.
 	Route(name string) func(method string, status int, elapsed time.Duration, statements int)
+	// PolicyDenied counts a denial of action (a policy.Action, or
+	// the admin surface's) answered to a client.
+	PolicyDenied(action string)
+	// PreloadRefused counts a preload request refused for entity on
+	// surface.
+	PreloadRefused(entity, surface string)
 }
 
 // Server is the API's http.Handler.
@@ -89,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(logging.NewHandler(s.log.Handler()))
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -114,10 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyLogInfo
-)
+// keyLogInfo carries the *logInfo; the request id is logging's
+// (logging.NewContext), so that every package's log lines carry it.
+const keyLogInfo ctxKey = iota
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +136,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		next.ServeHTTP(w, r.WithContext(logging.NewContext(r.Context(), id)))
 	})
 }
 
@@ -195,9 +203,8 @@ func (s *Server) withAccessLog(next http.Handler) http.Handler {
 			}
 			observe(r.Method, sw.status, elapsed, info.statements)
 		}
-		id, _ := r.Context().Value(keyRequestID).(string)
+		// The request id is added by the logger (logging.Handler).
 		s.log.InfoContext(r.Context(), "request",
-			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
@@ -315,7 +322,7 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, _ := r.Context().Value(keyRequestID).(string)
+	id, _ := logging.RequestID(r.Context())
 	sc = sc.WithRequest(scope.Request{ID: id, RemoteAddr: r.RemoteAddr})
 	if info, ok := r.Context().Value(keyLogInfo).(*logInfo); ok {
 		info.userID = sc.UserID()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/internal/audit"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/scope"
 )
@@ -103,6 +104,16 @@ type Runner struct {
 	Client *ent.Client
 	Log    *slog.Logger
 	Jobs   map[string]Job
+	// Metrics, if set, counts each query and mutation a run makes under
+	// its system scope.
+	Metrics Metrics
+}
+
+// Metrics counts what runs do. internal/metrics implements it.
+type Metrics interface {
+	// SystemScopeOperations returns the counter of job's operations
+	// under its system scope.
+	SystemScopeOperations(job string) func()
 }
 
 // NewRunner returns a runner for jobs.
@@ -148,6 +159,9 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 	sum.Reason = fmt.Sprintf("job %s run %s", name, sum.RunID)
 	if n := strings.TrimSpace(o.Note); n != "" {
 		sum.Reason += ": " + n
+	}
+	if r.Metrics != nil {
+		ctx = audit.WithObserver(ctx, r.Metrics.SystemScopeOperations(name))
 	}
 	ctx, err := r.systemContext(ctx, sum.Reason, o.OrgSlug)
 	if err != nil {

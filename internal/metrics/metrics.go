@@ -30,10 +30,14 @@ type Registry struct {
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	statements *prometheus.HistogramVec
+	denials    *prometheus.CounterVec
+	refusals   *prometheus.CounterVec
+	systemOps  *prometheus.CounterVec
 }
 
-// New returns a registry with the HTTP metrics and Go's runtime and process
-// collectors registered.
+// New returns a registry with the HTTP metrics, the policy's and the
+// preload registry's refusals, the batch jobs' system-scope operations, and
+// Go's runtime and process collectors registered.
 func New() *Registry {
 	reg := prometheus.NewRegistry()
 	r := &Registry{
@@ -57,9 +61,21 @@ func New() *Registry {
 			// settings riding with it), up to what a deep preload sends.
 			Buckets: []float64{0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50},
 		}, []string{"route", "method"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "policy_denials_total",
+			Help: "Actions the mutation policy denied, by action (job.update, surface.admin, ...).",
+		}, []string{"action"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "preload_refusals_total",
+			Help: "Preload requests the preload registry refused, by entity and surface.",
+		}, []string{"entity", "surface"}),
+		systemOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "system_scope_operations_total",
+			Help: "Queries and mutations batch jobs made under their system scope, by job.",
+		}, []string{"job"}),
 	}
 	r.wrapped.MustRegister(
-		r.requests, r.duration, r.statements,
+		r.requests, r.duration, r.statements, r.denials, r.refusals, r.systemOps,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -78,6 +94,24 @@ func (r *Registry) AddDB(db *sql.DB) error {
 // Handler serves the registry in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
+}
+
+// PolicyDenied counts a denial of action by the mutation policy. Actions
+// are the policy's constants, a bounded set: never a client's string.
+func (r *Registry) PolicyDenied(action string) {
+	r.denials.WithLabelValues(action).Inc()
+}
+
+// PreloadRefused counts a preload request the registry refused for entity
+// on surface, both the registry's names, never a client's path.
+func (r *Registry) PreloadRefused(entity, surface string) {
+	r.refusals.WithLabelValues(entity, surface).Inc()
+}
+
+// SystemScopeOperations returns the counter of the operations the batch
+// job performs under its system scope; a run resolves it once.
+func (r *Registry) SystemScopeOperations(job string) func() {
+	return r.systemOps.WithLabelValues(job).Inc
 }
 
 // Route returns the observer of the requests of one route, named by its

@@ -103,6 +103,13 @@ func TestHandlerServesTheTextFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Route("/healthz")("GET", 200, time.Millisecond, 0)
+	r.PolicyDenied("job.update")
+	r.PolicyDenied("job.update")
+	r.PreloadRefused("job", "user")
+	ops := r.SystemScopeOperations("archive-stale")
+	ops()
+	ops()
+	ops()
 	rec := httptest.NewRecorder()
 	r.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if rec.Code != http.StatusOK {
@@ -115,6 +122,9 @@ func TestHandlerServesTheTextFormat(t *testing.T) {
 		`scopegate_process_cpu_seconds_total `,
 		`scopegate_go_sql_open_connections{db_name="scopegate"} `,
 		`scopegate_go_sql_wait_count_total{db_name="scopegate"} `,
+		`scopegate_policy_denials_total{action="job.update"} 2`,
+		`scopegate_preload_refusals_total{entity="job",surface="user"} 1`,
+		`scopegate_system_scope_operations_total{job="archive-stale"} 3`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
