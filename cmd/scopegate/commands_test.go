@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// embeddedCLI seeds the demo world into an embedded SQLite file of its own
+// (the default with no DATABASE_URL) and returns a runner whose commands use
+// that file.
+func embeddedCLI(t *testing.T) (run func(args ...string) (int, string, string), file string) {
+	t.Helper()
+	file = filepath.Join(t.TempDir(), "scopegate.db")
+	run = func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, nil, append(args, "--db-file", file)...)
+	}
+	if code, stdout, stderr := run("seed", "demo"); code != 0 {
+		t.Fatalf("seed demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	return run, file
+}
+
+// sqliteExec runs a statement on the embedded file behind the CLI's back
+// (to backdate rows, as time would).
+func sqliteExec(t *testing.T, file, stmt string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), stmt, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type cliCase struct {
+	name   string
+	args   []string
+	code   int
+	stdout []string // regexps stdout must match
+	stderr []string // regexps stderr must match
+	not    []string // regexps neither stream may match
+}
+
+func (c cliCase) check(t *testing.T, code int, stdout, stderr string) {
+	t.Helper()
+	if code != c.code {
+		t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.name, code, c.code, stdout, stderr)
+	}
+	for _, re := range c.stdout {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("%s: stdout does not match %s:\n%s", c.name, re, stdout)
+		}
+	}
+	for _, re := range c.stderr {
+		if !regexp.MustCompile(re).MatchString(stderr) {
+			t.Errorf("%s: stderr does not match %s:\n%s", c.name, re, stderr)
+		}
+	}
+	for _, re := range c.not {
+		if regexp.MustCompile(re).MatchString(stdout + stderr) {
+			t.Errorf("%s: output matches %s:\nstdout:\n%s\nstderr:\n%s", c.name, re, stdout, stderr)
+		}
+	}
+	if code != 0 && stdout != "" {
+		t.Errorf("%s: stdout not empty on error:\n%s", c.name, stdout)
+	}
+}
+
+// TestJobRunEmbedded runs both batch jobs on the embedded SQLite default,
+// which has no SELECT … FOR UPDATE.
+func TestJobRunEmbedded(t *testing.T) {
+	run, file := embeddedCLI(t)
+	// Every published demo job (2 per organization) goes stale, and
+	// half the sessions expire.
+	sqliteExec(t, file, `UPDATE jobs SET updated_at = ? WHERE status = 'published'`, time.Now().Add(-60*24*time.Hour))
+	for _, who := range []string{"admin@acme.test", "member@acme.test", "admin@globex.test", "member@globex.test"} {
+		for _, exp := range []time.Duration{-time.Hour, time.Hour} {
+			sqliteExec(t, file, `INSERT INTO sessions (created_at, user_id, token_hash, expires_at)
+				SELECT ?, id, ?, ? FROM users WHERE email = ?`, time.Now(), who+exp.String(), time.Now().Add(exp), who)
+		}
+	}
+	for _, c := range []cliCase{
+		{name: "DryRunReportsWhatARunWouldDo", args: []string{"job", "run", "archive-stale", "--dry-run", "--batch-size", "3"},
+			stdout: []string{`^archive-stale run \S+: dry run, nothing written; would change 4 rows in 2 batches of up to 3, `}},
+		{name: "DryRunOneTenant", args: []string{"job", "run", "archive-stale", "--dry-run", "--org", "acme"},
+			stdout: []string{`would change 2 rows in 1 batch of up to 500`}},
+		{name: "ErrUnknownOrgBeforeAnyWork", args: []string{"job", "run", "archive-stale", "--org", "nope"}, code: 1,
+			stderr: []string{`^scopegate: no organization with slug "nope"\n$`}, not: []string{`ent:`, `run \d`}},
+		{name: "ArchiveStale", args: []string{"job", "run", "archive-stale", "--batch-size", "1", "--note", "ticket 9"},
+			stdout: []string{`^archive-stale run \S+: done; changed 4 of 4 rows in 4 batches, `}},
+		{name: "ArchiveStaleAgainFindsNothing", args: []string{"job", "run", "archive-stale"},
+			stdout: []string{`changed 0 of 0 rows in 0 batches`}},
+		{name: "PurgeSessions", args: []string{"job", "run", "purge-sessions", "--batch-size", "3"},
+			stdout: []string{`^purge-sessions run \S+: done; changed 4 of 4 rows in 2 batches, `}},
+	} {
+		code, stdout, stderr := run(c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
+
+// TestPolicyExplainSeesAsTheUser: a row the user cannot see is explained
+// by the row rule that hides it, and the answer is DENIED, never ALLOWED.
+// Demo ids: acme's jobs are 1 (published), 2 (draft), 3, 4; globex's 5-8.
+func TestPolicyExplainSeesAsTheUser(t *testing.T) {
+	run, _ := embeddedCLI(t)
+	explain := func(action, id string) []string {
+		return []string{"policy", "explain", "--user", "member@acme.test", "--action", action, "--id", id}
+	}
+	for _, c := range []cliCase{
+		{name: "OwnPublishedJob", args: explain("job.read", "1"), stdout: []string{`^ALLOWED job.read for member@acme.test`}},
+		{name: "NoteOnOwnPublishedJob", args: explain("note.create", "1"), stdout: []string{`^ALLOWED note.create .*sees_job`}},
+		{name: "VisibleButNotAllowed", args: explain("job.update", "1"),
+			stdout: []string{`^DENIED job.update .*: no allow list passed`}},
+		{name: "AnotherTenantsJob", args: explain("job.read", "5"),
+			stdout: []string{`^DENIED job.read for member@acme.test .*: job 5 is HIDDEN from them\n`, `row rule 3.2 tenant isolation`, `404`},
+			not: []string{`ALLOWED`}},
+		{name: "NoteOnAnotherTenantsJob", args: explain("note.create", "6"),
+			stdout: []string{`^DENIED note.create .*job 6 is HIDDEN`, `row rule 3.2 tenant isolation`}, not: []string{`ALLOWED`}},
+		{name: "NoteOnADraftTheyCannotSee", args: explain("note.create", "2"),
+			stdout: []string{`^DENIED note.create .*job 2 is HIDDEN`, `row rule 3.5 manager and member: the job is draft`}, not: []string{`ALLOWED`}},
+		{name: "JSON", args: append(explain("job.read", "5"), "--json"),
+			stdout: []string{`"allowed": false`, `"hidden": \{`, `"rule": "3.2 tenant isolation"`}},
+		{name: "ErrMissingRow", args: explain("job.read", "999"), code: 1, stderr: []string{`no job with id 999`}},
+		{name: "ErrNoID", args: []string{"policy", "explain", "--user", "member@acme.test", "--action", "job.read"}, code: 2,
+			stderr: []string{`--id is required for job.read`}},
+		{name: "WhyHiddenAgrees", args: []string{"policy", "why-hidden", "--user", "member@acme.test", "--object", "job", "--id", "5"},
+			stdout: []string{`HIDDEN from member@acme.test: rule 3.2 tenant isolation`}},
+	} {
+		code, stdout, stderr := run(c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
+
+// TestUsageErrors: mistakes in the command line exit 2 and say what is
+// valid, in words a person reads (no Go formatting, stable order).
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []cliCase{
+		{name: "PolicyListUnknownObject", args: []string{"policy", "list", "--object", "bogus"}, code: 2,
+			stderr: []string{`unknown object "bogus" \(known: company, job, note, user\)`}},
+		{name: "WhyHiddenUnknownObject", args: []string{"policy", "why-hidden", "--user", "a@b", "--object", "widget", "--id", "1"}, code: 2,
+			stderr: []string{`unknown object "widget" \(known: job, note, company, user\)`}},
+	} {
+		code, stdout, stderr := runCLI(t, nil, c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
