@@ -58,7 +58,12 @@ DATABASE_URL and must be PostgreSQL.`,
 				{
 					name:    "down",
 					summary: "roll back the newest applied migration",
-					setup:   migrateDown,
+					help: `
+Roll back the newest applied migration. Its down step may drop tables and
+every row in them; it refuses to run without --yes. Servers still running
+answer /readyz with 503 from then on (their schema is not there), and
+requests that need a dropped table with 503 unavailable, until 'migrate up'.`,
+					setup: migrateDown,
 				},
 				{
 					name:    "status",

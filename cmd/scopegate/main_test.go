@@ -202,7 +202,12 @@ func TestMigrateUpStatusDown(t *testing.T) {
 			t.Errorf("status does not list %s:\n%s", e.Name(), out)
 		}
 	}
-	mustRun("rolled back migration ", "migrate", "down")
+	// Without --yes nothing is rolled back: a usage error, before connecting.
+	if code, stdout, stderr := runCLI(t, vars, "migrate", "down"); code != 2 || stdout != "" || !strings.Contains(stderr, "pass --yes to confirm") {
+		t.Errorf("migrate down without --yes: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	mustRun(" 0 pending", "migrate", "status")
+	mustRun("rolled back migration ", "migrate", "down", "--yes")
 	mustRun(" 1 pending", "migrate", "status")
 	mustRun("applied 1 migration", "migrate", "up")
 
@@ -215,7 +220,7 @@ func TestMigrateUpStatusDown(t *testing.T) {
 }
 
 func TestMigrateDownWithNothingApplied(t *testing.T) {
-	code, _, stderr := runCLI(t, map[string]string{envDatabaseURL: throwaway(t)}, "migrate", "down")
+	code, _, stderr := runCLI(t, map[string]string{envDatabaseURL: throwaway(t)}, "migrate", "down", "--yes")
 	if code != 1 || !strings.Contains(stderr, "no applied migration to roll back") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}

@@ -94,6 +94,10 @@ func classify(op string, err error) error {
 		// deadlock_detected, serialization_failure: a concurrent change
 		// won; the caller may retry.
 		return fmt.Errorf("%s: %w: %w", op, conflict("a concurrent change conflicted; retry"), err)
+	case database.SchemaMissing(err):
+		// The schema is behind this binary (a relation is missing):
+		// the database cannot serve, whatever the request.
+		return fmt.Errorf("%s: %w: %w", op, database.ErrSchema, err)
 	case database.RowRefused(err):
 		// A row-level security policy refused the row (docs/rls.md).
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
