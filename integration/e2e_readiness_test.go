@@ -34,7 +34,9 @@ func e2eExit(t *testing.T, bin, dir string, env []string, args ...string) (int, 
 // errorCode returns the code of an error body.
 func errorCode(t *testing.T, body string) string {
 	t.Helper()
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &e), body)
 	return e.Error.Code
 }

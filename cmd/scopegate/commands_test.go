@@ -122,7 +122,7 @@ func TestPolicyExplainSeesAsTheUser(t *testing.T) {
 			stdout: []string{`^DENIED job.update .*: no allow list passed`}},
 		{name: "AnotherTenantsJob", args: explain("job.read", "5"),
 			stdout: []string{`^DENIED job.read for member@acme.test .*: job 5 is HIDDEN from them\n`, `row rule 3.2 tenant isolation`, `404`},
-			not: []string{`ALLOWED`}},
+			not:    []string{`ALLOWED`}},
 		{name: "NoteOnAnotherTenantsJob", args: explain("note.create", "6"),
 			stdout: []string{`^DENIED note.create .*job 6 is HIDDEN`, `row rule 3.2 tenant isolation`}, not: []string{`ALLOWED`}},
 		{name: "NoteOnADraftTheyCannotSee", args: explain("note.create", "2"),
