@@ -161,10 +161,31 @@ Prints rows and rows per second for each table.`,
 			},
 		},
 		{
+			name:    "company",
+			summary: "manage companies",
+			subs: []*command{
+				{name: "create", summary: "create a company in an organization (audited system scope)", setup: companyCreate},
+			},
+		},
+		{
 			name:    "user",
 			summary: "manage users",
 			subs: []*command{
-				{name: "create", summary: "create a user without a token (audited system scope)", setup: userCreate},
+				{
+					name:    "create",
+					summary: "create a user without a token (audited system scope)",
+					help: `
+Create a user in the organization of --org, as its admin would through
+POST /api/users (same validation, the password hashed), under an audited
+system scope narrowed to that organization: the way to make the first
+admin. The password comes from --password, or, kept out of the process
+list and the shell's history, from the first line of standard input with
+--password-stdin:
+
+  printf '%s\n' "$PASSWORD" | scopegate user create --org acme --email boss@acme.test \
+      --name Boss --role admin --password-stdin`,
+					setup: userCreate,
+				},
 			},
 		},
 		{

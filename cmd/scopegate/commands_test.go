@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/scopegate/scopegate/internal/auth"
 )
 
 // embeddedCLI seeds the demo world into an embedded SQLite file of its own
@@ -140,6 +144,103 @@ func TestPolicyExplainSeesAsTheUser(t *testing.T) {
 	}
 }
 
+// runCLIStdin runs the command line with stdin as standard input.
+func runCLIStdin(t *testing.T, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] },
+		lookupenv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	code = run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+// adminCases are the org, company and user commands' answers, the same on
+// SQLite and PostgreSQL. The organization "acme" exists.
+func adminCases() []cliCase {
+	user := func(email string, extra ...string) []string {
+		return append([]string{"user", "create", "--org", "acme", "--email", email, "--name", "N", "--role", "member"}, extra...)
+	}
+	return []cliCase{
+		{name: "CompanyCreate", args: []string{"company", "create", "--org", "acme", "--name", "Hooli"},
+			stdout: []string{`^created company \d+ "Hooli" in acme\n$`}},
+		{name: "CompanyCreateUnknownOrg", args: []string{"company", "create", "--org", "nope", "--name", "Hooli"}, code: 1,
+			stderr: []string{`^scopegate: no organization with slug "nope"\n$`}},
+		{name: "CompanyCreateInvalidName", args: []string{"company", "create", "--org", "acme", "--name", strings.Repeat("x", 300)}, code: 1,
+			stderr: []string{`invalid input: name: `}, not: []string{`map\[`}},
+		{name: "UserCreate", args: user("new@acme.test", "--password", "long enough password"),
+			stdout: []string{`^created user \d+ new@acme.test \(member\) in acme\n$`}},
+		{name: "UserCreateDuplicateEmail", args: user("new@acme.test", "--password", "long enough password"), code: 1,
+			stderr: []string{`^scopegate: create user: conflict: a user with this email already exists\n$`}},
+		{name: "UserCreateShortPassword", args: user("short@acme.test", "--password", "short"), code: 1,
+			stderr: []string{`^scopegate: create user: invalid input: password: must be at least 10 characters\n$`}},
+		{name: "UserCreateFieldsInOrder", args: []string{"user", "create", "--org", "acme", "--email", "nope", "--name", "N", "--role", "boss", "--password", "short"}, code: 1,
+			stderr: []string{`invalid input: email: [^;]+; password: [^;]+; role: `}, not: []string{`map\[`}},
+		{name: "UserCreateUnknownOrg", args: []string{"user", "create", "--org", "nope", "--email", "x@y.test", "--name", "N", "--role", "member", "--password", "long enough password"}, code: 1,
+			stderr: []string{`^scopegate: no organization with slug "nope"\n$`}},
+		{name: "OrgCreateDuplicate", args: []string{"org", "create", "--name", "Acme", "--slug", "acme"}, code: 1,
+			stderr: []string{`organization "acme" exists already`}},
+	}
+}
+
+func runAdminCases(t *testing.T, run func(args ...string) (int, string, string)) {
+	t.Helper()
+	for _, c := range adminCases() {
+		code, stdout, stderr := run(c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
+
+func TestAdminCommandsEmbedded(t *testing.T) {
+	run, file := embeddedCLI(t)
+	runAdminCases(t, run)
+
+	// --password-stdin: the first line of standard input, its line
+	// ending dropped; the user logs in with it.
+	code, stdout, stderr := runCLIStdin(t, nil, "from stdin 12345\nignored\n", "user", "create", "--org", "acme", "--email", "stdin@acme.test",
+		"--name", "S", "--role", "member", "--password-stdin", "--db-file", file)
+	if code != 0 || !strings.Contains(stdout, "created user") {
+		t.Fatalf("--password-stdin: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	d, err := dbFlags{url: new(string), file: &file, maxConns: new(string)}.open(context.Background(), &env{getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, _, err := (auth.Service{Client: d.Client}).Login(context.Background(), "stdin@acme.test", "from stdin 12345"); err != nil {
+		t.Errorf("login with the password read from stdin: %v", err)
+	}
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		err   string
+	}{
+		{"", nil, "missing --password (standard input was empty)"},
+		{"long enough password\n", []string{"--password", "long enough password"}, "--password and --password-stdin exclude each other"},
+	} {
+		args := append([]string{"user", "create", "--org", "acme", "--email", "x@acme.test", "--name", "S", "--role", "member", "--password-stdin", "--db-file", file}, c.args...)
+		code, stdout, stderr := runCLIStdin(t, nil, c.stdin, args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, c.err) {
+			t.Errorf("stdin %q %q: exit %d, want 2 and %q\nstderr:\n%s", c.stdin, c.args, code, c.err, stderr)
+		}
+	}
+}
+
+// TestAdminCommandsPostgres: the same answers on PostgreSQL, whose unique
+// violation is another driver's error.
+func TestAdminCommandsPostgres(t *testing.T) {
+	vars := map[string]string{envDatabaseURL: throwaway(t)}
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, vars, args...)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"org", "create", "--name", "Acme", "--slug", "acme"}} {
+		if code, stdout, stderr := run(args...); code != 0 {
+			t.Fatalf("%q: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
+	runAdminCases(t, run)
+}
+
 // TestUsageErrors: mistakes in the command line exit 2 and say what is
 // valid, in words a person reads (no Go formatting, stable order).
 func TestUsageErrors(t *testing.T) {
@@ -148,8 +249,46 @@ func TestUsageErrors(t *testing.T) {
 			stderr: []string{`unknown object "bogus" \(known: company, job, note, user\)`}},
 		{name: "WhyHiddenUnknownObject", args: []string{"policy", "why-hidden", "--user", "a@b", "--object", "widget", "--id", "1"}, code: 2,
 			stderr: []string{`unknown object "widget" \(known: job, note, company, user\)`}},
+		{name: "MissingFlagsInOrder", args: []string{"user", "create", "--name", "N"}, code: 2,
+			stderr: []string{`: missing --email, --org, --password, --role\n`}},
+		{name: "CompanyCreateMissingFlags", args: []string{"company", "create"}, code: 2,
+			stderr: []string{`: --name and --org are required\n`}},
+		{name: "SlugWithCapitalsAndSpaces", args: []string{"org", "create", "--name", "Foo", "--slug", "Bad Slug!"}, code: 2,
+			stderr: []string{`--slug "Bad Slug!": use lowercase letters, digits and dashes`}},
+		{name: "SlugStartingWithADash", args: []string{"org", "create", "--name", "Foo", "--slug=-acme"}, code: 2,
+			stderr: []string{`--slug "-acme": use lowercase letters`}},
+		{name: "SlugWithUnderscore", args: []string{"org", "create", "--name", "Foo", "--slug", "acme_inc"}, code: 2,
+			stderr: []string{`--slug "acme_inc"`}},
+		{name: "UnknownFlagWithTwoDashes", args: []string{"org", "create", "--bogus"}, code: 2,
+			stderr: []string{`^scopegate org create: unknown flag "--bogus"\n`}, not: []string{` -bogus`}},
+		{name: "UnknownFlagWithOneDash", args: []string{"job", "run", "-bogus"}, code: 2,
+			stderr: []string{`unknown flag "--bogus"`}},
+		{name: "FlagNeedsAnArgument", args: []string{"job", "run", "archive-stale", "--org"}, code: 2,
+			stderr: []string{`flag needs an argument: --org\n`}},
+		{name: "InvalidValue", args: []string{"job", "run", "archive-stale", "--batch-size", "many"}, code: 2,
+			stderr: []string{`invalid value "many" for flag --batch-size: `}},
+		{name: "IDMustBePositive", args: []string{"policy", "why-hidden", "--user", "a@b", "--object", "job", "--id", "-3"}, code: 2,
+			stderr: []string{`invalid value "-3" for flag --id: must be a positive whole number`}},
 	} {
 		code, stdout, stderr := runCLI(t, nil, c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
+
+// TestHelpText: no (default "0") for ids that have no default, placeholders
+// that name what goes there.
+func TestHelpText(t *testing.T) {
+	for _, c := range []cliCase{
+		{name: "ExplainID", args: []string{"policy", "explain", "--help"}, stdout: []string{`--id id\n\s+id of the object \(required, except for create actions; for note.create, the job's\)\n`}},
+		{name: "WhyHiddenID", args: []string{"policy", "why-hidden", "--help"}, stdout: []string{`--id id\n\s+id of the row \(required\)\n`}},
+		{name: "CompanyID", args: []string{"user", "create", "--help"}, stdout: []string{`--company-id id\n\s+company id \(clients only\)\n`, `--password-stdin\n`}},
+		{name: "BatchSize", args: []string{"job", "run", "--help"}, stdout: []string{`--batch-size number\n\s+number of rows per transaction \(default "500"\)`}},
+		{name: "CompanyCreate", args: []string{"company", "create", "--help"}, stdout: []string{`Usage: scopegate company create \[flags\]`, `--org slug`}},
+		{name: "MigrateDownYes", args: []string{"migrate", "down", "--help"}, stdout: []string{`--yes\n`}},
+		{name: "SeedDemoJobs", args: []string{"seed", "demo", "--help"}, stdout: []string{`--jobs number\n`}},
+	} {
+		code, stdout, stderr := runCLI(t, nil, c.args...)
+		c.not = append(c.not, `\(default "0"\)`, `--batch-size transaction`)
 		c.check(t, code, stdout, stderr)
 	}
 }

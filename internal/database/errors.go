@@ -33,6 +33,22 @@ func ConstraintViolated(err error) bool {
 		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
 }
 
+// UniqueViolation reports whether err is a unique violation on
+// table.column: PostgreSQL's 23505 on that column's key (its constraint
+// <table>_<column>_key, or "Key (column)=" in the detail), or SQLite's
+// "UNIQUE constraint failed: table.column".
+func UniqueViolation(err error, table, column string) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23505" &&
+			(pqErr.Constraint == table+"_"+column+"_key" || strings.HasPrefix(pqErr.Detail, "Key ("+column+")="))
+	}
+	return ent.IsConstraintError(err) && strings.Contains(err.Error(), "UNIQUE constraint failed: "+table+"."+column)
+}
+
 // Unavailable reports whether err means the database cannot be reached.
 func Unavailable(err error) bool {
 	var netErr *net.OpError
