@@ -32,23 +32,35 @@ func systemContext(ctx context.Context, reason string) (context.Context, error) 
 
 func seedDemo(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
+	jobCount := fs.Int("jobs", demo.DefaultJobs, fmt.Sprintf("`number` of jobs the demo world should have, %d to %d: the ones past the first %d\n"+
+		"      are added (half of them published), also to a world already there", demo.DefaultJobs, demo.MaxJobs, demo.DefaultJobs))
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
+		}
+		if *jobCount < demo.DefaultJobs || *jobCount > demo.MaxJobs {
+			return usagef("--jobs must be %d to %d, not %d", demo.DefaultJobs, demo.MaxJobs, *jobCount)
 		}
 		d, err := db.open(ctx, e)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		wrote, err := demo.Seed(ctx, d.Client)
+		res, err := demo.SeedWith(ctx, d.Client, demo.Options{Jobs: *jobCount, Progress: newProgress(e.stderr)})
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: the jobs committed so far stay; run the same command again to add the rest: %w", err)
+		}
 		if err != nil {
 			return err
 		}
-		if !wrote {
-			fmt.Fprintln(e.stdout, "the demo world is already there")
-		} else {
+		switch {
+		case res.Seeded:
 			fmt.Fprintln(e.stdout, "seeded the demo world")
+		default:
+			fmt.Fprintln(e.stdout, "the demo world is already there")
+		}
+		if res.Added > 0 {
+			fmt.Fprintf(e.stdout, "added %d jobs: the demo organizations have %d\n", res.Added, res.Jobs)
 		}
 		printLogins(e)
 		return nil

@@ -121,7 +121,18 @@ it is idempotent. The server then connects as that role (DATABASE_URL).`,
 			name:    "seed",
 			summary: "write demo data, or a large world for benchmarks",
 			subs: []*command{
-				{name: "demo", summary: "seed the demo world (two organizations, a user of every role in each)", setup: seedDemo},
+				{
+					name:    "demo",
+					summary: "seed the demo world (two organizations, a user of every role in each)",
+					help: `
+Seed the demo world, unless it is there already: two organizations, a user
+of every role in each (their logins are printed), two companies and four
+jobs each, with notes. --jobs N adds jobs, to a world already there too,
+until the demo organizations have N (in transactions of 1000, with a
+progress bar): enough for 'job run archive-stale --older-than 1s' to show
+its batches and to be interrupted and resumed.`,
+					setup: seedDemo,
+				},
 				{
 					name:    "scale",
 					summary: "write a large world fast with COPY (PostgreSQL), for benchmarks and trials at size",

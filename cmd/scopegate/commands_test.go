@@ -292,3 +292,31 @@ func TestHelpText(t *testing.T) {
 		c.check(t, code, stdout, stderr)
 	}
 }
+
+// TestSeedDemoJobs: --jobs makes the demo world bigger, also when it is
+// there already, so that a batch job has batches to show.
+func TestSeedDemoJobs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scopegate.db")
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, nil, append(args, "--db-file", file)...)
+	}
+	for _, c := range []cliCase{
+		{name: "FewerThanTheWorld", args: []string{"seed", "demo", "--jobs", "7"}, code: 2, stderr: []string{`--jobs must be 8 to 1000000, not 7`}},
+		{name: "Seed", args: []string{"seed", "demo", "--jobs", "1203"},
+			stdout: []string{`^seeded the demo world\nadded 1195 jobs: the demo organizations have 1203\n`}},
+		{name: "TopUp", args: []string{"seed", "demo", "--jobs", "1210"},
+			stdout: []string{`^the demo world is already there\nadded 7 jobs: the demo organizations have 1210\n`}},
+		{name: "NothingToAdd", args: []string{"seed", "demo", "--jobs", "20"},
+			stdout: []string{`^the demo world is already there\ndemo logins`}},
+		// Half the jobs are published, 4 default ones and 601 added,
+		// every one updated more than 1ns ago.
+		{name: "DryRun", args: []string{"job", "run", "archive-stale", "--older-than", "1ns", "--dry-run", "--batch-size", "100"},
+			stdout: []string{`would change 605 rows in 7 batches of up to 100`}},
+		{name: "Run", args: []string{"job", "run", "archive-stale", "--older-than", "1ns", "--batch-size", "100"},
+			stdout: []string{`done; changed 605 of 605 rows in 7 batches`}},
+	} {
+		code, stdout, stderr := run(c.args...)
+		c.check(t, code, stdout, stderr)
+	}
+}
