@@ -18,7 +18,7 @@ import (
 
 func jobRun(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
-	dryRun := fs.Bool("dry-run", false, "count the rows without writing")
+	dryRun := fs.Bool("dry-run", false, "write nothing; report the rows and batches a run would change")
 	org := fs.String("org", "", "narrow the system scope to the organization with this `slug`")
 	note := fs.String("note", "", "operator's `reason`, recorded in every audit event")
 	batch := fs.Int("batch-size", jobs.DefaultBatchSize, "`number` of rows per transaction")
