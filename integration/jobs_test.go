@@ -171,6 +171,7 @@ func TestJobArchiveStaleOneTenant(t *testing.T) {
 
 	_, err = runner.Run(context.Background(), "archive-stale", jobs.Options{OrgSlug: "nope"})
 	assert.True(t, ent.IsNotFound(err), "%v", err)
+	assert.ErrorIs(t, err, jobs.ErrUnknownOrg)
 }
 
 func TestJobDryRunWritesNothing(t *testing.T) {
@@ -181,6 +182,17 @@ func TestJobDryRunWritesNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, sum.Matched)
 	assert.Zero(t, sum.Changed)
+	assert.Equal(t, before, tableChecksums(t, w.db))
+	// It reports what a real run would do: every matched row, and the
+	// batches that takes.
+	assert.Equal(t, 1, sum.Batches)
+	assert.Contains(t, sum.String(), "would change 7 rows in 1 batch ")
+
+	sum, err = runner.Run(context.Background(), "archive-stale", jobs.Options{DryRun: true, OrgSlug: "a", BatchSize: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 4, sum.Matched, "the same scope as a real run: org a only")
+	assert.Equal(t, 2, sum.Batches)
+	assert.Contains(t, sum.String(), "would change 4 rows in 2 batches of up to 3")
 	assert.Equal(t, before, tableChecksums(t, w.db))
 
 	_, err = runner.Run(context.Background(), "nope", jobs.Options{})
@@ -202,7 +214,11 @@ func TestJobPurgeSessions(t *testing.T) {
 		return nil
 	})
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.PurgeSessions{Now: now})
-	sum, err := runner.Run(context.Background(), "purge-sessions", jobs.Options{BatchSize: 3})
+	sum, err := runner.Run(context.Background(), "purge-sessions", jobs.Options{BatchSize: 3, DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, 4, sum.Matched)
+	assert.Equal(t, 2, sum.Batches, "4 expired sessions in batches of 3")
+	sum, err = runner.Run(context.Background(), "purge-sessions", jobs.Options{BatchSize: 3})
 	require.NoError(t, err)
 	assert.Equal(t, 4, sum.Changed)
 	left, err := w.db.Session.Query().IDs(sys)

@@ -15,6 +15,9 @@ import (
 // env is what a command may touch of the process: its output streams and
 // its environment. Tests pass their own.
 type env struct {
+	// stdin is read only by commands asked to (user create
+	// --password-stdin); nil reads as empty.
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	// lookupenv, if set, also tells an empty variable from an unset one,
@@ -209,7 +212,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if !errors.Is(err, flag.ErrHelp) {
-				err = usagef("%v", err)
+				err = usagef("%s", flagMessage(err))
 			}
 			return nil, err
 		}
@@ -223,6 +226,22 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagMessage rewrites the flag package's errors, which name a flag with
+// one dash ("-bogus"), with the two dashes this CLI documents and its users
+// type.
+func flagMessage(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Sprintf("unknown flag %q", "--"+strings.TrimPrefix(name, "-"))
+	}
+	for _, marker := range []string{"flag needs an argument: -", " for flag -", " for -"} {
+		if i := strings.LastIndex(msg, marker); i >= 0 && !strings.HasPrefix(msg[i+len(marker):], "-") {
+			return msg[:i+len(marker)] + "-" + msg[i+len(marker):]
+		}
+	}
+	return msg
 }
 
 // printUsage writes cmd's usage: synopsis, the help text if long, and its

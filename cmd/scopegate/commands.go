@@ -70,7 +70,12 @@ DATABASE_URL and must be PostgreSQL.`,
 				{
 					name:    "down",
 					summary: "roll back the newest applied migration",
-					setup:   migrateDown,
+					help: `
+Roll back the newest applied migration. Its down step may drop tables and
+every row in them; it refuses to run without --yes. Servers still running
+answer /readyz with 503 from then on (their schema is not there), and
+requests that need a dropped table with 503 unavailable, until 'migrate up'.`,
+					setup: migrateDown,
 				},
 				{
 					name:    "status",
@@ -128,7 +133,18 @@ it is idempotent. The server then connects as that role (DATABASE_URL).`,
 			name:    "seed",
 			summary: "write demo data, or a large world for benchmarks",
 			subs: []*command{
-				{name: "demo", summary: "seed the demo world (two organizations, a user of every role in each)", setup: seedDemo},
+				{
+					name:    "demo",
+					summary: "seed the demo world (two organizations, a user of every role in each)",
+					help: `
+Seed the demo world, unless it is there already: two organizations, a user
+of every role in each (their logins are printed), two companies and four
+jobs each, with notes. --jobs N adds jobs, to a world already there too,
+until the demo organizations have N (in transactions of 1000, with a
+progress bar): enough for 'job run archive-stale --older-than 1s' to show
+its batches and to be interrupted and resumed.`,
+					setup: seedDemo,
+				},
 				{
 					name:    "scale",
 					summary: "write a large world fast with COPY (PostgreSQL), for benchmarks and trials at size",
@@ -168,10 +184,31 @@ Prints rows and rows per second for each table.`,
 			},
 		},
 		{
+			name:    "company",
+			summary: "manage companies",
+			subs: []*command{
+				{name: "create", summary: "create a company in an organization (audited system scope)", setup: companyCreate},
+			},
+		},
+		{
 			name:    "user",
 			summary: "manage users",
 			subs: []*command{
-				{name: "create", summary: "create a user without a token (audited system scope)", setup: userCreate},
+				{
+					name:    "create",
+					summary: "create a user without a token (audited system scope)",
+					help: `
+Create a user in the organization of --org, as its admin would through
+POST /api/users (same validation, the password hashed), under an audited
+system scope narrowed to that organization: the way to make the first
+admin. The password comes from --password, or, kept out of the process
+list and the shell's history, from the first line of standard input with
+--password-stdin:
+
+  printf '%s\n' "$PASSWORD" | scopegate user create --org acme --email boss@acme.test \
+      --name Boss --role admin --password-stdin`,
+					setup: userCreate,
+				},
 			},
 		},
 		{

@@ -18,10 +18,10 @@ import (
 
 func jobRun(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
-	dryRun := fs.Bool("dry-run", false, "count the rows without writing")
+	dryRun := fs.Bool("dry-run", false, "write nothing; report the rows and batches a run would change")
 	org := fs.String("org", "", "narrow the system scope to the organization with this `slug`")
 	note := fs.String("note", "", "operator's `reason`, recorded in every audit event")
-	batch := fs.Int("batch-size", jobs.DefaultBatchSize, "rows per `transaction`")
+	batch := fs.Int("batch-size", jobs.DefaultBatchSize, "`number` of rows per transaction")
 	olderThan := fs.Duration("older-than", 720*time.Hour, "archive-stale: archive published jobs not updated for this `duration`")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) != 1 {
@@ -49,6 +49,15 @@ func jobRun(fs *flag.FlagSet) action {
 			DryRun: *dryRun, OrgSlug: *org, Note: *note, BatchSize: *batch,
 			Progress: newProgress(e.stderr),
 		})
+		switch {
+		case errors.Is(err, jobs.ErrUnknownOrg):
+			// Found before any work: no summary of a run that did not
+			// start, and the message user create gives.
+			return fmt.Errorf("no organization with slug %q", *org)
+		case err != nil && !errors.Is(err, jobs.ErrInterrupted) && sum.Batches == 0:
+			// Failed before a batch was committed: nothing to sum up.
+			return err
+		}
 		fmt.Fprintln(e.stdout, sum)
 		if errors.Is(err, jobs.ErrInterrupted) {
 			return errors.New("interrupted; run the same command again to continue")

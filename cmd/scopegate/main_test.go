@@ -51,7 +51,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "--ops-addr", "nowhere"}, code: 2, stderr: `--ops-addr must be host:port (empty disables the ops listener), not "nowhere"`},
 		{args: []string{"serve", "--ops-addr", "127.0.0.1:65536"}, code: 2, stderr: "--ops-addr must be host:port"},
 		{args: []string{"serve", "--ops-addr", "127.0.0.1:http"}, code: 2, stderr: "--ops-addr must be host:port"},
-		{args: []string{"serve", "--pprof=maybe"}, code: 2, stderr: `invalid boolean value "maybe" for -pprof`},
+		{args: []string{"serve", "--pprof=maybe"}, code: 2, stderr: `invalid boolean value "maybe" for --pprof`},
 		{args: []string{"serve", "--pprof", "--ops-addr="}, code: 2, stderr: "--pprof needs the ops listener"},
 		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "--db-max-conns size"},
 		{args: []string{"seed", "demo", "--help"}, code: 0, stdout: "Usage: scopegate seed demo [flags]"},
@@ -64,7 +64,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--large-tenant", "-1"}, code: 2, stderr: "the large tenant's jobs must be 0 to"},
 		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--notes-per-job", "51"}, code: 2, stderr: "notes per job must be 0 to 50"},
 		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--run", "Big World"}, code: 2, stderr: "run tag"},
-		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
+		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "--bogus"}, code: 2, stderr: `unknown flag "--bogus"`},
 		{args: []string{"seed", "scale", "--orgs", "two", "--jobs-per-org", "5"}, code: 2, stderr: "invalid value"},
 		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
 		{args: []string{"seed", "scale", "--orgs", "2", "--jobs-per-org", "5"}, code: 2, stderr: "embedded SQLite file lacks"},
@@ -93,7 +93,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"db", "grant"}, code: 2, stderr: "no database: set MIGRATE_DATABASE_URL or DATABASE_URL"},
 		{args: []string{"migrate", "up", "--database-url", "file:x.db"}, code: 2, stderr: "PostgreSQL only"},
 		{args: []string{"migrate", "status", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
-		{args: []string{"migrate", "up", "--nope"}, code: 2, stderr: "flag provided but not defined"},
+		{args: []string{"migrate", "up", "--nope"}, code: 2, stderr: `unknown flag "--nope"`},
 		{args: []string{"migrate", "diff"}, code: 2, stderr: "want one NAME, got 0"},
 		{args: []string{"migrate", "diff", "a", "b"}, code: 2, stderr: "want one NAME, got 2"},
 		{args: []string{"migrate", "diff", "../x"}, code: 2, stderr: `NAME "../x"`},
@@ -202,7 +202,12 @@ func TestMigrateUpStatusDown(t *testing.T) {
 			t.Errorf("status does not list %s:\n%s", e.Name(), out)
 		}
 	}
-	mustRun("rolled back migration ", "migrate", "down")
+	// Without --yes nothing is rolled back: a usage error, before connecting.
+	if code, stdout, stderr := runCLI(t, vars, "migrate", "down"); code != 2 || stdout != "" || !strings.Contains(stderr, "pass --yes to confirm") {
+		t.Errorf("migrate down without --yes: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	mustRun(" 0 pending", "migrate", "status")
+	mustRun("rolled back migration ", "migrate", "down", "--yes")
 	mustRun(" 1 pending", "migrate", "status")
 	mustRun("applied 1 migration", "migrate", "up")
 
@@ -215,7 +220,7 @@ func TestMigrateUpStatusDown(t *testing.T) {
 }
 
 func TestMigrateDownWithNothingApplied(t *testing.T) {
-	code, _, stderr := runCLI(t, map[string]string{envDatabaseURL: throwaway(t)}, "migrate", "down")
+	code, _, stderr := runCLI(t, map[string]string{envDatabaseURL: throwaway(t)}, "migrate", "down", "--yes")
 	if code != 1 || !strings.Contains(stderr, "no applied migration to roll back") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}

@@ -68,7 +68,13 @@ func migrateUp(fs *flag.FlagSet) action {
 
 func migrateDown(fs *flag.FlagSet) action {
 	dbURL := ownerURLFlag(fs)
+	yes := fs.Bool("yes", false, "confirm: the rollback may drop tables and the rows in them")
 	return func(ctx context.Context, e *env, args []string) error {
+		if !*yes && len(args) == 0 {
+			// Before connecting: a rollback may drop populated tables
+			// under a running server (DESIGN section 11).
+			return usagef("migrate down rolls back the newest migration, which may drop tables and their rows, under running servers too: pass --yes to confirm")
+		}
 		db, err := openPostgres(ctx, e, *dbURL, args)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scopegate/scopegate/ent"
@@ -27,12 +28,27 @@ func policyList(fs *flag.FlagSet) action {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
 		}
+		if objs := ruleObjects(); *object != "" && !slices.Contains(objs, *object) {
+			return usagef("unknown object %q (known: %s)", *object, strings.Join(objs, ", "))
+		}
 		rs := policy.Find(policy.Filter{Allow: *allow, Uses: *uses, Object: *object})
 		if err := policy.Render(e.stdout, rs, *format); err != nil {
 			return usagef("%v", err)
 		}
 		return nil
 	}
+}
+
+// ruleObjects lists the objects the policy has rules for, sorted.
+func ruleObjects() []string {
+	var objs []string
+	for _, r := range policy.Rules() {
+		if !slices.Contains(objs, r.Object) {
+			objs = append(objs, r.Object)
+		}
+	}
+	slices.Sort(objs)
+	return objs
 }
 
 func preloadList(fs *flag.FlagSet) action {
@@ -49,12 +65,16 @@ func preloadList(fs *flag.FlagSet) action {
 }
 
 // policyExplain prints the trace of the decision the policy makes for a
-// user, an action and an object.
+// user, an action and an object. The object is loaded as the user sees it,
+// under their own scope, as the repositories load it: a row the user cannot
+// see is never explained by the action's rule (the API answers 404 before
+// asking it), but by the row rule of DESIGN section 3 that hides it, as
+// why-hidden does, and the answer is DENIED.
 func policyExplain(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
 	email := fs.String("user", "", "`email` of the user whose decision to explain (required)")
 	act := fs.String("action", "", "`action`, e.g. job.update (required)")
-	id := fs.Int("id", 0, "`id` of the object (not needed for create actions)")
+	id := idFlag(fs, "id", "`id` of the object (required, except for create actions; for note.create, the job's)")
 	fields := fs.String("fields", "name", "for user.update: the comma-separated `fields` the change sets")
 	asJSON := fs.Bool("json", false, "print the decision as JSON")
 	return func(ctx context.Context, e *env, args []string) error {
@@ -67,6 +87,10 @@ func policyExplain(fs *flag.FlagSet) action {
 		rule, ok := policy.RuleFor(policy.Action(*act))
 		if !ok {
 			return usagef("unknown action %q (see: scopegate policy list)", *act)
+		}
+		object, needsID := explainedObject(rule)
+		if needsID && *id <= 0 {
+			return usagef("--id is required for %s", rule.Action)
 		}
 		d, err := db.open(ctx, e)
 		if err != nil {
@@ -81,22 +105,27 @@ func policyExplain(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		obj, err := loadObject(sctx, d.Client, rule, *id, *fields)
-		if err != nil {
-			return err
-		}
 		us, err := userScope(u)
 		if err != nil {
 			return err
 		}
-		dec, err := policy.Explain(scope.NewContext(ctx, us), rule.Action, obj)
+		uctx := scope.NewContext(ctx, us)
+		var obj any
+		if needsID {
+			obj, err = loadObject(uctx, d.Client, rule, *id, *fields)
+			if ent.IsNotFound(err) {
+				return explainHidden(sctx, e, d.Client, u, us, rule, object, *id, *asJSON)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		dec, err := policy.Explain(uctx, rule.Action, obj)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(dec)
+			return writeJSONTo(e, explanation{Decision: dec})
 		}
 		verdict := "DENIED"
 		if dec.Allowed {
@@ -115,19 +144,64 @@ func policyExplain(fs *flag.FlagSet) action {
 	}
 }
 
+// explanation is policy explain's JSON: the decision, and for a row the
+// user cannot see, the row rule that hides it.
+type explanation struct {
+	policy.Decision
+	Hidden *policy.Visibility `json:"hidden,omitempty"`
+}
+
+func writeJSONTo(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// explainHidden answers for a row the user's scope cannot load: a missing
+// row is an error, as in why-hidden; a hidden one is DENIED, explained by
+// the row rule that hides it (policy.ExplainVisibility, read under the
+// system scope and confirmed under the user's).
+func explainHidden(sctx context.Context, e *env, c *ent.Client, u *ent.User, us scope.Scope, rule policy.Rule, object string, id int, asJSON bool) error {
+	v, err := policy.ExplainVisibility(sctx, c, u.ID, object, id)
+	if ent.IsNotFound(err) {
+		return fmt.Errorf("no %s with id %d", object, id)
+	}
+	if err != nil {
+		return err
+	}
+	if v.Visible || !v.Confirmed {
+		// Loaded as hidden, explained as visible: never answer ALLOWED
+		// on a disagreement.
+		return fmt.Errorf("%s %d: the privacy rules hide it from %s but the row rules do not explain why: please report it", object, id, u.Email)
+	}
+	dec := policy.Decision{Action: rule.Action, Rule: rule, Scope: us.String(), Allowed: false,
+		DecidedBy: fmt.Sprintf("hidden: rule %s: %s", v.Rule, v.Reason)}
+	if asJSON {
+		return writeJSONTo(e, explanation{Decision: dec, Hidden: &v})
+	}
+	fmt.Fprintf(e.stdout, "DENIED %s for %s (%s): %s %d is HIDDEN from them\n", rule.Action, u.Email, dec.Scope, object, id)
+	fmt.Fprintf(e.stdout, "row rule %s: %s\n", v.Rule, v.Reason)
+	fmt.Fprintf(e.stdout, "the API answers 404 not found, as for a row that does not exist; the rule of %s is not consulted\n", rule.Action)
+	return nil
+}
+
 func userScope(u *ent.User) (scope.Scope, error) {
 	return scope.ForUser(scope.User{ID: u.ID, OrgID: u.OrgID, Role: scope.Role(u.Role), CompanyID: u.CompanyID, Banned: u.Banned, Active: u.Active})
 }
 
-// loadObject loads what the rule's checks look at, as the repositories do.
+// explainedObject returns the kind of row an action's checks look at, and
+// whether it needs one: none for create actions, except note.create, whose
+// row is the job the note goes on.
+func explainedObject(rule policy.Rule) (string, bool) {
+	if rule.Action == policy.NoteCreate {
+		return "job", true
+	}
+	return rule.Object, !strings.HasSuffix(string(rule.Action), ".create")
+}
+
+// loadObject loads what the rule's checks look at, as the repositories do:
+// under ctx's scope, so a row the scope cannot see is *ent.NotFoundError.
 func loadObject(ctx context.Context, c *ent.Client, rule policy.Rule, id int, fields string) (any, error) {
-	needsID := !strings.HasSuffix(string(rule.Action), ".create") || rule.Action == policy.NoteCreate
-	if !needsID {
-		return nil, nil
-	}
-	if id <= 0 {
-		return nil, usagef("--id is required for %s", rule.Action)
-	}
 	var (
 		obj any
 		err error
@@ -137,7 +211,7 @@ func loadObject(ctx context.Context, c *ent.Client, rule policy.Rule, id int, fi
 		obj, err = c.Job.Query().Where(job.ID(id)).WithManagers().Only(ctx)
 	case "note":
 		if rule.Action == policy.NoteCreate {
-			obj, err = c.Job.Get(ctx, id) // a note is created on a job
+			obj, err = c.Job.Query().Where(job.ID(id)).WithManagers().Only(ctx) // a note is created on a job
 		} else {
 			obj, err = c.Note.Get(ctx, id)
 		}
@@ -150,9 +224,8 @@ func loadObject(ctx context.Context, c *ent.Client, rule policy.Rule, id int, fi
 		if rule.Action == policy.UserUpdate {
 			obj = policy.UserChange{Target: u, Fields: strings.Split(fields, ",")}
 		}
-	}
-	if ent.IsNotFound(err) {
-		return nil, fmt.Errorf("no %s with id %d", rule.Object, id)
+	default:
+		return nil, fmt.Errorf("policy explain: no loader for object %q", rule.Object)
 	}
 	return obj, err
 }
@@ -163,13 +236,16 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
 	email := fs.String("user", "", "`email` of the user who cannot see the row (required)")
 	object := fs.String("object", "", "`object`: job, note, company or user (required)")
-	id := fs.Int("id", 0, "`id` of the row (required)")
+	id := idFlag(fs, "id", "`id` of the row (required)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
 		}
 		if *email == "" || *object == "" || *id <= 0 {
 			return usagef("--user, --object and --id are required")
+		}
+		if !slices.Contains(policy.VisibilityObjects, *object) {
+			return usagef("unknown object %q (known: %s)", *object, strings.Join(policy.VisibilityObjects, ", "))
 		}
 		d, err := db.open(ctx, e)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/httpapi"
 	"github.com/scopegate/scopegate/internal/metrics"
+	"github.com/scopegate/scopegate/internal/migration"
 )
 
 // ShutdownGrace is how long in-flight requests get after SIGINT/SIGTERM.
@@ -55,7 +56,7 @@ func serve(fs *flag.FlagSet) action {
 			}
 			printLogins(e)
 		}
-		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Logger: log}
+		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Ready: readiness(d), Logger: log}
 		// Without the ops listener nothing would read the metrics:
 		// none are kept, and requests pay nothing for them.
 		var reg *metrics.Registry
@@ -136,6 +137,23 @@ func serve(fs *flag.FlagSet) action {
 			}
 		}
 		return errors.Join(errs...)
+	}
+}
+
+// readiness is /readyz's check (DESIGN section 11): the database answers
+// and, on PostgreSQL, its schema is the version this binary carries. The
+// schema can change under a running server ('migrate down', or a newer
+// binary's 'migrate up'), so it is checked on every call, not once at
+// start. The embedded SQLite schema is created by this binary at start.
+func readiness(d *opened) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := d.SQL.PingContext(ctx); err != nil {
+			return err
+		}
+		if d.embedded {
+			return nil
+		}
+		return migration.CheckCurrent(ctx, d.SQL)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -32,6 +33,22 @@ func ConstraintViolated(err error) bool {
 		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
 }
 
+// UniqueViolation reports whether err is a unique violation on
+// table.column: PostgreSQL's 23505 on that column's key (its constraint
+// <table>_<column>_key, or "Key (column)=" in the detail), or SQLite's
+// "UNIQUE constraint failed: table.column".
+func UniqueViolation(err error, table, column string) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23505" &&
+			(pqErr.Constraint == table+"_"+column+"_key" || strings.HasPrefix(pqErr.Detail, "Key ("+column+")="))
+	}
+	return ent.IsConstraintError(err) && strings.Contains(err.Error(), "UNIQUE constraint failed: "+table+"."+column)
+}
+
 // Unavailable reports whether err means the database cannot be reached.
 func Unavailable(err error) bool {
 	var netErr *net.OpError
@@ -48,4 +65,37 @@ func Unavailable(err error) bool {
 			pqErr.Code == "57P03" || pqErr.Code == "53300" || pqErr.Code == "3D000"
 	}
 	return false
+}
+
+// ErrSchema means the database's schema is not the one this binary
+// carries: migrations are pending (a relation it needs is missing, after a
+// 'migrate down' say) or the database has migrations the binary does not
+// know. The database is there but cannot serve: callers answer
+// "unavailable" (HTTP 503), never an internal error.
+var ErrSchema = errors.New("database: the schema is not this binary's")
+
+// SchemaMissing reports whether err is ErrSchema or a driver error saying
+// a relation, column or schema the statement names does not exist:
+// PostgreSQL 42P01 undefined_table, 42703 undefined_column, 3F000
+// invalid_schema_name, 42883 undefined_function (the row-level security
+// policies call functions of the migrations); SQLite's "no such table" and
+// "no such column". The application never names such a thing by mistake:
+// its statements come from the ent schema, so the schema is behind.
+func SchemaMissing(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, ErrSchema):
+		return true
+	case errors.As(err, &pqErr):
+		switch pqErr.Code {
+		case "42P01", "42703", "3F000", "42883":
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no such table:") || strings.Contains(msg, "no such column:")
 }

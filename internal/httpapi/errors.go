@@ -97,6 +97,12 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		// ones of DESIGN section 8 among them, or a unique index). A
 		// missing row and another tenant's fail alike; never a 500.
 		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
+	case database.SchemaMissing(err):
+		// A relation missing at request time (42P01 after a 'migrate
+		// down'): the database is not ready for this binary, as /readyz
+		// says; an outage, not a bug.
+		s.log.ErrorContext(r.Context(), "database schema unavailable", slog.String("error", err.Error()))
+		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: schemaUnavailable}
 	case database.Unavailable(err) || s.databaseDown(r):
 		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
 		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
@@ -104,6 +110,10 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 	s.log.ErrorContext(r.Context(), "internal error", slog.String("error", err.Error()))
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
 }
+
+// schemaUnavailable is the message of a 503 for a schema that is not this
+// binary's.
+const schemaUnavailable = "the database schema is not the version this server needs; apply the migrations"
 
 // conflictMessage says what conflicted without echoing driver detail.
 func conflictMessage(err error) string {

@@ -1,17 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/lib/pq"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/repo"
 )
 
@@ -39,5 +42,59 @@ func TestConstraintViolationsAreConflicts(t *testing.T) {
 	}
 	if status, _ := s.classify(r, errors.New("boom"), true); status != http.StatusInternalServerError {
 		t.Errorf("an unknown error: %d, want 500", status)
+	}
+}
+
+// TestMissingRelationIsUnavailable: a relation missing at request time
+// (42P01, the schema rolled back under the server) is 503 unavailable, as
+// /readyz says, never 500; so is the typed error the repositories wrap it
+// in.
+func TestMissingRelationIsUnavailable(t *testing.T) {
+	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := httptest.NewRequest(http.MethodGet, "/api/jobs", nil)
+	undefined := &pq.Error{Code: "42P01", Message: `relation "jobs" does not exist`}
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"the driver's 42P01", fmt.Errorf("list jobs: %w", undefined)},
+		{"an undefined column", &pq.Error{Code: "42703"}},
+		{"the repositories' typed error", fmt.Errorf("list jobs: %w: %w", database.ErrSchema, undefined)},
+		{"embedded SQLite", errors.New("SQL logic error: no such table: jobs (1)")},
+	} {
+		status, body := s.classify(r, c.err, false)
+		if status != http.StatusServiceUnavailable || body.Code != "unavailable" || strings.Contains(body.Message, "relation") {
+			t.Errorf("%s: %d %q %q, want 503 unavailable without driver detail", c.name, status, body.Code, body.Message)
+		}
+	}
+}
+
+// TestReadyzChecksTheSchema: /readyz asks Ready (the schema version, in
+// serve), not only Ping.
+func TestReadyzChecksTheSchema(t *testing.T) {
+	var ready error
+	s, err := New(Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ping:   func(context.Context) error { return nil },
+		Ready:  func(context.Context) error { return ready },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ready  error
+		status int
+		msg    string
+	}{
+		{nil, http.StatusOK, ""},
+		{fmt.Errorf("migration: pending migrations: %w: 1 not applied", database.ErrSchema), http.StatusServiceUnavailable, "schema"},
+		{errors.New("dial tcp: connection refused"), http.StatusServiceUnavailable, "the database is unavailable"},
+	} {
+		ready = c.ready
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.msg) {
+			t.Errorf("ready %v: %d %s, want %d and %q", c.ready, rec.Code, rec.Body, c.status, c.msg)
+		}
 	}
 }

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
@@ -128,10 +130,14 @@ var build = version.Get()
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := contextTimeout(r, 2*time.Second)
 	defer cancel()
-	if s.ping != nil {
-		if err := s.ping(ctx); err != nil {
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
 			s.log.WarnContext(r.Context(), "not ready", "error", err.Error())
-			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: "the database is unavailable"}})
+			msg := "the database is unavailable"
+			if errors.Is(err, database.ErrSchema) {
+				msg = schemaUnavailable
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: msg}})
 			return nil
 		}
 	}

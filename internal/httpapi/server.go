@@ -29,8 +29,15 @@ import (
 // Config is what a Server needs.
 type Config struct {
 	Client *ent.Client
-	// Ping checks the database for /readyz.
+	// Ping checks that the database is reachable, after an error no
+	// table classifies (an outage is 503, not 500).
 	Ping func(context.Context) error
+	// Ready checks for /readyz that the database can serve this binary:
+	// reachable, and at the schema version it carries (no pending or
+	// unknown migrations). An error wrapping database.ErrSchema is
+	// reported as a schema problem, any other as unreachable. Nil means
+	// Ping.
+	Ready func(context.Context) error
 	// Logger receives the access log and internal errors; nil means
 	// slog.Default(). Every line logged while serving a request carries
 	// its request_id (logging.Handler, added if the logger lacks it).
@@ -67,6 +74,7 @@ type Server struct {
 	repos   *repo.Repos
 	auth    auth.Service
 	ping    func(context.Context) error
+	ready   func(context.Context) error
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *limiter
@@ -89,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		repos:   repo.New(cfg.Client),
 		auth:    auth.Service{Client: cfg.Client, Now: cfg.Now},
 		ping:    cfg.Ping,
+		ready:   cfg.Ready,
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		mux:     http.NewServeMux(),
@@ -100,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	s.log = slog.New(logging.NewHandler(s.log.Handler()))
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.ready == nil {
+		s.ready = s.ping
 	}
 	limit := cfg.LoginLimit
 	if limit == 0 {

@@ -4,10 +4,25 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/session"
 )
+
+// lockRows locks a batch's rows until its transaction ends, on the
+// databases that can: PostgreSQL takes FOR UPDATE (a concurrent run or
+// request waits for the batch instead of changing a row between Select and
+// Apply). SQLite has no row locks and rejects the clause ("near FOR: syntax
+// error"); it needs none, since it runs one writer at a time and the
+// embedded database has a single connection.
+func lockRows(s *sql.Selector) {
+	if s.Dialect() != dialect.SQLite {
+		s.ForUpdate()
+	}
+}
 
 // ArchiveStale archives published jobs not updated since OlderThan ago, in
 // every tenant (or the one of --org).
@@ -42,7 +57,8 @@ func (a *ArchiveStale) Count(ctx context.Context, c *ent.Client) (int, error) {
 
 // Select implements Job.
 func (a *ArchiveStale) Select(ctx context.Context, tx *ent.Tx, after, limit int) ([]int, error) {
-	return a.stale(tx.Job.Query()).Where(job.IDGT(after)).Order(job.ByID()).Limit(limit).ForUpdate().IDs(ctx)
+	return a.stale(tx.Job.Query()).Where(job.IDGT(after)).Order(job.ByID()).Limit(limit).Unique(false).
+		Select(job.FieldID).Modify(lockRows).Ints(ctx)
 }
 
 // Apply implements Job.
@@ -72,7 +88,7 @@ func (p PurgeSessions) Count(ctx context.Context, c *ent.Client) (int, error) {
 // Select implements Job.
 func (p PurgeSessions) Select(ctx context.Context, tx *ent.Tx, after, limit int) ([]int, error) {
 	return tx.Session.Query().Where(session.ExpiresAtLTE(p.Now), session.IDGT(after)).
-		Order(session.ByID()).Limit(limit).ForUpdate().IDs(ctx)
+		Order(session.ByID()).Limit(limit).Unique(false).Select(session.FieldID).Modify(lockRows).Ints(ctx)
 }
 
 // Apply implements Job.

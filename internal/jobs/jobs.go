@@ -28,6 +28,10 @@ const DefaultBatchSize = 500
 // ErrUnknownJob is returned for a job name that is not registered.
 var ErrUnknownJob = errors.New("jobs: unknown job")
 
+// ErrUnknownOrg is returned, before any work, for an --org slug that names
+// no organization.
+var ErrUnknownOrg = errors.New("jobs: unknown organization")
+
 // ErrInterrupted is returned when a run stopped early because it was asked
 // to; the batches done so far are committed, and running again continues.
 var ErrInterrupted = errors.New("jobs: interrupted")
@@ -74,29 +78,37 @@ type Options struct {
 
 // Summary is what a run did.
 type Summary struct {
-	Job      string
-	RunID    string
-	Reason   string
-	DryRun   bool
-	Matched  int // rows that needed the work when the run started
-	Changed  int
-	Batches  int
-	Duration time.Duration
-	Stopped  bool
+	Job     string
+	RunID   string
+	Reason  string
+	DryRun  bool
+	Matched int // rows that needed the work when the run started
+	// Changed and Batches are what the run wrote. A dry run writes
+	// nothing: Changed is 0, and Batches is how many a real run would
+	// take for Matched rows.
+	Changed int
+	Batches int
+	// BatchSize is the rows per batch the run used (or would use).
+	BatchSize int
+	Duration  time.Duration
+	Stopped   bool
 }
 
 // String is the one-line summary printed at the end of a run.
 func (s Summary) String() string {
-	verb := "changed"
 	if s.DryRun {
-		verb = "would change"
+		// What a real run started now would do: it changes every
+		// matched row (Apply re-checks the very filter Count used).
+		return fmt.Sprintf("%s run %s: dry run, nothing written; would change %d %s in %d %s of up to %d, %s",
+			s.Job, s.RunID, s.Matched, plural(s.Matched, "row"), s.Batches, plural(s.Batches, "batch"), s.BatchSize,
+			s.Duration.Round(time.Millisecond))
 	}
 	state := "done"
 	if s.Stopped {
 		state = "interrupted (run again to continue)"
 	}
-	return fmt.Sprintf("%s run %s: %s; %s %d of %d rows in %d batches, %s",
-		s.Job, s.RunID, state, verb, s.Changed, s.Matched, s.Batches, s.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("%s run %s: %s; changed %d of %d rows in %d batches, %s",
+		s.Job, s.RunID, state, s.Changed, s.Matched, s.Batches, s.Duration.Round(time.Millisecond))
 }
 
 // Runner runs jobs against one database.
@@ -167,16 +179,18 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 	if err != nil {
 		return sum, err
 	}
+	size := o.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	sum.BatchSize = size
 	if sum.Matched, err = j.Count(ctx, r.Client); err != nil {
 		return sum, fmt.Errorf("jobs: %s: count: %w", name, err)
 	}
 	if o.DryRun {
+		sum.Batches = (sum.Matched + size - 1) / size
 		sum.Duration = time.Since(start)
 		return sum, nil
-	}
-	size := o.BatchSize
-	if size <= 0 {
-		size = DefaultBatchSize
 	}
 	if o.Progress != nil {
 		o.Progress.Start(sum.Matched)
@@ -247,6 +261,9 @@ func (r *Runner) systemContext(ctx context.Context, reason, slug string) (contex
 		return ctx, nil
 	}
 	org, err := r.Client.Organization.Query().Where(organization.Slug(slug)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: no organization with slug %q: %w", ErrUnknownOrg, slug, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("jobs: organization %q: %w", slug, err)
 	}
@@ -255,4 +272,14 @@ func (r *Runner) systemContext(ctx context.Context, reason, slug string) (contex
 		return nil, err
 	}
 	return scope.NewContext(ctx, narrowed), nil
+}
+
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case word == "batch":
+		return "batches"
+	}
+	return word + "s"
 }

@@ -33,6 +33,10 @@ import (
 // ErrPending is returned by CheckCurrent when migrations are not applied.
 var ErrPending = errors.New("migration: pending migrations")
 
+// ErrUnknown is returned by CheckCurrent when the database has migrations
+// applied that this binary does not carry (a newer binary migrated it).
+var ErrUnknown = errors.New("migration: unknown migrations applied")
+
 // Tables returns the schema the PostgreSQL migrations are generated from
 // and checked against: a copy of ent's tables (ent's own are left as
 // generated) plus what the ent schema cannot declare:
@@ -412,23 +416,81 @@ func Status(ctx context.Context, db *sql.DB) ([]State, error) {
 	return out, nil
 }
 
-// CheckCurrent returns an error matching ErrPending if any embedded
-// migration is not applied.
+// CheckCurrent returns nil if the database's schema is the one this binary
+// carries: every embedded migration applied, and none applied that the
+// binary does not carry. Otherwise it returns an error matching ErrPending
+// or ErrUnknown, and database.ErrSchema. It only reads goose's version
+// table (so the application role may run it, as /readyz does): a missing
+// table means nothing is applied.
 func CheckCurrent(ctx context.Context, db *sql.DB) error {
-	st, err := Status(ctx, db)
+	p, err := provider(db)
 	if err != nil {
 		return err
 	}
+	embedded := map[int64]bool{}
+	for _, src := range p.ListSources() {
+		embedded[src.Version] = true
+	}
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
+		return err
+	}
+	var unknown []int64
+	for v := range applied {
+		if !embedded[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return fmt.Errorf("%w: %w: %d applied that this binary does not carry (%v); it is older than the database's schema",
+			ErrUnknown, database.ErrSchema, len(unknown), unknown)
+	}
 	n := 0
-	for _, s := range st {
-		if !s.Applied {
+	for v := range embedded {
+		if !applied[v] {
 			n++
 		}
 	}
 	if n > 0 {
-		return fmt.Errorf("%w: %d not applied (run: scopegate migrate up)", ErrPending, n)
+		return fmt.Errorf("%w: %w: %d not applied (run: scopegate migrate up)", ErrPending, database.ErrSchema, n)
 	}
 	return nil
+}
+
+// appliedVersions reads goose's version table: the versions applied, in
+// the order goose wrote them, the latest row of a version deciding (goose
+// deletes a version's row on down; older gooses wrote is_applied = false).
+// Version 0 is goose's own first row.
+func appliedVersions(ctx context.Context, db *sql.DB) (map[int64]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version_id, is_applied FROM `+goose.DefaultTablename+` ORDER BY id`)
+	if database.SchemaMissing(err) {
+		return map[int64]bool{}, nil // no version table: nothing applied
+	}
+	if err != nil {
+		return nil, fmt.Errorf("migration: read the applied versions: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		var ok bool
+		if err := rows.Scan(&v, &ok); err != nil {
+			return nil, fmt.Errorf("migration: read the applied versions: %w", err)
+		}
+		if v != 0 {
+			applied[v] = ok
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migration: read the applied versions: %w", err)
+	}
+	for v, ok := range applied {
+		if !ok {
+			delete(applied, v)
+		}
+	}
+	return applied, nil
 }
 
 // CreateEmbedded creates (or brings up to date) the schema of an embedded

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/company"
@@ -17,6 +18,13 @@ import (
 // ErrNotInspector is returned when a scope other than an admin's or the
 // system's asks why a row is hidden from someone.
 var ErrNotInspector = errors.New("policy: only admins and the system scope may inspect visibility")
+
+// ErrUnknownObject is returned by ExplainVisibility for an object it does
+// not know; VisibilityObjects lists those it knows.
+var ErrUnknownObject = errors.New("policy: unknown object")
+
+// VisibilityObjects are the objects ExplainVisibility explains.
+var VisibilityObjects = []string{"job", "note", "company", "user"}
 
 // Visibility says whether a row is visible to a user and which rule of
 // DESIGN section 3 decides it.
@@ -88,7 +96,7 @@ func ExplainVisibility(ctx context.Context, c *ent.Client, viewerID int, object 
 		v.Visible, v.Rule, v.Reason = userVisibility(vs, u)
 		exists = c.User.Query().Where(user.ID(id)).Exist
 	default:
-		return v, fmt.Errorf("policy: why hidden: unknown object %q (job, note, company, user)", object)
+		return v, fmt.Errorf("%w %q (known: %s)", ErrUnknownObject, object, strings.Join(VisibilityObjects, ", "))
 	}
 	got, err := exists(scope.NewContext(ctx, vs))
 	if err != nil {

@@ -7,6 +7,8 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -39,7 +41,20 @@ type InvalidError struct {
 	Fields map[string]string
 }
 
-func (e *InvalidError) Error() string { return fmt.Sprintf("invalid input: %v", e.Fields) }
+// Error lists the fields in name order, each with its message, in words
+// (the HTTP API sends Fields itself; this is for the CLI and logs).
+func (e *InvalidError) Error() string {
+	names := make([]string, 0, len(e.Fields))
+	for name := range e.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + ": " + e.Fields[name]
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
@@ -94,6 +109,10 @@ func classify(op string, err error) error {
 		// deadlock_detected, serialization_failure: a concurrent change
 		// won; the caller may retry.
 		return fmt.Errorf("%s: %w: %w", op, conflict("a concurrent change conflicted; retry"), err)
+	case database.SchemaMissing(err):
+		// The schema is behind this binary (a relation is missing):
+		// the database cannot serve, whatever the request.
+		return fmt.Errorf("%s: %w: %w", op, database.ErrSchema, err)
 	case database.RowRefused(err):
 		// A row-level security policy refused the row (docs/rls.md).
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
@@ -102,7 +121,7 @@ func classify(op string, err error) error {
 	case database.ConstraintViolated(err):
 		// A unique violation, or a foreign key (a row still referenced
 		// by others).
-		return fmt.Errorf("%s: %w: %w", op, conflict("already exists or still in use"), err)
+		return fmt.Errorf("%s: %w", op, &ConflictError{Reason: "already exists or still in use", Err: err})
 	case errors.Is(err, privacy.Deny):
 		return fmt.Errorf("%s: %w: %w", op, ErrForbidden, err)
 	case ent.IsValidationError(err):
@@ -113,10 +132,18 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// ConflictError says what conflicted, in words safe to show a client.
-type ConflictError struct{ Reason string }
+// ConflictError says what conflicted, in words safe to show a client. Err,
+// if set, is the driver's error behind it: reachable with errors.As, never
+// in the message.
+type ConflictError struct {
+	Reason string
+	Err    error
+}
 
 func (e *ConflictError) Error() string { return "conflict: " + e.Reason }
+
+// Unwrap returns the driver's error, if any.
+func (e *ConflictError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }

@@ -146,6 +146,9 @@ func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
 			Save(ctx)
 		return err
 	})
+	if database.UniqueViolation(err, "users", "email") {
+		return nil, classify(op, &ConflictError{Reason: "a user with this email already exists", Err: err})
+	}
 	if err != nil {
 		return nil, classify(op, err)
 	}
