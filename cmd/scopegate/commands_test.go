@@ -279,9 +279,9 @@ func TestUsageErrors(t *testing.T) {
 // that name what goes there.
 func TestHelpText(t *testing.T) {
 	for _, c := range []cliCase{
-		{name: "ExplainID", args: []string{"policy", "explain", "--help"}, stdout: []string{`--id id\n\s+id of the object \(required, except for create actions; for note.create, the job's\)\n`}},
-		{name: "WhyHiddenID", args: []string{"policy", "why-hidden", "--help"}, stdout: []string{`--id id\n\s+id of the row \(required\)\n`}},
-		{name: "CompanyID", args: []string{"user", "create", "--help"}, stdout: []string{`--company-id id\n\s+company id \(clients only\)\n`, `--password-stdin\n`}},
+		{name: "ExplainID", args: []string{"policy", "explain", "--help"}, stdout: []string{`--id id\n\s+id of the object \(required, except for create actions; for note.create, the job's\) \(\$SCOPEGATE_[A-Z_]+\)\n`}},
+		{name: "WhyHiddenID", args: []string{"policy", "why-hidden", "--help"}, stdout: []string{`--id id\n\s+id of the row \(required\) \(\$SCOPEGATE_[A-Z_]+\)\n`}},
+		{name: "CompanyID", args: []string{"user", "create", "--help"}, stdout: []string{`--company-id id\n\s+company id \(clients only\) \(\$SCOPEGATE_[A-Z_]+\)\n`, `--password-stdin\n`}},
 		{name: "BatchSize", args: []string{"job", "run", "--help"}, stdout: []string{`--batch-size number\n\s+number of rows per transaction \(default "500"\)`}},
 		{name: "CompanyCreate", args: []string{"company", "create", "--help"}, stdout: []string{`Usage: scopegate company create \[flags\]`, `--org slug`}},
 		{name: "MigrateDownYes", args: []string{"migrate", "down", "--help"}, stdout: []string{`--yes\n`}},
