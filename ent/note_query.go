@@ -707,8 +707,12 @@ func (_q *NoteQuery) sqlQuery(ctx context.Context) *sql.Selector {
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
-// either committed or rolled-back.
+// either committed or rolled-back. On SQLite, which runs one writer at a time and has no
+// row locks, it adds nothing.
 func (_q *NoteQuery) ForUpdate(opts ...sql.LockOption) *NoteQuery {
+	if _q.driver.Dialect() == dialect.SQLite {
+		return _q
+	}
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -720,8 +724,11 @@ func (_q *NoteQuery) ForUpdate(opts ...sql.LockOption) *NoteQuery {
 
 // ForShare behaves similarly to ForUpdate, except that it acquires a shared mode lock
 // on any rows that are read. Other sessions can read the rows, but cannot modify them
-// until your transaction commits.
+// until your transaction commits. On SQLite it adds nothing, as ForUpdate.
 func (_q *NoteQuery) ForShare(opts ...sql.LockOption) *NoteQuery {
+	if _q.driver.Dialect() == dialect.SQLite {
+		return _q
+	}
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
