@@ -199,10 +199,10 @@ func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 		return nil
 	})
 	api, err := httpapi.New(httpapi.Config{
-		Client:     w.db.Client,
-		Ping:       w.db.SQL.PingContext,
-		Now:        w.clock.Now,
-		Logger:     slog.New(slog.NewTextHandler(w.log, nil)),
+		Client:            w.db.Client,
+		Ping:              w.db.SQL.PingContext,
+		Now:               w.clock.Now,
+		Logger:            slog.New(slog.NewTextHandler(w.log, nil)),
 		LoginLimit:        o.loginLimit,
 		LoginAddressLimit: o.loginAddressLimit,
 	})
