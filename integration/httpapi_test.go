@@ -1137,7 +1137,14 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 	assertUnchanged(t, w.db, before, "rate-limited logins")
 
 	t.Run("lock-out from elsewhere", func(t *testing.T) {
-		// The admin, from an address that has not failed, logs in.
+		// The admin, from an address that has not failed, logs in,
+		// however many failures other addresses ran up.
+		for i := 10; i < 15; i++ {
+			from := apiClientFrom(fmt.Sprintf("127.0.0.%d", i))
+			for j := 0; j < 4; j++ {
+				apiErrorBody(t, login(from, admin, "wrong password"), http.StatusUnauthorized, "unauthenticated")
+			}
+		}
 		apiStatus(t, login(from2, admin, apiPassword), http.StatusCreated)
 		apiStatus(t, login(from3, admin, apiPassword), http.StatusCreated)
 	})
@@ -1147,6 +1154,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 		apiErrorBody(t, login(from1, member, "wrong password"), http.StatusUnauthorized, "unauthenticated")
 		apiStatus(t, login(from1, member, apiPassword), http.StatusCreated)
 		apiStatus(t, login(from1, manager, apiPassword), http.StatusCreated)
+		apiStatus(t, login(from1, a.users["client"].Email, apiPassword), http.StatusCreated)
 	})
 	t.Run("address guessing many emails", func(t *testing.T) {
 		for i := 0; i < 8; i++ {
