@@ -687,7 +687,9 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			}},
 		{"update their own role", "user.update", [5]int{200, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), `{"role":"admin"}`
+				// The phone changes too: a patch that changes nothing
+				// writes nothing (DESIGN section 11).
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.next())
 			}},
 		{"update another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
@@ -819,13 +821,17 @@ func TestHTTPNotFound(t *testing.T) {
 			rq{"GET", "/api/admin/jobs/" + id, ""}, rq{"GET", "/api/admin/companies/" + id, ""}, rq{"GET", "/api/admin/users/" + id, ""},
 		)
 	}
-	reqs = append(reqs, rq{"GET", "/api/nothing", ""}, rq{"GET", "/api/notes/1", ""}, rq{"PUT", "/api/jobs/1", `{}`},
-		rq{"GET", "/", ""}, rq{"GET", "/api/admin/notes", ""})
+	reqs = append(reqs, rq{"GET", "/api/nothing", ""}, rq{"GET", "/", ""}, rq{"GET", "/api/admin/notes", ""})
 	for _, q := range reqs {
 		r := w.do(t, q.method, q.path, tok, q.body)
 		if apiStatus(t, r, http.StatusNotFound) {
 			assert.Equal(t, w.missing, string(r.body), "%s", r)
 		}
+	}
+	// A route's path with a method it does not serve is 405, whatever the
+	// id (DESIGN section 11), not 404.
+	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/999999", ""}, {"PUT", "/api/jobs/1", `{}`}} {
+		apiErrorBody(t, w.do(t, q.method, q.path, tok, q.body), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
 	assertUnchanged(t, w.db, before, "404s")
 }
@@ -1288,7 +1294,11 @@ func TestHTTPCrossTenant(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", u.ID, apiPathID("/api/users/%d", ""))
 			}
 			for _, n := range b.notes() {
-				w.likeMissing(t, tok, "GET", n.ID, apiPathID("/api/notes/%d", ""))
+				// GET is no route of a note: 405 for every id alike.
+				hidden := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", n.ID), tok, "")
+				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", apiMissing), tok, "")
+				apiErrorBody(t, hidden, http.StatusMethodNotAllowed, "method_not_allowed")
+				assert.Equal(t, string(missing.body), string(hidden.body), "%s", hidden)
 				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"hijacked"}`))
 				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
 			}
