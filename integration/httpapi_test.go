@@ -1169,7 +1169,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 		r := login(from4, member, apiPassword)
 		apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
 		assertRetryAfter(t, r, time.Minute)
-		assert.Equal(t, string(limited.body[:40]), string(r.body[:40]))
+		assert.Equal(t, string(limited.body), string(r.body))
 		apiStatus(t, login(from5, member, apiPassword), http.StatusCreated)
 	})
 	t.Run("unknown email", func(t *testing.T) {
@@ -1177,7 +1177,9 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			apiErrorBody(t, login(from5, "ghost@a.test", "x"), http.StatusUnauthorized, "unauthenticated")
 		}
-		apiErrorBody(t, login(from5, "ghost@a.test", "x"), http.StatusTooManyRequests, "rate_limited")
+		r := login(from5, "ghost@a.test", "x")
+		apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
+		assert.Equal(t, string(limited.body), string(r.body))
 	})
 	t.Run("a success forgets the pair's failures", func(t *testing.T) {
 		// 4 + 3 failures: over the pair's 5 without the reset, under

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -94,7 +93,6 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		pol *policy.Error
 		inv *repo.InvalidError
 		mna *methodNotAllowed
-		rl  *rateLimited
 	)
 	switch {
 	case errors.Is(err, errUnsupportedMediaType):
@@ -107,9 +105,9 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		return http.StatusBadRequest, apiError{Code: "preload_not_allowed", Message: pe.Error(), Allowed: pe.Allowed}
 	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, scope.ErrNoScope):
 		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
-	case errors.As(err, &rl):
-		return http.StatusTooManyRequests, apiError{Code: "rate_limited",
-			Message: fmt.Sprintf("too many failed attempts; try again in %d seconds (Retry-After)", rl.retryAfterSeconds())}
+	case errors.Is(err, errRateLimited):
+		// One body for every 429; the wait is in Retry-After.
+		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many failed attempts; retry after the seconds in Retry-After"}
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), database.RowRefused(err):
 		// A row-level security refusal the repositories did not
 		// classify: the row is not the scope's, as if missing.
