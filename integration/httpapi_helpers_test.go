@@ -121,7 +121,7 @@ func (tn *apiTenant) allUsers() []*ent.User {
 	return out
 }
 
-func apiSeedTenant(t *testing.T, tx *ent.Tx, slug, hash string) *apiTenant {
+func apiSeedTenant(t testing.TB, tx *ent.Tx, slug, hash string) *apiTenant {
 	t.Helper()
 	ctx := pgtest.SystemContext(t)
 	tn := &apiTenant{slug: slug, users: map[string]*ent.User{}}
@@ -183,11 +183,12 @@ type apiWorld struct {
 }
 
 type apiOptions struct {
-	loginLimit int  // 0: the server's default (10)
-	noLogin    bool // log nobody in (the rate limit test counts every attempt)
+	loginLimit        int  // failed logins per email and address; 0: the server's default (5)
+	loginAddressLimit int  // failed logins per address; 0: the server's default (10 × loginLimit)
+	noLogin           bool // log nobody in (the rate limit test counts every attempt)
 }
 
-func apiNewWorld(t *testing.T, o apiOptions) *apiWorld {
+func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	t.Helper()
 	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &apiLogBuffer{}, tokens: map[string]string{}}
 	hash, err := repo.HashPassword(apiPassword)
@@ -198,11 +199,12 @@ func apiNewWorld(t *testing.T, o apiOptions) *apiWorld {
 		return nil
 	})
 	api, err := httpapi.New(httpapi.Config{
-		Client:     w.db.Client,
-		Ping:       w.db.SQL.PingContext,
-		Now:        w.clock.Now,
-		Logger:     slog.New(slog.NewTextHandler(w.log, nil)),
-		LoginLimit: o.loginLimit,
+		Client:            w.db.Client,
+		Ping:              w.db.SQL.PingContext,
+		Now:               w.clock.Now,
+		Logger:            slog.New(slog.NewTextHandler(w.log, nil)),
+		LoginLimit:        o.loginLimit,
+		LoginAddressLimit: o.loginAddressLimit,
 	})
 	require.NoError(t, err)
 	w.srv = httptest.NewServer(api)
@@ -233,7 +235,7 @@ func apiNewWorld(t *testing.T, o apiOptions) *apiWorld {
 func (w *apiWorld) next() int { w.seq++; return w.seq }
 
 // login signs in over HTTP and returns the token.
-func (w *apiWorld) login(t *testing.T, email string) string {
+func (w *apiWorld) login(t testing.TB, email string) string {
 	t.Helper()
 	r := w.do(t, "POST", "/api/session", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, apiPassword))
 	require.Equal(t, http.StatusCreated, r.code, "login %s: %s", email, r.body)
@@ -259,7 +261,7 @@ func (r apiResp) String() string {
 }
 
 // do sends a request with a bearer token ("" for none).
-func (w *apiWorld) do(t *testing.T, method, path, token, body string) apiResp {
+func (w *apiWorld) do(t testing.TB, method, path, token, body string) apiResp {
 	t.Helper()
 	auth := ""
 	if token != "" {
@@ -270,7 +272,7 @@ func (w *apiWorld) do(t *testing.T, method, path, token, body string) apiResp {
 
 // send sends a request with a raw Authorization header ("" for none) and
 // checks what every answer must satisfy.
-func (w *apiWorld) send(t *testing.T, c *http.Client, method, path, auth, body string) apiResp {
+func (w *apiWorld) send(t testing.TB, c *http.Client, method, path, auth, body string) apiResp {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -297,7 +299,7 @@ func (w *apiWorld) send(t *testing.T, c *http.Client, method, path, auth, body s
 // apiScan checks every body: no password hash, no password, JSON unless
 // 204, and 204 is empty. Only a request that itself named password_hash
 // (to be refused as an unknown field) may see the name echoed.
-func apiScan(t *testing.T, r apiResp, sent string) {
+func apiScan(t testing.TB, r apiResp, sent string) {
 	t.Helper()
 	s := string(r.body)
 	if !strings.Contains(sent, "password_hash") {
@@ -322,7 +324,7 @@ func apiClientFrom(ip string) *http.Client {
 
 // ---- decoding
 
-func apiObject(t *testing.T, r apiResp) map[string]any {
+func apiObject(t testing.TB, r apiResp) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &m), "%s", r)
@@ -430,14 +432,14 @@ func apiUserIDs(us ...*ent.User) []int {
 
 // ---- assertions
 
-func apiStatus(t *testing.T, r apiResp, want int) bool {
+func apiStatus(t testing.TB, r apiResp, want int) bool {
 	t.Helper()
 	return assert.Equal(t, want, r.code, "%s", r)
 }
 
 // apiErrorBody checks an error answer: the status, exactly {"error": {...}},
 // the code and a message. It returns the error object.
-func apiErrorBody(t *testing.T, r apiResp, status int, code string) map[string]any {
+func apiErrorBody(t testing.TB, r apiResp, status int, code string) map[string]any {
 	t.Helper()
 	apiStatus(t, r, status)
 	m := apiObject(t, r)

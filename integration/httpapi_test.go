@@ -687,7 +687,9 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			}},
 		{"update their own role", "user.update", [5]int{200, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), `{"role":"admin"}`
+				// The phone changes too: a patch that changes nothing
+				// writes nothing (DESIGN section 11).
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.next())
 			}},
 		{"update another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
@@ -819,13 +821,17 @@ func TestHTTPNotFound(t *testing.T) {
 			rq{"GET", "/api/admin/jobs/" + id, ""}, rq{"GET", "/api/admin/companies/" + id, ""}, rq{"GET", "/api/admin/users/" + id, ""},
 		)
 	}
-	reqs = append(reqs, rq{"GET", "/api/nothing", ""}, rq{"GET", "/api/notes/1", ""}, rq{"PUT", "/api/jobs/1", `{}`},
-		rq{"GET", "/", ""}, rq{"GET", "/api/admin/notes", ""})
+	reqs = append(reqs, rq{"GET", "/api/nothing", ""}, rq{"GET", "/", ""}, rq{"GET", "/api/admin/notes", ""})
 	for _, q := range reqs {
 		r := w.do(t, q.method, q.path, tok, q.body)
 		if apiStatus(t, r, http.StatusNotFound) {
 			assert.Equal(t, w.missing, string(r.body), "%s", r)
 		}
+	}
+	// A route's path with a method it does not serve is 405, whatever the
+	// id (DESIGN section 11), not 404.
+	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/999999", ""}, {"PUT", "/api/jobs/1", `{}`}} {
+		apiErrorBody(t, w.do(t, q.method, q.path, tok, q.body), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
 	assertUnchanged(t, w.db, before, "404s")
 }
@@ -1104,47 +1110,94 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	})
 }
 
-// TestHTTPLoginRateLimited: the 11th login attempt within a minute for one
-// email, or from one address, is 429 rate_limited (Config.LoginLimit
-// default 10), even with the right password, and creates no session.
+// TestHTTPLoginRateLimited: DESIGN section 11. Failed logins count per
+// (email, client address) and per client address, never per email alone:
+// after 5 failures of one email from one address that pair is 429
+// rate_limited with Retry-After, even with the right password, and creates
+// no session; the same email from an address that has not failed logs in
+// (nobody can lock a user out from elsewhere), and so does another user
+// behind the failing address (a shared address). An address that fails
+// for many emails is refused for every email. Each window is a minute.
 func TestHTTPLoginRateLimited(t *testing.T) {
-	w := apiNewWorld(t, apiOptions{noLogin: true})
+	w := apiNewWorld(t, apiOptions{noLogin: true, loginAddressLimit: 8})
 	a := w.a
 	login := func(c *http.Client, email, password string) apiResp {
 		return w.send(t, c, "POST", "/api/session", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
 	}
 	from1, from2, from3, from4, from5 := apiClientFrom("127.0.0.1"), apiClientFrom("127.0.0.2"),
 		apiClientFrom("127.0.0.3"), apiClientFrom("127.0.0.4"), apiClientFrom("127.0.0.5")
-	admin, member := a.users["admin"].Email, a.users["member"].Email
+	admin, member, manager := a.users["admin"].Email, a.users["member"].Email, a.users["manager"].Email
 
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 5; i++ {
 		apiErrorBody(t, login(from1, admin, "wrong password"), http.StatusUnauthorized, "unauthenticated")
 	}
 	before := tableChecksums(t, w.db)
-	// The email is spent, from any address, right password or not.
-	limited := login(from2, admin, apiPassword)
+	// The pair is spent, right password or not, however the email is
+	// written.
+	limited := login(from1, admin, apiPassword)
 	apiErrorBody(t, limited, http.StatusTooManyRequests, "rate_limited")
-	apiErrorBody(t, login(from3, " ADMIN@a.test", apiPassword), http.StatusTooManyRequests, "rate_limited")
-	// So is the address, for any email.
-	r := login(from1, member, apiPassword)
+	assertRetryAfter(t, limited, time.Minute)
+	r := login(from1, " ADMIN@a.test", apiPassword)
 	apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
 	assert.Equal(t, string(limited.body), string(r.body))
 	assertUnchanged(t, w.db, before, "rate-limited logins")
-	// Another email from another address is fine.
-	apiStatus(t, login(from3, member, apiPassword), http.StatusCreated)
 
-	// An unknown email is limited the same way: no way to tell it apart.
-	for i := 0; i < 10; i++ {
-		apiErrorBody(t, login(from4, "ghost@a.test", "x"), http.StatusUnauthorized, "unauthenticated")
-	}
-	r = login(from5, "ghost@a.test", "x")
-	apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
-	assert.Equal(t, string(limited.body), string(r.body))
-
-	// A minute later the email may try again.
-	w.clock.Set(61 * time.Second)
-	defer w.clock.Set(0)
-	apiStatus(t, login(from2, admin, apiPassword), http.StatusCreated)
+	t.Run("lock-out from elsewhere", func(t *testing.T) {
+		// The admin, from an address that has not failed, logs in,
+		// however many failures other addresses ran up.
+		for i := 10; i < 15; i++ {
+			from := apiClientFrom(fmt.Sprintf("127.0.0.%d", i))
+			for j := 0; j < 4; j++ {
+				apiErrorBody(t, login(from, admin, "wrong password"), http.StatusUnauthorized, "unauthenticated")
+			}
+		}
+		apiStatus(t, login(from2, admin, apiPassword), http.StatusCreated)
+		apiStatus(t, login(from3, admin, apiPassword), http.StatusCreated)
+	})
+	t.Run("shared address", func(t *testing.T) {
+		// Another user behind the failing address logs in, and may
+		// mistype once.
+		apiErrorBody(t, login(from1, member, "wrong password"), http.StatusUnauthorized, "unauthenticated")
+		apiStatus(t, login(from1, member, apiPassword), http.StatusCreated)
+		apiStatus(t, login(from1, manager, apiPassword), http.StatusCreated)
+		apiStatus(t, login(from1, a.users["client"].Email, apiPassword), http.StatusCreated)
+	})
+	t.Run("address guessing many emails", func(t *testing.T) {
+		for i := 0; i < 8; i++ {
+			apiErrorBody(t, login(from4, fmt.Sprintf("guess%d@a.test", i), "x"), http.StatusUnauthorized, "unauthenticated")
+		}
+		r := login(from4, member, apiPassword)
+		apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
+		assertRetryAfter(t, r, time.Minute)
+		assert.Equal(t, string(limited.body), string(r.body))
+		apiStatus(t, login(from5, member, apiPassword), http.StatusCreated)
+	})
+	t.Run("unknown email", func(t *testing.T) {
+		// Limited the same way: no way to tell it apart.
+		for i := 0; i < 5; i++ {
+			apiErrorBody(t, login(from5, "ghost@a.test", "x"), http.StatusUnauthorized, "unauthenticated")
+		}
+		r := login(from5, "ghost@a.test", "x")
+		apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
+		assert.Equal(t, string(limited.body), string(r.body))
+	})
+	t.Run("a success forgets the pair's failures", func(t *testing.T) {
+		// 4 + 3 failures: over the pair's 5 without the reset, under
+		// the address's 8.
+		from6 := apiClientFrom("127.0.0.6")
+		for _, fails := range []int{4, 3} {
+			for i := 0; i < fails; i++ {
+				apiErrorBody(t, login(from6, manager, "wrong password"), http.StatusUnauthorized, "unauthenticated")
+			}
+			apiStatus(t, login(from6, manager, apiPassword), http.StatusCreated)
+		}
+	})
+	t.Run("a minute later", func(t *testing.T) {
+		w.clock.Set(61 * time.Second)
+		defer w.clock.Set(0)
+		apiStatus(t, login(from1, admin, apiPassword), http.StatusCreated)
+		apiStatus(t, login(from4, member, apiPassword), http.StatusCreated)
+	})
 }
 
 // TestHTTPConflict: 409 conflict for a taken company name and for a change
@@ -1243,7 +1296,11 @@ func TestHTTPCrossTenant(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", u.ID, apiPathID("/api/users/%d", ""))
 			}
 			for _, n := range b.notes() {
-				w.likeMissing(t, tok, "GET", n.ID, apiPathID("/api/notes/%d", ""))
+				// GET is no route of a note: 405 for every id alike.
+				hidden := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", n.ID), tok, "")
+				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", apiMissing), tok, "")
+				apiErrorBody(t, hidden, http.StatusMethodNotAllowed, "method_not_allowed")
+				assert.Equal(t, string(missing.body), string(hidden.body), "%s", hidden)
 				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"hijacked"}`))
 				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
 			}

@@ -19,7 +19,7 @@ func (Company) Mixin() []ent.Mixin {
 // Fields of the Company.
 func (Company) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
+		field.String("name").NotEmpty().MaxRuneLen(200),
 		field.Bool("archived").Default(false),
 	}
 }

@@ -22,7 +22,7 @@ func (Job) Mixin() []ent.Mixin {
 func (Job) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("company_id"),
-		field.String("title").NotEmpty().MaxLen(200),
+		field.String("title").NotEmpty().MaxRuneLen(200),
 		field.Text("description").Default(""),
 		field.Enum("status").Values("draft", "published", "archived").Default("draft"),
 		field.Int("salary_max").Optional().Nillable().NonNegative(),

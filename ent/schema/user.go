@@ -25,9 +25,9 @@ func (User) Fields() []ent.Field {
 		// names only an email, so it must identify one user before any
 		// organization is known. Upserts on it are refused by the
 		// database seam unless they are narrowed to the scope's tenant.
-		field.String("email").NotEmpty().MaxLen(320).Unique(),
-		field.String("name").NotEmpty().MaxLen(200),
-		field.String("phone").Optional().MaxLen(50),
+		field.String("email").NotEmpty().MaxRuneLen(320).Unique(),
+		field.String("name").NotEmpty().MaxRuneLen(200),
+		field.String("phone").Optional().MaxRuneLen(50),
 		field.Enum("role").Values("admin", "manager", "member", "client"),
 		field.Bool("banned").Default(false),
 		field.Bool("active").Default(true),

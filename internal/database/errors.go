@@ -99,3 +99,22 @@ func SchemaMissing(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "no such table:") || strings.Contains(msg, "no such column:")
 }
+
+// DataRejected reports whether PostgreSQL refused a value (class 22,
+// data_exception): a NUL byte in text (22021), a string too long for its
+// column (22001), a number out of range (22003), text that is not a number
+// (22P02), and the like. The value came from input, so the request is
+// invalid, not the server broken.
+func DataRejected(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code.Class() == "22"
+}
+
+// DataColumn is the column a data error names, or "".
+func DataColumn(err error) string {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Column
+	}
+	return ""
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scopegate/scopegate/internal/auth"
@@ -39,8 +41,26 @@ func (e *badRequest) Is(target error) bool { return target == errBadRequest }
 
 func badRequestf(msg string) error { return &badRequest{msg: msg} }
 
-// errRateLimited is a login refused for too many attempts.
+// errRateLimited is a login refused for too many failed attempts; see
+// *rateLimited for when to retry.
 var errRateLimited = errors.New("rate limited")
+
+// rateLimited says when a refused login may be tried again.
+type rateLimited struct{ retryAfter time.Duration }
+
+func (e *rateLimited) Error() string        { return "rate limited" }
+func (e *rateLimited) Is(target error) bool { return target == errRateLimited }
+
+// retryAfterSeconds is the Retry-After of e: whole seconds, rounded up, at
+// least one.
+func (e *rateLimited) retryAfterSeconds() int {
+	return max(1, int((e.retryAfter+time.Second-1)/time.Second))
+}
+
+// methodNotAllowed is a known path asked with a method it does not serve.
+type methodNotAllowed struct{ allow []string }
+
+func (e *methodNotAllowed) Error() string { return "method not allowed" }
 
 // errNotFoundRoute answers paths that are not routes.
 var errNotFoundRoute = errors.New("no such route")
@@ -54,6 +74,16 @@ var notFoundBody = apiError{Code: "not_found", Message: "not found"}
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, inBody bool) {
 	status, body := s.classify(r, err, inBody)
 	s.countRefusal(err)
+	var rl *rateLimited
+	var mna *methodNotAllowed
+	switch {
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(rl.retryAfterSeconds()))
+	case errors.As(err, &mna):
+		w.Header().Set("Allow", strings.Join(mna.allow, ", "))
+	}
 	writeJSON(w, status, map[string]apiError{"error": body})
 }
 
@@ -63,8 +93,13 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		pe  *preload.Error
 		pol *policy.Error
 		inv *repo.InvalidError
+		mna *methodNotAllowed
 	)
 	switch {
+	case errors.Is(err, errUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType, apiError{Code: "unsupported_media_type", Message: "the body must be application/json"}
+	case errors.As(err, &mna):
+		return http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: "method not allowed; see the Allow header"}
 	case errors.As(err, &br):
 		return http.StatusBadRequest, apiError{Code: "bad_request", Message: br.msg, Fields: br.fields}
 	case errors.As(err, &pe):
@@ -72,7 +107,8 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, scope.ErrNoScope):
 		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
 	case errors.Is(err, errRateLimited):
-		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many attempts; try again in a minute"}
+		// One body for every 429; the wait is in Retry-After.
+		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many failed attempts; retry after the seconds in Retry-After"}
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), database.RowRefused(err):
 		// A row-level security refusal the repositories did not
 		// classify: the row is not the scope's, as if missing.
@@ -91,6 +127,15 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
 		}
 		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
+	case database.DataRejected(err):
+		// A value PostgreSQL refused to store or read (a NUL byte, an
+		// out-of-range number) that the limits of the request did not
+		// catch: the client's input, never a 500.
+		if !inBody {
+			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter"}
+		}
+		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input",
+			Fields: map[string]string{dataField(err): "holds a value the database cannot store"}}
 	case database.ConstraintViolated(err):
 		// A constraint the repositories did not classify: the request
 		// conflicts with the stored rows (a foreign key, the tenant-safe
@@ -134,4 +179,13 @@ func (s *Server) databaseDown(r *http.Request) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
 	defer cancel()
 	return s.ping(ctx) != nil
+}
+
+// dataField names the column of a data error when PostgreSQL says which,
+// else "input".
+func dataField(err error) string {
+	if c := database.DataColumn(err); c != "" {
+		return c
+	}
+	return "input"
 }

@@ -88,12 +88,12 @@ func (s *Server) listJobs(surface preload.Surface) handlerFunc {
 }
 
 type jobRequest struct {
-	Title       Optional[string] `json:"title"`
-	Description Optional[string] `json:"description"`
+	Title       Optional[string] `json:"title" max:"200"`
+	Description Optional[string] `json:"description" max:"20000"`
 	CompanyID   Optional[int]    `json:"company_id"`
-	Status      Optional[string] `json:"status"`
+	Status      Optional[string] `json:"status" max:"20"`
 	SalaryMax   Optional[int]    `json:"salary_max"`
-	ManagerIDs  Optional[[]int]  `json:"manager_ids"`
+	ManagerIDs  Optional[[]int]  `json:"manager_ids" max:"100"`
 }
 
 func (j jobRequest) nulls() map[string]bool {
@@ -164,7 +164,7 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
 }
 
 type noteRequest struct {
-	Body     Optional[string] `json:"body"`
+	Body     Optional[string] `json:"body" max:"20000"`
 	Internal Optional[bool]   `json:"internal"`
 }
 
@@ -211,7 +211,7 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
 // ---- companies
 
 type companyRequest struct {
-	Name     Optional[string] `json:"name"`
+	Name     Optional[string] `json:"name" max:"200"`
 	Archived Optional[bool]   `json:"archived"`
 }
 
@@ -254,11 +254,11 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
 // ---- users
 
 type userRequest struct {
-	Email     Optional[string] `json:"email"`
-	Name      Optional[string] `json:"name"`
-	Phone     Optional[string] `json:"phone"`
-	Role      Optional[string] `json:"role"`
-	Password  Optional[string] `json:"password"`
+	Email     Optional[string] `json:"email" max:"320"`
+	Name      Optional[string] `json:"name" max:"200"`
+	Phone     Optional[string] `json:"phone" max:"50"`
+	Role      Optional[string] `json:"role" max:"20"`
+	Password  Optional[string] `json:"password" maxbytes:"72"`
 	CompanyID Optional[int]    `json:"company_id"`
 	Banned    Optional[bool]   `json:"banned"`
 	Active    Optional[bool]   `json:"active"`
@@ -302,7 +302,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := repo.UserPatch{Name: in.Name.ptr(), Phone: in.Phone.ptr(), Role: in.Role.ptr(), Banned: in.Banned.ptr(),
-		Active: in.Active.ptr(), CompanyID: in.CompanyID.ptr()}
+		Active: in.Active.ptr(), CompanyID: in.CompanyID.ptr(), ClearCompanyID: in.CompanyID.Null}
 	u, err := s.repos.Users.Update(r.Context(), id, p)
 	if err != nil {
 		return err

@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -50,7 +50,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/users", signedIn, s.createUser)
 	s.handle("PATCH /api/users/{id}", signedIn, s.updateUser)
 	s.handle("DELETE /api/users/{id}", signedIn, deleteOne(s.repos.Users.Delete))
-	s.handle("/", public, func(http.ResponseWriter, *http.Request) error { return errNotFoundRoute })
+	s.handle("/", public, s.noRoute)
 }
 
 // pathID reads {id}. A malformed id is a 404 like any other id that names
@@ -146,8 +146,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 }
 
 type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" max:"320"`
+	Password string `json:"password" maxbytes:"72"`
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -155,18 +155,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	host := r.RemoteAddr
-	if i := strings.LastIndex(host, ":"); i >= 0 {
-		host = host[:i]
-	}
-	if !s.limiter.allow("email:"+strings.ToLower(strings.TrimSpace(in.Email)), "addr:"+host) {
-		return errRateLimited
+	email, host := normalEmail(in.Email), clientAddr(r)
+	if wait, ok := s.limiter.begin(email, host); !ok {
+		return &rateLimited{retryAfter: wait}
 	}
 	token, expires, err := s.auth.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
+		if !errors.Is(err, auth.ErrUnauthenticated) {
+			// Not a wrong password: the database failed.
+			s.limiter.abandoned(email, host)
+			return err
+		}
 		s.log.WarnContext(r.Context(), "failed login", "remote_addr", host)
 		return err
 	}
+	s.limiter.succeeded(email, host)
 	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "expires_at": expires})
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/scopegate/scopegate/ent"
@@ -44,9 +43,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// LoginLimit is how many login attempts per email and per address are
-	// allowed each minute; 0 means 10.
+	// LoginLimit is how many failed logins per email and client address
+	// are allowed each minute; 0 means 5.
 	LoginLimit int
+	// LoginAddressLimit is how many failed logins per client address,
+	// whatever the email, are allowed each minute; 0 means ten times
+	// LoginLimit.
+	LoginAddressLimit int
 	// Metrics, if set, observes every request (nil: none, and no cost).
 	Metrics Metrics
 }
@@ -77,7 +80,7 @@ type Server struct {
 	ready   func(context.Context) error
 	log     *slog.Logger
 	now     func() time.Time
-	limiter *limiter
+	limiter *loginLimiter
 	mux     *http.ServeMux
 	// chain is the middleware around mux, built once: wrapping per
 	// request cost four closures on every request.
@@ -115,20 +118,24 @@ func New(cfg Config) (*Server, error) {
 	}
 	limit := cfg.LoginLimit
 	if limit == 0 {
-		limit = 10
+		limit = 5
 	}
-	s.limiter = &limiter{limit: limit, window: time.Minute, now: s.now, seen: map[string]*window{}}
+	addrLimit := cfg.LoginAddressLimit
+	if addrLimit == 0 {
+		addrLimit = 10 * limit
+	}
+	s.limiter = &loginLimiter{pairLimit: limit, addrLimit: addrLimit, window: time.Minute, now: s.now, seen: map[string]*window{}}
 	if s.metrics != nil {
 		s.unmatched = s.metrics.Route(unmatchedRoute)
 	}
 	s.routes()
-	s.chain = s.withRequestID(s.withAccessLog(s.withRecover(s.withBodyLimit(s.mux))))
+	s.chain = s.withRequestID(s.withAccessLog(s.withRecover(s.withBodyLimit(s.withCleanPaths(s.mux)))))
 	return s, nil
 }
 
 // ServeHTTP runs the middleware chain, in this order: request id, access
-// log, panic recovery, body limit, authentication (per route), route
-// authorization (per route).
+// log, panic recovery, body limit, clean paths, authentication (per
+// route), route authorization (per route).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.chain.ServeHTTP(w, r)
 }
@@ -350,46 +357,4 @@ func bearer(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(h[len(prefix):]), true
-}
-
-// limiter counts attempts per key in fixed one-minute windows.
-type limiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	now    func() time.Time
-	seen   map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-// allow records an attempt for each key and reports whether all are under
-// the limit.
-func (l *limiter) allow(keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	ok := true
-	for _, k := range keys {
-		w := l.seen[k]
-		if w == nil || now.Sub(w.start) >= l.window {
-			w = &window{start: now}
-			l.seen[k] = w
-		}
-		w.n++
-		if w.n > l.limit {
-			ok = false
-		}
-	}
-	if len(l.seen) > 100_000 { // forget old windows so the map cannot grow without bound
-		for k, w := range l.seen {
-			if now.Sub(w.start) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-	}
-	return ok
 }

@@ -68,7 +68,7 @@ func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, e
 		return nil, classify(op, err)
 	}
 	f := fields{}
-	f.check("name", company.NameValidator(in.Name))
+	f.text("name", in.Name, requiredText, MaxNameLen)
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
 	}
@@ -89,7 +89,7 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 	const op = "update company"
 	f := fields{}
 	if p.Name != nil {
-		f.check("name", company.NameValidator(*p.Name))
+		f.text("name", *p.Name, nonEmptyText, MaxNameLen)
 	}
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
@@ -102,6 +102,10 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 		}
 		if err := policy.Authorize(ctx, policy.CompanyUpdate, c); err != nil {
 			return err
+		}
+		if same(p.Name, c.Name) && same(p.Archived, c.Archived) {
+			out = c // nothing to write: no updated_at bump
+			return nil
 		}
 		out, err = tx.Company.UpdateOne(c).SetNillableName(p.Name).SetNillableArchived(p.Archived).Save(ctx)
 		return err

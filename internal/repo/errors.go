@@ -118,6 +118,14 @@ func classify(op string, err error) error {
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
 	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
 		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
+	case database.DataRejected(err):
+		// PostgreSQL refused a value of the input (a NUL byte, a number
+		// out of range): the input is invalid. The column, when named.
+		field := database.DataColumn(err)
+		if field == "" {
+			field = "input"
+		}
+		return fmt.Errorf("%s: %w: %w", op, &InvalidError{Fields: map[string]string{field: "holds a value the database cannot store"}}, err)
 	case database.ConstraintViolated(err):
 		// A unique violation, or a foreign key (a row still referenced
 		// by others).

@@ -43,6 +43,21 @@ type JobPatch struct {
 	ManagerIDs     *[]int // replaces the managers
 }
 
+// unchanged reports whether p would leave j as it is. j's managers must be
+// loaded.
+func (p JobPatch) unchanged(j *ent.Job) bool {
+	salary := true
+	switch {
+	case p.ClearSalaryMax:
+		salary = j.SalaryMax == nil
+	case p.SalaryMax != nil:
+		salary = j.SalaryMax != nil && *j.SalaryMax == *p.SalaryMax
+	}
+	return same(p.Title, j.Title) && same(p.Description, j.Description) && same(p.CompanyID, j.CompanyID) &&
+		(p.Status == nil || *p.Status == "" || *p.Status == string(j.Status)) && salary &&
+		(p.ManagerIDs == nil || sameIDs(*p.ManagerIDs, j.Edges.Managers))
+}
+
 // List returns a page of the jobs the scope may see, with the preloads of
 // opts on surface. A refused preload is a *preload.Error, before any SQL.
 func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, opts ListOptions) (Page[*ent.Job], error) {
@@ -83,9 +98,14 @@ func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts Get
 	return j, policy.Redact(s, j), nil
 }
 
-func validateJob(f fields, title, description *string, status *string, salary *int) {
+// validateJob checks a job's fields; mode is requiredText for a create,
+// nonEmptyText for a patch.
+func validateJob(f fields, mode int, title, description *string, status *string, salary *int) {
 	if title != nil {
-		f.check("title", job.TitleValidator(*title))
+		f.text("title", *title, mode, MaxTitleLen)
+	}
+	if description != nil {
+		f.text("description", *description, optionalText, MaxDescriptionLen)
 	}
 	if status != nil && *status != "" {
 		if job.StatusValidator(job.Status(*status)) != nil {
@@ -93,7 +113,9 @@ func validateJob(f fields, title, description *string, status *string, salary *i
 		}
 	}
 	if salary != nil {
-		f.check("salary_max", job.SalaryMaxValidator(*salary))
+		if *salary < 0 {
+			f.add("salary_max", "must not be negative")
+		}
 	}
 }
 
@@ -110,9 +132,12 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 		return nil, classify(op, err)
 	}
 	f := fields{}
-	validateJob(f, &in.Title, nil, &in.Status, in.SalaryMax)
-	if in.CompanyID <= 0 {
+	validateJob(f, requiredText, &in.Title, &in.Description, &in.Status, in.SalaryMax)
+	switch {
+	case in.CompanyID == 0:
 		f.add("company_id", "is required")
+	case in.CompanyID < 0:
+		f.add("company_id", "must be an id")
 	}
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
@@ -144,7 +169,7 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update job"
 	f := fields{}
-	validateJob(f, p.Title, p.Description, p.Status, p.SalaryMax)
+	validateJob(f, nonEmptyText, p.Title, p.Description, p.Status, p.SalaryMax)
 	if p.CompanyID != nil && *p.CompanyID <= 0 {
 		f.add("company_id", "must be an id")
 	}
@@ -159,6 +184,12 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 		}
 		if err := policy.Authorize(ctx, policy.JobUpdate, j); err != nil {
 			return err
+		}
+		if p.unchanged(j) {
+			// Nothing to write: no statement, no updated_at bump.
+			out = j
+			out.Edges = ent.JobEdges{}
+			return nil
 		}
 		u := tx.Job.UpdateOne(j).
 			SetNillableTitle(p.Title).

@@ -83,7 +83,7 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 		return nil, classify(op, err)
 	}
 	f := fields{}
-	f.check("body", note.BodyValidator(in.Body))
+	f.text("body", in.Body, requiredText, MaxNoteBodyLen)
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
 	}
@@ -116,7 +116,7 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 	const op = "update note"
 	f := fields{}
 	if p.Body != nil {
-		f.check("body", note.BodyValidator(*p.Body))
+		f.text("body", *p.Body, nonEmptyText, MaxNoteBodyLen)
 	}
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
@@ -134,6 +134,10 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 			if err := policy.Authorize(ctx, policy.NoteInternal, n); err != nil {
 				return err
 			}
+		}
+		if same(p.Body, n.Body) && same(p.Internal, n.Internal) {
+			out = n // nothing to write: no updated_at bump
+			return nil
 		}
 		out, err = tx.Note.UpdateOne(n).SetNillableBody(p.Body).SetNillableInternal(p.Internal).Save(ctx)
 		return err

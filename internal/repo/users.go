@@ -39,6 +39,9 @@ type UserPatch struct {
 	Banned    *bool
 	Active    *bool
 	CompanyID *int
+	// ClearCompanyID removes the company (company_id: null). Only a
+	// user who is not a client, or stops being one, may be without one.
+	ClearCompanyID bool
 }
 
 // fields names the fields a patch sets, for the only_fields check.
@@ -46,7 +49,7 @@ func (p UserPatch) fields() []string {
 	var out []string
 	for name, set := range map[string]bool{
 		"name": p.Name != nil, "phone": p.Phone != nil, "role": p.Role != nil,
-		"banned": p.Banned != nil, "active": p.Active != nil, "company_id": p.CompanyID != nil,
+		"banned": p.Banned != nil, "active": p.Active != nil, "company_id": p.CompanyID != nil || p.ClearCompanyID,
 	} {
 		if set {
 			out = append(out, name)
@@ -98,6 +101,10 @@ func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 }
 
 func validateRole(f fields, role string, companyID *int) {
+	if role == "" {
+		f.add("role", "is required")
+		return
+	}
 	if user.RoleValidator(user.Role(role)) != nil {
 		f.add("role", "must be admin, manager, member or client")
 		return
@@ -120,16 +127,14 @@ func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
 	}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	f := fields{}
-	f.check("email", user.EmailValidator(in.Email))
-	if !strings.Contains(in.Email, "@") {
+	f.text("email", in.Email, requiredText, MaxEmailLen)
+	if in.Email != "" && !strings.Contains(in.Email, "@") {
 		f.add("email", "must be an email address")
 	}
-	f.check("name", user.NameValidator(in.Name))
-	f.check("phone", user.PhoneValidator(in.Phone))
+	f.text("name", in.Name, requiredText, MaxNameLen)
+	f.text("phone", in.Phone, optionalText, MaxPhoneLen)
 	validateRole(f, in.Role, in.CompanyID)
-	if len(in.Password) < MinPasswordLen {
-		f.add("password", "must be at least 10 characters")
-	}
+	f.password(in.Password)
 	if err := f.err(); err != nil {
 		return nil, classify(op, err)
 	}
@@ -162,10 +167,10 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 	const op = "update user"
 	f := fields{}
 	if p.Name != nil {
-		f.check("name", user.NameValidator(*p.Name))
+		f.text("name", *p.Name, nonEmptyText, MaxNameLen)
 	}
 	if p.Phone != nil {
-		f.check("phone", user.PhoneValidator(*p.Phone))
+		f.text("phone", *p.Phone, optionalText, MaxPhoneLen)
 	}
 	if p.Role != nil && user.RoleValidator(user.Role(*p.Role)) != nil {
 		f.add("role", "must be admin, manager, member or client")
@@ -195,10 +200,10 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 		if p.CompanyID != nil {
 			companyID = p.CompanyID
 		}
-		if p.Role != nil && role != string(user.RoleClient) && p.CompanyID == nil {
+		if p.ClearCompanyID || p.Role != nil && role != string(user.RoleClient) && p.CompanyID == nil {
 			companyID = nil // leaving the client role leaves the company
 		}
-		if p.Role != nil || p.CompanyID != nil {
+		if p.Role != nil || p.CompanyID != nil || p.ClearCompanyID {
 			v := fields{}
 			validateRole(v, role, companyID)
 			if err := v.err(); err != nil {
@@ -207,6 +212,11 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 		}
 		if err := keepAnAdmin(ctx, tx, u, p); err != nil {
 			return err
+		}
+		if same(p.Name, u.Name) && same(p.Phone, u.Phone) && same(p.Banned, u.Banned) && same(p.Active, u.Active) &&
+			role == string(u.Role) && sameCompany(companyID, u.CompanyID) {
+			out = u // nothing to write: no updated_at bump
+			return nil
 		}
 		upd := tx.User.UpdateOne(u).
 			SetNillableName(p.Name).SetNillablePhone(p.Phone).
