@@ -130,6 +130,22 @@ func (v *Validator) Client(c *http.Client) *http.Client {
 	return &out
 }
 
+// ReportingClient is Client, but a mismatch goes to report (a test's
+// Errorf, say) and the response is returned as it came, so that a test
+// sees every mismatch rather than the first.
+func (v *Validator) ReportingClient(c *http.Client, report func(error)) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	out := *c
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	out.Transport = roundTripper{v: v, base: base, report: report}
+	return &out
+}
+
 // Transport wraps base (nil: http.DefaultTransport) so that every exchange
 // is validated; a mismatch is the round trip's error, with the route,
 // status and the validator's messages.
@@ -143,6 +159,8 @@ func (v *Validator) Transport(base http.RoundTripper) http.RoundTripper {
 type roundTripper struct {
 	v    *Validator
 	base http.RoundTripper
+	// report, if set, receives mismatches instead of the caller.
+	report func(error)
 }
 
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -171,7 +189,10 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	res.Body = io.NopCloser(bytes.NewReader(resBody))
 	if err := rt.v.Check(req, reqBody, res, resBody); err != nil {
-		return nil, err
+		if rt.report == nil {
+			return nil, err
+		}
+		rt.report(err)
 	}
 	return res, nil
 }
