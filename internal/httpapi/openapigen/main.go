@@ -120,6 +120,12 @@ func input(minLen, maxLen int, desc string) obj {
 // maxIDs is the most ids a list in a body may hold (DESIGN section 11).
 const maxIDs = 100
 
+// maxText is the longest job description and note body, in characters:
+// the text columns have no limit of their own, the API's is this (the
+// conformance work of issue 12 names it repo.MaxDescriptionLen and
+// repo.MaxNoteBodyLen; use those once both are merged).
+const maxText = 20000
+
 func idList(desc string) obj {
 	return obj{"type": "array", "items": id, "maxItems": maxIDs, "description": desc}
 }
@@ -236,7 +242,7 @@ func schemas() obj {
 
 		// ---- request bodies
 		"LoginRequest": object([]string{"email", "password"}, obj{
-			"email": input(0, 320, ""), "password": input(0, 0, ""),
+			"email": input(0, 320, ""), "password": input(0, 72, "At most 72 bytes: a longer one is 422."),
 		}),
 		"JobCreate": object([]string{"title", "company_id"}, jobInput()),
 		"JobPatch": described(object(nil, jobInput()),
@@ -267,7 +273,7 @@ func ifCode(code string, then obj) obj {
 
 func jobInput() obj {
 	return obj{
-		"title": input(1, 200, ""), "description": input(0, 0, ""),
+		"title": input(1, 200, ""), "description": input(0, maxText, ""),
 		"company_id":  id,
 		"status":      enum(statuses...),
 		"salary_max":  obj{"type": []string{"integer", "null"}, "minimum": 0},
@@ -277,7 +283,7 @@ func jobInput() obj {
 
 func companyInput() obj { return obj{"name": input(1, 200, ""), "archived": boolean} }
 
-func noteInput() obj { return obj{"body": input(1, 0, ""), "internal": boolean} }
+func noteInput() obj { return obj{"body": input(1, maxText, ""), "internal": boolean} }
 
 // errorStatus is one error answer of DESIGN section 6.
 type errorStatus struct {
