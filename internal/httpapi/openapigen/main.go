@@ -235,9 +235,14 @@ func schemas() obj {
 		"Session": object([]string{"token", "expires_at"}, obj{
 			"token": obj{"type": "string", "minLength": 1, "description": "Send it as Authorization: Bearer <token>."}, "expires_at": timestamp,
 		}),
-		"Health": obj{"type": "object", "required": []string{"status"},
-			"properties":  obj{"status": obj{"const": "ok"}},
-			"description": "Liveness; it also carries the build (version, revision, time, Go version: DESIGN section 11), whose fields are not fixed here."},
+		"Health": described(object([]string{"status"}, obj{
+			"status":   obj{"const": "ok"},
+			"version":  str("The main module's version: a tag, a pseudo-version or (devel)."),
+			"revision": str("The VCS commit; empty when the build recorded none."),
+			"time":     str("The commit's time; empty when the build recorded none."),
+			"modified": obj{"type": "boolean", "description": "The work tree had uncommitted changes."},
+			"go":       str("The Go version it was built with."),
+		}), "Liveness, and the build it runs (DESIGN section 11)."),
 		"Ready": object([]string{"status"}, obj{"status": obj{"const": "ready"}}),
 
 		// ---- request bodies
