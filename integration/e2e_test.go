@@ -110,14 +110,27 @@ func e2eServe(t *testing.T, bin, dir string, env []string, extra ...string) *e2e
 	return s
 }
 
+// do sends a request to the API's listener, validated against the OpenAPI
+// document as every HTTP test's (apiValidated).
 func (s *e2eServer) do(t *testing.T, method, path, token, body string) (int, string) {
 	t.Helper()
-	return e2eDo(t, method, s.base+path, token, body)
+	return e2eDoWith(t, apiValidated(t, http.DefaultClient), method, s.base+path, token, body)
 }
 
+// e2eDo sends a request anywhere, the ops listener included (which the
+// API's document does not describe).
 func e2eDo(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	return e2eDoWith(t, http.DefaultClient, method, url, token, body)
+}
+
+func e2eDoWith(t *testing.T, c *http.Client, method, url, token, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	require.NoError(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -125,7 +138,7 @@ func e2eDo(t *testing.T, method, url, token, body string) (int, string) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)

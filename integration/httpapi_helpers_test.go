@@ -23,6 +23,7 @@ import (
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/httpapi"
+	"github.com/scopegate/scopegate/internal/httpapi/openapitest"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -263,16 +264,39 @@ func (r apiResp) String() string {
 // do sends a request with a bearer token ("" for none).
 func (w *apiWorld) do(t testing.TB, method, path, token, body string) apiResp {
 	t.Helper()
-	auth := ""
-	if token != "" {
-		auth = "Bearer " + token
+	return w.send(t, w.srv.Client(), method, path, apiBearer(token), body)
+}
+
+// doInvalid is do for a request the test sends deliberately against the
+// OpenAPI document (malformed JSON, an unknown field, an id that is not
+// one): only its answer is validated against the document.
+func (w *apiWorld) doInvalid(t testing.TB, method, path, token, body string) apiResp {
+	t.Helper()
+	return w.sendInvalid(t, w.srv.Client(), method, path, apiBearer(token), body)
+}
+
+func apiBearer(token string) string {
+	if token == "" {
+		return ""
 	}
-	return w.send(t, w.srv.Client(), method, path, auth, body)
+	return "Bearer " + token
 }
 
 // send sends a request with a raw Authorization header ("" for none) and
-// checks what every answer must satisfy.
+// checks what every answer must satisfy, the OpenAPI document first.
 func (w *apiWorld) send(t testing.TB, c *http.Client, method, path, auth, body string) apiResp {
+	t.Helper()
+	return w.sendReq(t, c, method, path, auth, body, false)
+}
+
+// sendInvalid is send for a request that is deliberately invalid (see
+// doInvalid).
+func (w *apiWorld) sendInvalid(t testing.TB, c *http.Client, method, path, auth, body string) apiResp {
+	t.Helper()
+	return w.sendReq(t, c, method, path, auth, body, true)
+}
+
+func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, body string, invalid bool) apiResp {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -286,7 +310,10 @@ func (w *apiWorld) send(t testing.TB, c *http.Client, method, path, auth, body s
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := c.Do(req)
+	if invalid {
+		req = openapitest.Invalid(req)
+	}
+	res, err := apiValidated(t, c).Do(req)
 	require.NoError(t, err, "%s %s", method, path)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -294,6 +321,18 @@ func (w *apiWorld) send(t testing.TB, c *http.Client, method, path, auth, body s
 	r := apiResp{method: method, path: path, code: res.StatusCode, body: b, header: res.Header}
 	apiScan(t, r, body)
 	return r
+}
+
+// apiValidated returns c with a transport that validates every request and
+// answer against the server's OpenAPI document (DESIGN section 11): a
+// mismatch fails the test, naming the route, the status and the
+// validator's message, and the test goes on to show any other. Every HTTP
+// test's client goes through it.
+func apiValidated(t testing.TB, c *http.Client) *http.Client {
+	t.Helper()
+	v, err := openapitest.Server()
+	require.NoError(t, err, "the OpenAPI document")
+	return v.ReportingClient(c, func(err error) { t.Errorf("%v", err) })
 }
 
 // apiScan checks every body: no password hash, no password, JSON unless

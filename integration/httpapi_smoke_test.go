@@ -39,7 +39,11 @@ func TestHTTPSmoke(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	do := func(method, path, token, body string) (int, string) {
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, srv.URL+path, rd)
 		require.NoError(t, err)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -47,7 +51,7 @@ func TestHTTPSmoke(t *testing.T) {
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := apiValidated(t, srv.Client()).Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)

@@ -19,6 +19,7 @@ import (
 func (s *Server) routes() {
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
+	s.handle("GET /api/openapi.json", public, s.openapi)
 	s.handle("POST /api/session", public, s.login)
 	s.handle("DELETE /api/session", signedIn, s.logout)
 	s.handle("GET /api/me", signedIn, s.me)

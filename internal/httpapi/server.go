@@ -89,6 +89,9 @@ type Server struct {
 	// unmatched observes requests that reach no route of handle: the
 	// catch-all route and whatever the mux answers itself.
 	unmatched func(method string, status int, elapsed time.Duration, statements int)
+	// patterns lists every route handle registered, for the test that
+	// the OpenAPI document names them all.
+	patterns []string
 }
 
 // New returns the API handler.
@@ -270,6 +273,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // handle registers a route with its access rule. inBody says whether an
 // InvalidError from it is about the request body (422) or the query (400).
 func (s *Server) handle(pattern string, a access, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	inBody := strings.HasPrefix(pattern, "POST") || strings.HasPrefix(pattern, "PATCH")
 	var observe func(method string, status int, elapsed time.Duration, statements int)
 	if s.metrics != nil {
