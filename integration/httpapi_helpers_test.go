@@ -29,7 +29,7 @@ import (
 
 // The black-box HTTP tests (httpapi_test.go) drive httpapi.New through a
 // real listener against a per-test PostgreSQL database. Everything they
-// expect comes from DESIGN sections 5 and 6, not from the server's code.
+// expect comes from docs/design.md sections 5 and 6, not from the server's code.
 
 const (
 	// apiPassword is every seeded user's password.
@@ -453,7 +453,7 @@ func apiErrorBody(t *testing.T, r apiResp, status int, code string) map[string]a
 }
 
 // apiForbidden checks a 403: code forbidden with the denying rule and check
-// (DESIGN section 6). rule "" accepts any non-empty rule.
+// (docs/design.md section 6). rule "" accepts any non-empty rule.
 func apiForbidden(t *testing.T, r apiResp, rule string) map[string]any {
 	t.Helper()
 	e := apiErrorBody(t, r, http.StatusForbidden, "forbidden")
@@ -550,7 +550,7 @@ func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
 	})
 }
 
-// apiAllowedPaths lists, sorted, every path DESIGN section 4 lets entity
+// apiAllowedPaths lists, sorted, every path docs/design.md section 4 lets entity
 // preload on surface (designAllowedPaths, in the API's names).
 func apiAllowedPaths(surface, entity string) []string {
 	return designAllowedPaths(designType(preload.Entity(entity)), preload.Surface(surface))

@@ -262,7 +262,7 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-// dbGrant creates or updates the application role (DESIGN section 8).
+// dbGrant creates or updates the application role (docs/design.md section 8).
 func dbGrant(fs *flag.FlagSet) action {
 	dbURL := ownerURLFlag(fs)
 	role := fs.String("role", "scopegate_app", "`name` of the application role")

@@ -17,7 +17,7 @@ const defaultOpsAddr = "127.0.0.1:9090"
 
 var _ httpapi.Metrics = (*metrics.Registry)(nil)
 
-// opsFlags are serve's flags for the ops listener (DESIGN section 11).
+// opsFlags are serve's flags for the ops listener (docs/design.md section 11).
 type opsFlags struct {
 	fs    *flag.FlagSet
 	addr  *string

@@ -157,7 +157,7 @@ func loadObject(ctx context.Context, c *ent.Client, rule policy.Rule, id int, fi
 	return obj, err
 }
 
-// policyWhyHidden prints which rule of DESIGN section 3 hides a row from a
+// policyWhyHidden prints which rule of docs/design.md section 3 hides a row from a
 // user.
 func policyWhyHidden(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)

@@ -43,7 +43,7 @@ func serve(fs *flag.FlagSet) action {
 			return err
 		} else if why != "" {
 			log.Warn(why+": PostgreSQL row-level security is not in force for it; connect as the application role (scopegate db grant)",
-				slog.String("see", "DESIGN section 8"))
+				slog.String("see", "docs/design.md section 8"))
 		}
 		if d.embedded {
 			seeded, err := demo.Seed(ctx, d.Client)

@@ -19,7 +19,7 @@ import (
 var ErrNotInspector = errors.New("policy: only admins and the system scope may inspect visibility")
 
 // Visibility says whether a row is visible to a user and which rule of
-// DESIGN section 3 decides it.
+// docs/design.md section 3 decides it.
 type Visibility struct {
 	Object  string `json:"object"`
 	ID      int    `json:"id"`
