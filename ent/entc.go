@@ -1,7 +1,7 @@
 //go:build ignore
 
 // entc.go runs ent's code generator with the features the data layer relies
-// on (DESIGN section 10). Run it through `go generate ./...`.
+// on (docs/design.md section 10). Run it through `go generate ./...`.
 package main
 
 import (

@@ -1,6 +1,6 @@
 package integration
 
-// The application role (DESIGN section 8, issue "Defense in depth" item 1):
+// The application role (docs/design.md section 8, issue "Defense in depth" item 1):
 // the tests connect as it, as the server does, and it can do no more than
 // DML on the application's tables.
 

@@ -1,6 +1,6 @@
 package integration
 
-// DESIGN section 4's preload table, as the tests expect it: written here
+// docs/design.md section 4's preload table, as the tests expect it: written here
 // from the text, never read from internal/preload, so that the leak oracle
 // and the HTTP tests compare the registry with an independent copy.
 
@@ -15,7 +15,7 @@ import (
 )
 
 // Per-parent caps, written here rather than read from the preload package:
-// DESIGN's "at most the 20 newest notes per job" on the user surface, and
+// docs/design.md's "at most the 20 newest notes per job" on the user surface, and
 // the 20 newest jobs per company (both surfaces) and per manager (admin
 // surface) that bound the loads that fan out (docs/preloads.md).
 const (
@@ -45,7 +45,7 @@ func jobsNewestFirst(s *world.Snapshot, a, b int) int {
 	return cmp.Or(s.Jobs[b].CreatedAt.Compare(s.Jobs[a].CreatedAt), cmp.Compare(b, a))
 }
 
-// designPreloads is DESIGN section 4's table: world type -> surface -> edge.
+// designPreloads is docs/design.md section 4's table: world type -> surface -> edge.
 // An edge absent from a surface's map is refused there.
 var designPreloads = map[string]map[preload.Surface]map[string]preloadSpec{
 	world.Job: {

@@ -14,7 +14,7 @@ import (
 	"github.com/scopegate/scopegate/internal/demo"
 )
 
-// TestE2EOps starts the real binary with its ops listener (DESIGN section
+// TestE2EOps starts the real binary with its ops listener (docs/design.md section
 // 11): /metrics names routes by their pattern, never by a raw path, the
 // profiler answers only with --pprof, and the API's listener serves
 // neither.

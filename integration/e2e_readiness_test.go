@@ -41,7 +41,7 @@ func errorCode(t *testing.T, body string) string {
 	return e.Error.Code
 }
 
-// TestE2EMigrateDownUnderARunningServer: DESIGN section 11. 'migrate down'
+// TestE2EMigrateDownUnderARunningServer: docs/design.md section 11. 'migrate down'
 // refuses without --yes; once the schema is rolled back under a running
 // server, /readyz says 503 and requests that need a dropped table answer 503
 // unavailable, never 500; 'migrate up' (and the grants) make it ready again.

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// HTTP conformance (DESIGN section 11): answers the API owes every client,
+// HTTP conformance (docs/design.md section 11): answers the API owes every client,
 // whatever it sends. Each case here answered otherwise once (issue 12).
 
 // rawReq sends a request with exactly the headers given (no Content-Type
@@ -371,7 +371,7 @@ func TestHTTPPatchNothing(t *testing.T) {
 }
 
 // TestHTTPUserCompanyNull: company_id null in PATCH /api/users clears the
-// company where DESIGN allows a user to be without one (a user who is not,
+// company where docs/design.md allows a user to be without one (a user who is not,
 // or stops being, a client) and is 422 for a client, who needs one
 // (section 2: company_id is for clients only; section 6 lets admins set
 // it). It was silently ignored.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Fuzzing the API (DESIGN section 11: no input can produce a 500). Each
+// Fuzzing the API (docs/design.md section 11: no input can produce a 500). Each
 // target builds one server over one real PostgreSQL database (apiNewWorld)
 // and sends every input to one of its routes as one of its actors; the
 // only oracle is the contract every answer owes: below 500, JSON (or an

@@ -30,7 +30,7 @@ import (
 
 // The black-box HTTP tests (httpapi_test.go) drive httpapi.New through a
 // real listener against a per-test PostgreSQL database. Everything they
-// expect comes from DESIGN sections 5 and 6, not from the server's code.
+// expect comes from docs/design.md sections 5 and 6, not from the server's code.
 
 const (
 	// apiPassword is every seeded user's password.
@@ -324,7 +324,7 @@ func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, bod
 }
 
 // apiValidated returns c with a transport that validates every request and
-// answer against the server's OpenAPI document (DESIGN section 11): a
+// answer against the server's OpenAPI document (docs/design.md section 11): a
 // mismatch fails the test, naming the route, the status and the
 // validator's message, and the test goes on to show any other. Every HTTP
 // test's client goes through it.
@@ -494,7 +494,7 @@ func apiErrorBody(t testing.TB, r apiResp, status int, code string) map[string]a
 }
 
 // apiForbidden checks a 403: code forbidden with the denying rule and check
-// (DESIGN section 6). rule "" accepts any non-empty rule.
+// (docs/design.md section 6). rule "" accepts any non-empty rule.
 func apiForbidden(t *testing.T, r apiResp, rule string) map[string]any {
 	t.Helper()
 	e := apiErrorBody(t, r, http.StatusForbidden, "forbidden")
@@ -591,7 +591,7 @@ func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
 	})
 }
 
-// apiAllowedPaths lists, sorted, every path DESIGN section 4 lets entity
+// apiAllowedPaths lists, sorted, every path docs/design.md section 4 lets entity
 // preload on surface (designAllowedPaths, in the API's names).
 func apiAllowedPaths(surface, entity string) []string {
 	return designAllowedPaths(designType(preload.Entity(entity)), preload.Surface(surface))

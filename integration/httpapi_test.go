@@ -26,10 +26,10 @@ import (
 	"github.com/scopegate/scopegate/internal/preload"
 )
 
-// Black-box tests of the HTTP contract of DESIGN section 6. Helpers are in
+// Black-box tests of the HTTP contract of docs/design.md section 6. Helpers are in
 // httpapi_helpers_test.go.
 
-// apiVisible is what one actor of tenant A may see (DESIGN section 3).
+// apiVisible is what one actor of tenant A may see (docs/design.md section 3).
 type apiVisible struct {
 	jobs      []*ent.Job
 	companies []*ent.Company
@@ -317,7 +317,7 @@ func TestHTTPPreloadsAndPolicy(t *testing.T) {
 		}
 		return out
 	}
-	assert.Len(t, actions(w.do(t, "GET", "/api/policy", tok, "")), 16, "DESIGN section 5 has 15 actions, plus note.internal")
+	assert.Len(t, actions(w.do(t, "GET", "/api/policy", tok, "")), 16, "docs/design.md section 5 has 15 actions, plus note.internal")
 	assert.ElementsMatch(t, []string{"job.create", "job.update", "note.create", "note.internal"},
 		actions(w.do(t, "GET", "/api/policy?allow=role:manager", tok, "")), "which actions may a manager take")
 	assert.ElementsMatch(t, []string{"job.read", "job.create", "job.update", "job.delete"},
@@ -604,7 +604,7 @@ type apiMutCase struct {
 }
 
 // TestHTTPMutationsByRole: every write route for every role of tenant A:
-// the status of DESIGN sections 5 and 6, the answer's shape, 403 with the
+// the status of docs/design.md sections 5 and 6, the answer's shape, 403 with the
 // denying rule and check, 404 for rows the role cannot see, and the tables
 // changed exactly when the write succeeded.
 func TestHTTPMutationsByRole(t *testing.T) {
@@ -688,7 +688,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 		{"update their own role", "user.update", [5]int{200, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				// The phone changes too: a patch that changes nothing
-				// writes nothing (DESIGN section 11).
+				// writes nothing (docs/design.md section 11).
 				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.next())
 			}},
 		{"update another user", "user.update", [5]int{200, 403, 403, 404, 404},
@@ -841,7 +841,7 @@ func TestHTTPNotFound(t *testing.T) {
 		}
 	}
 	// A route's path with a method it does not serve is 405, whatever the
-	// id (DESIGN section 11), not 404.
+	// id (docs/design.md section 11), not 404.
 	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/999999", ""}, {"PUT", "/api/jobs/1", `{}`}} {
 		apiErrorBody(t, w.do(t, q.method, q.path, tok, q.body), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
@@ -998,7 +998,7 @@ func TestHTTPPreloadNotAllowed(t *testing.T) {
 		e := apiErrorBody(t, r, http.StatusBadRequest, "preload_not_allowed")
 		assert.Equal(t, apiAllowedPaths(c.surface, c.entity), apiStrings(t, e["allowed"]), "%s", r)
 	}
-	// The same paths are fine where DESIGN lists them.
+	// The same paths are fine where docs/design.md lists them.
 	for _, p := range []string{"/api/admin/jobs?preload=creator", "/api/admin/users?preload=managed_jobs",
 		"/api/admin/jobs?preload=creator.managed_jobs.creator", "/api/jobs?preload=notes.author.company"} {
 		apiStatus(t, w.do(t, "GET", p, w.tokens["admin"], ""), http.StatusOK)
@@ -1126,7 +1126,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	})
 }
 
-// TestHTTPLoginRateLimited: DESIGN section 11. Failed logins count per
+// TestHTTPLoginRateLimited: docs/design.md section 11. Failed logins count per
 // (email, client address) and per client address, never per email alone:
 // after 5 failures of one email from one address that pair is 429
 // rate_limited with Retry-After, even with the right password, and creates
@@ -1373,7 +1373,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 }
 
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
-// DESIGN section 3 hides from it is, on every route that names it, a 404
+// docs/design.md section 3 hides from it is, on every route that names it, a 404
 // whose body equals the missing id's; nothing changes.
 func TestHTTPHiddenRows(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})

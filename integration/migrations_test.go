@@ -301,7 +301,7 @@ func leadingIndex(indexes map[string][]scopeIndex, table string, cols ...string)
 	return ""
 }
 
-// TestIndexesServeScopedQueries checks the indexes of DESIGN section 8: the
+// TestIndexesServeScopedQueries checks the indexes of docs/design.md section 8: the
 // first page of a tenant's list, and every eager load or traversal, which
 // filters on a foreign key, has an index to use.
 func TestIndexesServeScopedQueries(t *testing.T) {

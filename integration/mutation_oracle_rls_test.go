@@ -4,9 +4,9 @@ package integration
 // run SCOPEGATE_SHADOW=rls (a test binary built with -tags
 // scopegate_shadow, which switches the ent rules off; docs/rls.md, "Shadow
 // runs"). RLS answers "which rows": tenant isolation and the visibility of
-// DESIGN section 3 for the rows an UPDATE or DELETE reaches (USING), the
+// docs/design.md section 3 for the rows an UPDATE or DELETE reaches (USING), the
 // tenant, for an unbanned user or a system scope, for the rows an INSERT or
-// UPDATE writes (WITH CHECK). It does not know DESIGN section 5's write
+// UPDATE writes (WITH CHECK). It does not know docs/design.md section 5's write
 // policy. So every mutation's expectation is derived from the model of both
 // layers (model):
 //
@@ -312,7 +312,7 @@ func (w *moWorld) rlsMayTouch(v moViewer, tbl, key string, before, after mrow, s
 		return "no id"
 	}
 	if !w.sees(v, moTypeOfTable[tbl], id) {
-		return "the scope does not see it (DESIGN section 3)"
+		return "the scope does not see it (docs/design.md section 3)"
 	}
 	return ""
 }

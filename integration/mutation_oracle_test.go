@@ -4,7 +4,7 @@ package integration
 // bulk creates, updates by id and by predicate, deletes, edge add / remove /
 // clear / set, upserts) under random scopes (every user of a world, the
 // all-tenant system scope, InOrg system scopes, authenticator scopes and no
-// scope), each compared with a plain-Go model of DESIGN sections 3 and 5
+// scope), each compared with a plain-Go model of docs/design.md sections 3 and 5
 // written in this file, without reading internal/rules or internal/policy.
 //
 //	SCOPEGATE_MUTATION_ORACLE_N=N       mutations per run (default 10000)
@@ -634,7 +634,7 @@ var moUpsertActions = []string{
 
 // moUpsertCopies: the SET copies "excluded" values of the same column or
 // keeps the row's own. Not ResolveWithNewValues: it copies every column,
-// org_id and created_at included, from the inserted row (DESIGN 10 (j)).
+// org_id and created_at included, from the inserted row (docs/design.md section 10 (j)).
 var moUpsertCopies = map[string]bool{
 	"UpdateNewValues": true, "ResolveWith(SetExcluded(name))": true, "Ignore": true,
 }
@@ -1506,7 +1506,7 @@ func (w *moWorld) genUpsert(v moViewer) *moOp {
 }
 
 // ---------------------------------------------------------------------------
-// The model: DESIGN sections 3 and 5, and the semantics of the brief
+// The model: docs/design.md sections 3 and 5, and the semantics of the brief
 
 type moViol struct {
 	why  string
@@ -1962,7 +1962,7 @@ func (w *moWorld) planCreate(v moViewer, typ string, s moSpec) *moCreatePlan {
 	return p
 }
 
-// crossTenant: the tenant-safe foreign keys (DESIGN section 8) refuse a
+// crossTenant: the tenant-safe foreign keys (docs/design.md section 8) refuse a
 // link from a row of organization org to row id of typ of another one,
 // under every scope; only the all-tenant system scope gets past the rules
 // to them. It returns the reason, if the link is one.

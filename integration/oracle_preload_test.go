@@ -4,9 +4,9 @@ package integration
 // on both surfaces, random preload requests of depth 1 to 3 go through
 // preload.Parse and the registry's eager loads, and every loaded child list
 // is compared with the one computed in plain Go: the rows the scope sees
-// (package world, DESIGN section 3) AND the surface's filter, in the
+// (package world, docs/design.md section 3) AND the surface's filter, in the
 // surface's order, cut to the per-parent limit. The expected table
-// (designPreloads) is written from DESIGN section 4, not read from the
+// (designPreloads) is written from docs/design.md section 4, not read from the
 // registry, so that a registry entry that widens, drops or reorders
 // something is a mismatch.
 //

@@ -2,7 +2,7 @@ package integration
 
 // The leak oracle's mutation family in the shadow run with row-level
 // security alone (SCOPEGATE_SHADOW=rls, -tags scopegate_shadow): the ent
-// rules are off, so DESIGN section 5's write policy is nobody's. A mutation
+// rules are off, so docs/design.md section 5's write policy is nobody's. A mutation
 // the model allows must do exactly what it does with both layers (RLS must
 // not refuse it); one the model denies must, if RLS covers the reason (a
 // banned user; a user writing organizations or audit events; a row the

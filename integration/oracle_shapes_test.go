@@ -5,7 +5,7 @@ package integration
 // family. This file holds the families, the known gaps, the summary, and the
 // shapes that start from a row rather than from a query: traversals from an
 // entity value, edge predicates (Has<Edge>, Has<Edge>With) and edge orders
-// (By<Edge>Count, By<Edge>, By<Edge>Field). DESIGN section 3 rule 8: a row
+// (By<Edge>Count, By<Edge>, By<Edge>Field). docs/design.md section 3 rule 8: a row
 // the scope cannot see is never a starting point, and hidden rows count as
 // absent in every predicate, order and count through an edge.
 
@@ -56,7 +56,7 @@ var oracleFamilies = []string{
 }
 
 // oracleKnownGaps lists the families whose mismatches are known gaps: rules
-// DESIGN section 3 states but the data layer does not enforce yet, with the
+// docs/design.md section 3 states but the data layer does not enforce yet, with the
 // reason. Their mismatches are counted apart, logged and printed loudly in
 // the summary, never counted as passing cases and never fail the test;
 // except what no hidden row can explain, which fails as in any family: an
@@ -67,7 +67,7 @@ var oracleFamilies = []string{
 // shape with a typed error; a fix that refuses must teach the family's
 // checks to expect that error.)
 //
-// It is empty: the last gaps, edge predicates and edge orders (DESIGN 10
+// It is empty: the last gaps, edge predicates and edge orders (docs/design.md section 10
 // (h)), are closed by internal/edgescope, and their families are asserted
 // like every other.
 var oracleKnownGaps = map[string]string{}
@@ -156,7 +156,7 @@ func (s *oracleSummary) report(t *testing.T, worlds int, took time.Duration) {
 			bar := strings.Repeat("!", 78)
 			lines = append(lines, bar,
 				"!! "+gapLine,
-				"!! Rows the scope cannot see still decide these answers (DESIGN section 3 rule 8).",
+				"!! Rows the scope cannot see still decide these answers (docs/design.md section 3 rule 8).",
 				"!! They do not fail the test while their family is in oracleKnownGaps.",
 				bar)
 		}
@@ -334,7 +334,7 @@ var oracleEdgeShapes = map[string]oracleEdgeFuncs{
 }
 
 // oracleTargetPreds is, per target type, a predicate that splits the rows
-// along a rule of DESIGN section 3 (Has<Edge>With(pred)); every edge also
+// along a rule of docs/design.md section 3 (Has<Edge>With(pred)); every edge also
 // gets one on a random column and value (world.Columns).
 var oracleTargetPreds = map[string]struct {
 	column string

@@ -1,9 +1,9 @@
 package integration
 
-// The leak oracle (DESIGN section 9): seeded random worlds, and for every
+// The leak oracle (docs/design.md section 9): seeded random worlds, and for every
 // scope of each world (every user, the all-tenant system scope and one
 // InOrg system scope) every query shape, compared with the answer computed
-// in plain Go from DESIGN section 3 (package world). The preload registry's
+// in plain Go from docs/design.md section 3 (package world). The preload registry's
 // eager loads are compared too, on both surfaces (oracle_preload_test.go).
 // Every case belongs to a family (list, get, traverse(entity), edge-order,
 // ...: oracle_shapes_test.go, which also holds the shapes that start from a
@@ -172,7 +172,7 @@ type oracleWorld struct {
 	// rlsOnly: the shadow run with the ent rules off (pgtest.ShadowMode),
 	// where PostgreSQL's row-level security alone answers: every read
 	// family must match the model exactly; the mutation family checks what
-	// RLS covers of DESIGN section 5 (oracle_rls_test.go).
+	// RLS covers of docs/design.md section 5 (oracle_rls_test.go).
 	rlsOnly bool
 }
 
@@ -1005,7 +1005,7 @@ func (o *oracle) bulkUpdate(c *ent.Client, typ, shape string, where []int, want 
 	if o.rlsSessionAudit(name, typ, want, err, func() ([]int, error) { return o.changed(c, typ, marker) }) {
 		return
 	}
-	// DESIGN section 5: a bulk update is all or nothing over the rows it
+	// docs/design.md section 5: a bulk update is all or nothing over the rows it
 	// reaches (the ones the scope sees).
 	if o.world.MayWriteAll(o.v, typ, world.Update, want) {
 		o.equal(name+": affected count", n, len(want), err)
@@ -1147,7 +1147,7 @@ func (o *oracle) auditMark(c *ent.Client) int {
 
 // checkAudit: a mutation under a system scope writes one audit event per
 // row it changed, naming the row, the action and the row's organization
-// (DESIGN section 1); a user's mutation writes none. Audit events
+// (docs/design.md section 1); a user's mutation writes none. Audit events
 // themselves are not audited.
 func (o *oracle) checkAudit(name string, c *ent.Client, since int, typ string, op world.Op, touched []int) {
 	if typ == world.AuditEvent || !o.v.System {

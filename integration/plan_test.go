@@ -225,7 +225,7 @@ type planShape struct {
 	run  func(ctx context.Context) error
 }
 
-// TestLargeTenantFirstPageUsesOrgIndex: DESIGN section 8. A large tenant
+// TestLargeTenantFirstPageUsesOrgIndex: docs/design.md section 8. A large tenant
 // (100k jobs, half of the table) whose jobs have the highest ids: with
 // PostgreSQL's default planner settings, the first page of its job list,
 // as the repository sends it, must read the (org_id, id) index, not walk
@@ -317,7 +317,7 @@ func TestPlanScopedQueries(t *testing.T) {
 		{"small-admin", 1}, {"small-client", 8},
 	}
 	// Preload paths that, together, use every edge of the registry on the
-	// surface, at depth (DESIGN section 4).
+	// surface, at depth (docs/design.md section 4).
 	paths := map[preload.Surface]map[preload.Entity]string{
 		preload.SurfaceUser: {
 			preload.Job:     "company.jobs.managers,managers.company,notes.author.company",

@@ -461,7 +461,7 @@ func edgeReaders(c *ent.Client) []edgeReader {
 }
 
 // ---------------------------------------------------------------------------
-// Model: the database read with plain SQL (no ent, no privacy), and DESIGN
+// Model: the database read with plain SQL (no ent, no privacy), and docs/design.md
 // section 3 computed from it in plain Go.
 // ---------------------------------------------------------------------------
 
@@ -659,7 +659,7 @@ func (m *tenantModel) jobVisible(v viewer, id int) bool {
 	return false
 }
 
-// visible computes DESIGN section 3 for v: rule 2 (the tenant), then rules
+// visible computes docs/design.md section 3 for v: rule 2 (the tenant), then rules
 // 3 to 6.
 func (m *tenantModel) visible(v viewer, typ string, id int) bool {
 	if m.owner(typ, id) != v.Org {
@@ -1099,7 +1099,7 @@ func assertSees(t *testing.T, c *ent.Client, m *tenantModel, ctx context.Context
 
 func (m *tenantModel) auditOf(org int) []int { return m.ownedBy(ent.TypeAuditEvent, org) }
 
-// TestRowScopingRules checks each rule of DESIGN section 3, one subtest per
+// TestRowScopingRules checks each rule of docs/design.md section 3, one subtest per
 // rule, in both tenants, with explicit expectations written from the
 // fixture (and, for rule 7, from the model).
 func TestRowScopingRules(t *testing.T) {

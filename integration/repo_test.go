@@ -238,7 +238,7 @@ func repoPolicyCases() []repoPolicyCase {
 	}
 }
 
-// TestRepoPolicyMatrix: every role of DESIGN section 5, banned users of every
+// TestRepoPolicyMatrix: every role of docs/design.md section 5, banned users of every
 // role included, against every mutation of every repository. A call either
 // succeeds and writes, or fails and writes nothing: ErrForbidden carrying
 // the *policy.Error whose DecidedBy names the denying check, for a row the
@@ -1113,7 +1113,7 @@ func TestRepoPagination(t *testing.T) {
 }
 
 // TestRepoExplainVisibility: an admin asks why a row is hidden from a user of
-// their organization; the answer names the rule of DESIGN section 3 and is
+// their organization; the answer names the rule of docs/design.md section 3 and is
 // confirmed by the privacy rules.
 func TestRepoExplainVisibility(t *testing.T) {
 	w := newRepoWorld(t)

@@ -144,7 +144,7 @@ func TestRLSWithoutSettingsSeesNothing(t *testing.T) {
 // TestRLSReadsMatchTheModel is the read half of the RLS-alone shadow run:
 // for every viewer of several worlds (every user, each InOrg system scope,
 // the all-tenant one), a raw `SELECT id FROM t`, with no ent rule in the
-// way, returns exactly the rows DESIGN section 3 lets the viewer see.
+// way, returns exactly the rows docs/design.md section 3 lets the viewer see.
 func TestRLSReadsMatchTheModel(t *testing.T) {
 	cases, mismatches := 0, 0
 	for seed := int64(1); seed <= 4; seed++ {

@@ -1,6 +1,6 @@
 package integration
 
-// Tenant-safe foreign keys (DESIGN section 8): every foreign key between
+// Tenant-safe foreign keys (docs/design.md section 8): every foreign key between
 // tenant tables includes org_id, so that no scope at all (the all-tenant
 // system scope included) and no raw SQL statement (the schema owner's
 // included) can link rows of two tenants. The keys are read from the

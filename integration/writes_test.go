@@ -1,6 +1,6 @@
 package integration
 
-// Named tests of the write rules enforced inside ent (DESIGN sections 3 and
+// Named tests of the write rules enforced inside ent (docs/design.md sections 3 and
 // 5, 10 (g) and (i)): a mutation through any ent client gets the answer the
 // repository would give, whatever builder it uses. The mutation oracle
 // (mutation_oracle_test.go) runs random sequences of the same; these are the
@@ -292,7 +292,7 @@ func TestSystemScopeLimits(t *testing.T) {
 	})
 }
 
-// TestTraversalsFromEntitiesAnswerLikeQueries: DESIGN 10 (g). A member who
+// TestTraversalsFromEntitiesAnswerLikeQueries: docs/design.md section 10 (g). A member who
 // holds the id of a draft job they do not see, or of an internal note,
 // learns nothing through Query<Edge>, in either form.
 func TestTraversalsFromEntitiesAnswerLikeQueries(t *testing.T) {

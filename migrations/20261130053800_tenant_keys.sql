@@ -1,5 +1,5 @@
 -- +goose Up
--- Tenant-safe keys (DESIGN section 8): every foreign key between tenant
+-- Tenant-safe keys (docs/design.md section 8): every foreign key between tenant
 -- tables includes org_id. Written by `scopegate migrate diff tenant_keys`,
 -- then edited by hand where marked "(by hand)"; atlas.sum rewritten with
 -- `scopegate migrate hash`.

@@ -1,5 +1,5 @@
 -- +goose Up
--- Row-level security (DESIGN section 8, docs/rls.md): PostgreSQL itself narrows every
+-- Row-level security (docs/design.md section 8, docs/rls.md): PostgreSQL itself narrows every
 -- statement of the application role to what the scope may see, from the
 -- transaction-local settings scopegate.* that the database seam
 -- (internal/database) sets as the first statement of every transaction.

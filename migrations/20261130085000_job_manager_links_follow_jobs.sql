@@ -1,5 +1,5 @@
 -- +goose Up
--- A manager link is a row of the job it links (DESIGN section 8: the job
+-- A manager link is a row of the job it links (docs/design.md section 8: the job
 -- visibility of section 3 in USING and WITH CHECK). The links stay readable
 -- to the whole tenant (the jobs policy reads them, through
 -- scopegate_managed_jobs(), to show managers the jobs they manage), but a

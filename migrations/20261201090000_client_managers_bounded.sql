@@ -1,7 +1,7 @@
 -- +goose Up
 -- scopegate_client_managers(), the users policy's "managers of the jobs a
 -- client sees" (evaluated only in its role = 'client' branch), with the
--- conditions of that visibility written out (DESIGN section 3, rule 6:
+-- conditions of that visibility written out (docs/design.md section 3, rule 6:
 -- published jobs of the client's own company, in the client's tenant), and
 -- the join on the tenant-safe key (org_id, job_id). Until now the query had
 -- no condition of its own and left the narrowing to the jobs policy, whose

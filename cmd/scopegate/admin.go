@@ -67,7 +67,7 @@ func seedDemo(fs *flag.FlagSet) action {
 	}
 }
 
-// slugPattern is what an organization's slug may be (DESIGN section 7):
+// slugPattern is what an organization's slug may be (docs/design.md section 7):
 // lowercase letters, digits and dashes, starting and ending with a letter or
 // digit (so that it never reads as a flag), at most 63 characters.
 var slugPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)

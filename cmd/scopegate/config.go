@@ -8,7 +8,7 @@ import (
 	"github.com/scopegate/scopegate/internal/logging"
 )
 
-// Every flag has an environment variable (DESIGN section 11). Most are
+// Every flag has an environment variable (docs/design.md section 11). Most are
 // SCOPEGATE_ and the flag's name in upper case, '-' as '_' (--batch-size:
 // SCOPEGATE_BATCH_SIZE); applyEnv sets them, so a command sees one value
 // whichever way it was given. A few flags' commands read their variables

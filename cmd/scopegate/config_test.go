@@ -34,7 +34,7 @@ func leaves(cmd *command, path []string, fn func(*command, []string)) {
 }
 
 // Every flag of every command has an environment variable, named in its
-// --help (DESIGN section 11), but the confirmations that must be typed.
+// --help (docs/design.md section 11), but the confirmations that must be typed.
 func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 	n := 0
 	leaves(root, []string{root.name}, func(cmd *command, path []string) {

@@ -1,5 +1,5 @@
 // Command scopegate runs the Scopegate service and its maintenance tasks
-// (DESIGN section 7). The command table is in commands.go; each group of
+// (docs/design.md section 7). The command table is in commands.go; each group of
 // commands has its own file.
 //
 // Exit codes: 0 success, 1 failure, 2 usage error. Errors go to stderr.

@@ -72,7 +72,7 @@ func migrateDown(fs *flag.FlagSet) action {
 	return func(ctx context.Context, e *env, args []string) error {
 		if !*yes && len(args) == 0 {
 			// Before connecting: a rollback may drop populated tables
-			// under a running server (DESIGN section 11).
+			// under a running server (docs/design.md section 11).
 			return usagef("migrate down rolls back the newest migration, which may drop tables and their rows, under running servers too: pass --yes to confirm")
 		}
 		db, err := openPostgres(ctx, e, *dbURL, args)
@@ -268,7 +268,7 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-// dbGrant creates or updates the application role (DESIGN section 8).
+// dbGrant creates or updates the application role (docs/design.md section 8).
 func dbGrant(fs *flag.FlagSet) action {
 	dbURL := ownerURLFlag(fs)
 	role := fs.String("role", "scopegate_app", "`name` of the application role")

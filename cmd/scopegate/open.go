@@ -78,7 +78,7 @@ func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
 
 // maxConns returns the PostgreSQL pool's size from --db-max-conns (flag),
 // else SCOPEGATE_DB_MAX_CONNS, else DATABASE_MAX_CONNS (the name before
-// DESIGN section 11 named them all SCOPEGATE_, kept so that deployments do
+// docs/design.md section 11 named them all SCOPEGATE_, kept so that deployments do
 // not silently fall back to the default), else 0 for
 // database.DefaultMaxOpenConns.
 func maxConns(e *env, flagValue string) (int, error) {

@@ -21,7 +21,7 @@ var (
 	_ jobs.Metrics    = (*metrics.Registry)(nil)
 )
 
-// opsFlags are serve's flags for the ops listener (DESIGN section 11).
+// opsFlags are serve's flags for the ops listener (docs/design.md section 11).
 type opsFlags struct {
 	fs    *flag.FlagSet
 	addr  *string

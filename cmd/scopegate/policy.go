@@ -68,7 +68,7 @@ func preloadList(fs *flag.FlagSet) action {
 // user, an action and an object. The object is loaded as the user sees it,
 // under their own scope, as the repositories load it: a row the user cannot
 // see is never explained by the action's rule (the API answers 404 before
-// asking it), but by the row rule of DESIGN section 3 that hides it, as
+// asking it), but by the row rule of docs/design.md section 3 that hides it, as
 // why-hidden does, and the answer is DENIED.
 func policyExplain(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
@@ -230,7 +230,7 @@ func loadObject(ctx context.Context, c *ent.Client, rule policy.Rule, id int, fi
 	return obj, err
 }
 
-// policyWhyHidden prints which rule of DESIGN section 3 hides a row from a
+// policyWhyHidden prints which rule of docs/design.md section 3 hides a row from a
 // user.
 func policyWhyHidden(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)

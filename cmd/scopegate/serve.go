@@ -44,7 +44,7 @@ func serve(fs *flag.FlagSet) action {
 			return err
 		} else if why != "" {
 			log.Warn(why+": PostgreSQL row-level security is not in force for it; connect as the application role (scopegate db grant)",
-				slog.String("see", "DESIGN section 8"))
+				slog.String("see", "docs/design.md section 8"))
 		}
 		if d.embedded {
 			seeded, err := demo.Seed(ctx, d.Client)
@@ -140,7 +140,7 @@ func serve(fs *flag.FlagSet) action {
 	}
 }
 
-// readiness is /readyz's check (DESIGN section 11): the database answers
+// readiness is /readyz's check (docs/design.md section 11): the database answers
 // and, on PostgreSQL, its schema is the version this binary carries. The
 // schema can change under a running server ('migrate down', or a newer
 // binary's 'migrate up'), so it is checked on every call, not once at

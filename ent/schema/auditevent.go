@@ -41,5 +41,5 @@ func (AuditEvent) Indexes() []ent.Index {
 	}
 }
 
-// Policy of the AuditEvent: the role rules of DESIGN section 3.
+// Policy of the AuditEvent: the role rules of docs/design.md section 3.
 func (AuditEvent) Policy() ent.Policy { return rules.Roles(rules.AuditEvent) }

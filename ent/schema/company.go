@@ -42,5 +42,5 @@ func (Company) Indexes() []ent.Index {
 	}
 }
 
-// Policy of the Company: the role rules of DESIGN section 3.
+// Policy of the Company: the role rules of docs/design.md section 3.
 func (Company) Policy() ent.Policy { return rules.Roles(rules.Company) }

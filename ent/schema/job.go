@@ -63,5 +63,5 @@ func (Job) Annotations() []schema.Annotation {
 	}
 }
 
-// Policy of the Job: the role rules of DESIGN section 3.
+// Policy of the Job: the role rules of docs/design.md section 3.
 func (Job) Policy() ent.Policy { return rules.Roles(rules.Job) }

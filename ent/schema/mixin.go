@@ -30,7 +30,7 @@ func (TimeMixin) Fields() []ent.Field {
 // redundant); its uniqueness lets the foreign keys between tenant tables
 // include org_id, (org_id, company_id) REFERENCES companies (org_id, id), so
 // that no row can link to another tenant's row (migration.Tables adds those
-// keys; DESIGN section 8).
+// keys; docs/design.md section 8).
 // The tenant filter itself lives in BaseMixin's policy, which every entity
 // shares, so that the order of rules (no scope, tenant, system, roles) is
 // written once.

@@ -39,11 +39,11 @@ func (Note) Edges() []ent.Edge {
 func (Note) Indexes() []ent.Index {
 	return []ent.Index{
 		// Measured: loading one page's notes in a 300k-note tenant took
-		// 200+ ms without it and 0.5 ms with it (DESIGN section 8).
+		// 200+ ms without it and 0.5 ms with it (docs/design.md section 8).
 		index.Fields("job_id", "created_at"),
 		index.Fields("author_id"),
 	}
 }
 
-// Policy of the Note: the role rules of DESIGN section 3.
+// Policy of the Note: the role rules of docs/design.md section 3.
 func (Note) Policy() ent.Policy { return rules.Roles(rules.Note) }

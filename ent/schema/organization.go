@@ -35,5 +35,5 @@ func (Organization) Edges() []ent.Edge {
 	}
 }
 
-// Policy of the Organization: the role rules of DESIGN section 3.
+// Policy of the Organization: the role rules of docs/design.md section 3.
 func (Organization) Policy() ent.Policy { return rules.Roles(rules.Organization) }

@@ -46,5 +46,5 @@ func (Session) Indexes() []ent.Index {
 	}
 }
 
-// Policy of the Session: the role rules of DESIGN section 3.
+// Policy of the Session: the role rules of docs/design.md section 3.
 func (Session) Policy() ent.Policy { return rules.Roles(rules.Session) }

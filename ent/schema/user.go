@@ -68,5 +68,5 @@ func (User) Annotations() []schema.Annotation {
 // Hooks of the User: banning or deactivating revokes the user's sessions.
 func (User) Hooks() []ent.Hook { return []ent.Hook{rules.RevokeSessionsOnBan()} }
 
-// Policy of the User: the role rules of DESIGN section 3.
+// Policy of the User: the role rules of docs/design.md section 3.
 func (User) Policy() ent.Policy { return rules.Roles(rules.User) }

@@ -30,7 +30,7 @@ import (
 const EnvURL = "SCOPEGATE_TEST_DATABASE_URL"
 
 // AppRole is the application role the tests' clients connect as, as the
-// server does in production (DESIGN section 8): no superuser, owns nothing,
+// server does in production (docs/design.md section 8): no superuser, owns nothing,
 // DML grants only (database.Grant). Roles belong to the server, not to a
 // database, so every test database shares it; its password serves servers
 // that do not trust local connections.

@@ -64,7 +64,7 @@ func Seed[T any](tb testing.TB, c *ent.Client, create func(ctx context.Context, 
 }
 
 // LoginContext returns a context carrying the authenticator scope of a login
-// by email: the one scope that may create sessions (DESIGN section 5), for
+// by email: the one scope that may create sessions (docs/design.md section 5), for
 // tests that need sessions to exist.
 func LoginContext(tb testing.TB, email string) context.Context {
 	tb.Helper()

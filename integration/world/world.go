@@ -1,6 +1,6 @@
 // Package world builds seeded random multi-tenant worlds for the leak oracle
 // (and for any later oracle, such as one for the preload registry), reads
-// them back as plain Go values, and says, from the text of DESIGN section 3
+// them back as plain Go values, and says, from the text of docs/design.md section 3
 // alone, which rows each scope must see. It never calls internal/rules: the
 // point is to have a second, independent answer to compare the data layer
 // with.
@@ -462,7 +462,7 @@ func (v Viewer) String() string {
 		u.ID, u.Role, u.OrgID, u.Banned, u.Active, co)
 }
 
-// Sees reports whether the viewer must see row id of typ (DESIGN section 3).
+// Sees reports whether the viewer must see row id of typ (docs/design.md section 3).
 func (s *Snapshot) Sees(v Viewer, typ string, id int) bool {
 	switch typ {
 	case Organization:
@@ -691,7 +691,7 @@ func MayMutate(v Viewer, typ string, op Op) bool {
 }
 
 // MayWrite reports whether the viewer may make op on row id of typ, by the
-// write policy of DESIGN section 5, written here independently of
+// write policy of docs/design.md section 5, written here independently of
 // internal/policy. It answers for rows the viewer sees; a row it does not
 // see is not found whatever this says. The oracle's updates change only a
 // timestamp, which every write right covers: a user may "update" their own
@@ -1020,7 +1020,7 @@ func (g *generator) createSessions() error {
 			continue
 		}
 		// Sessions are created by logging in, under the authenticator
-		// scope: not even the system scope creates them (DESIGN section 5).
+		// scope: not even the system scope creates them (docs/design.md section 5).
 		login, err := scope.Authenticator(scope.AuthLookup{Email: u.Email})
 		if err != nil {
 			return err

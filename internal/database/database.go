@@ -4,7 +4,7 @@
 // for tests, refuses upserts that could rewrite another tenant's row, and
 // runs every unit of work in a transaction that first sets the scope's
 // transaction-local settings, which PostgreSQL's row-level security policies
-// read (DESIGN section 8), without touching the repositories.
+// read (docs/design.md section 8), without touching the repositories.
 package database
 
 import (
@@ -143,7 +143,7 @@ func parseURL(raw string) (driverName, dsn, dialectName string, err error) {
 		if !q.Has("binary_parameters") {
 			// lib/pq sends a parameterized statement in two round trips
 			// (parse, then bind/execute) unless told to send binary
-			// parameters in one (DESIGN section 8).
+			// parameters in one (docs/design.md section 8).
 			q.Set("binary_parameters", "yes")
 		}
 		u.RawQuery = q.Encode()

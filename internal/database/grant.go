@@ -32,7 +32,7 @@ type GrantOptions struct {
 }
 
 // Grant makes role the application role of the database db is connected to
-// (DESIGN section 8): it creates the role if it does not exist, makes it a
+// (docs/design.md section 8): it creates the role if it does not exist, makes it a
 // plain login role (no superuser, no BYPASSRLS, no CREATEDB or CREATEROLE),
 // and gives it exactly: CONNECT on the database, USAGE on the schema,
 // SELECT, INSERT, UPDATE and DELETE on the application's tables, USAGE on
@@ -168,7 +168,7 @@ func hasTable(ctx context.Context, tx *sql.Tx, schema, table string) (bool, erro
 
 // Privileged says why the role db is connected as would not be held by
 // row-level security (a superuser, BYPASSRLS, or the owner of tables), and
-// "" when it would be. The server warns with it at start (DESIGN section 8).
+// "" when it would be. The server warns with it at start (docs/design.md section 8).
 func Privileged(ctx context.Context, db *sql.DB) (string, error) {
 	var user string
 	var super, bypass bool

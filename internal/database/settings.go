@@ -13,7 +13,7 @@ import (
 )
 
 // Settings are the transaction-local PostgreSQL settings (scopegate.*) that
-// the row-level security policies read (DESIGN section 8). The seam derives
+// the row-level security policies read (docs/design.md section 8). The seam derives
 // them from the scope in the context and sets every one of them, empty or
 // not, as the first statement of each transaction: an empty setting means
 // "no rows" to the policies, never "all rows".

@@ -231,7 +231,7 @@ func checkAssignments(st *upsertStmt, args any) error {
 
 // updateHookColumns are columns whose change an update hook acts on, with
 // the one value that needs no action: banning or deactivating a user
-// revokes their sessions (DESIGN section 3, rule 9). An upsert's DO UPDATE
+// revokes their sessions (docs/design.md section 3, rule 9). An upsert's DO UPDATE
 // runs no update hook, so it may copy only that value from the insert.
 var updateHookColumns = map[string]map[string]any{
 	user.Table: {user.FieldBanned: false, user.FieldActive: true},

@@ -2,7 +2,7 @@
 // ent's generated edge predicates and orders build (Has<Edge>,
 // Has<Edge>With, By<Edge>Count, By<Edge>, By<Edge>Field): without it they
 // read the target table whole, so a member could filter or rank jobs by
-// internal notes they cannot read (DESIGN section 3, rule 8; section 10 (h)).
+// internal notes they cannot read (docs/design.md section 3, rule 8; section 10 (h)).
 //
 // The generated code (ent/template/edgescope.tmpl) calls Narrow on the
 // subquery of the target type. The scope comes from the selector's context,

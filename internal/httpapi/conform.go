@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// HTTP conformance (DESIGN section 11): what the mux would answer itself,
+// HTTP conformance (docs/design.md section 11): what the mux would answer itself,
 // in text or HTML, answered here in JSON.
 
 // withCleanPaths answers a path that is not clean (//, /./, /../) with the
@@ -62,7 +62,7 @@ func (s *Server) noRoute(_ http.ResponseWriter, r *http.Request) error {
 	return errNotFoundRoute
 }
 
-// loginLimiter counts failed logins (DESIGN section 11) in fixed windows,
+// loginLimiter counts failed logins (docs/design.md section 11) in fixed windows,
 // per (email, client address) and per client address; never per email
 // alone, so that nobody can lock a user out from another address. An
 // attempt is counted when it starts, as a failure, and uncounted when it

@@ -139,7 +139,7 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 	case database.ConstraintViolated(err):
 		// A constraint the repositories did not classify: the request
 		// conflicts with the stored rows (a foreign key, the tenant-safe
-		// ones of DESIGN section 8 among them, or a unique index). A
+		// ones of docs/design.md section 8 among them, or a unique index). A
 		// missing row and another tenant's fail alike; never a 500.
 		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
 	case database.SchemaMissing(err):

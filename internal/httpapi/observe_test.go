@@ -104,7 +104,7 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 
 // Every line written while serving a request carries its request_id: the
 // failed login, the internal error and the not-ready lines as well as the
-// access log (DESIGN section 11). The log is JSON lines and nothing else.
+// access log (docs/design.md section 11). The log is JSON lines and nothing else.
 func TestLogLinesCarryTheRequestID(t *testing.T) {
 	ping := func(context.Context) error { return nil }
 	s, db, logs := demoServer(t, Config{Ping: func(ctx context.Context) error { return ping(ctx) }})

@@ -9,7 +9,7 @@ import (
 
 // TestOpenAPIListsEveryRoute: the document names every route the server
 // registers, and nothing else, so a new route cannot be left out of it
-// (DESIGN section 11).
+// (docs/design.md section 11).
 func TestOpenAPIListsEveryRoute(t *testing.T) {
 	s := newTestServer(t, nil)
 	var doc struct {

@@ -112,7 +112,7 @@ type oneBody[T any] struct {
 	Data T `json:"data"`
 }
 
-// healthz says the process is up, and which build it runs (DESIGN
+// healthz says the process is up, and which build it runs (docs/design.md
 // section 11): {"status":"ok","version":…,"revision":…,"time":…,
 // "modified":…,"go":…}.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {

@@ -1,4 +1,4 @@
-// Package httpapi serves the JSON API of DESIGN section 6 over the
+// Package httpapi serves the JSON API of docs/design.md section 6 over the
 // repositories. Handlers only decode, call a repository, and encode; every
 // error goes through one table (errors.go) from repository errors to status
 // and code. The scope is built once per request by the authentication

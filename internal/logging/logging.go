@@ -1,4 +1,4 @@
-// Package logging owns the process's one slog logger (DESIGN section 11):
+// Package logging owns the process's one slog logger (docs/design.md section 11):
 // its format and level, and the request id every line written while
 // serving a request carries. The HTTP server puts the id in the request's
 // context (NewContext); the Handler adds it to every record logged with

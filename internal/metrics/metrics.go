@@ -1,4 +1,4 @@
-// Package metrics owns the server's Prometheus metrics (DESIGN section 11):
+// Package metrics owns the server's Prometheus metrics (docs/design.md section 11):
 // a private registry, never the global default, so that nothing a
 // dependency registers on its own ends up on /metrics and every test can
 // build a registry of its own. Every name is prefixed scopegate_.

@@ -43,7 +43,7 @@ var ErrUnknown = errors.New("migration: unknown migrations applied")
 //
 //   - tenant-safe foreign keys (tenantKeys): every foreign key between two
 //     tenant tables includes org_id, so that no statement, under any scope
-//     or none, can link rows of two tenants (DESIGN section 8);
+//     or none, can link rows of two tenants (docs/design.md section 8);
 //   - org_id on the join tables of tenant tables (job_managers), which those
 //     keys need; ent inserts only (job_id, user_id), so a trigger written in
 //     the migrations fills it from the job;

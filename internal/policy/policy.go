@@ -1,4 +1,4 @@
-// Package policy owns what each scope may do: the rules of DESIGN section 5
+// Package policy owns what each scope may do: the rules of docs/design.md section 5
 // as data (object, action, allow lists, deny checks, description, metadata),
 // decisions that explain themselves, introspection for the CLI, the API and
 // docs/policy.md, and the redaction of fields a scope may not read.
@@ -222,7 +222,7 @@ func (c *compiled) explain(s scope.Scope, o any) Decision {
 	return d
 }
 
-// Rules returns every rule, in the order of DESIGN section 5.
+// Rules returns every rule, in the order of docs/design.md section 5.
 func Rules() []Rule { return slices.Clone(rules) }
 
 // RuleFor returns the rule of one action.

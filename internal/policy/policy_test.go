@@ -55,7 +55,7 @@ func managedJob(managerIDs ...int) *ent.Job {
 	return j
 }
 
-// TestPolicyTable checks every cell of DESIGN section 5 for every role,
+// TestPolicyTable checks every cell of docs/design.md section 5 for every role,
 // both outcomes, and for each denial the check that denied.
 func TestPolicyTable(t *testing.T) {
 	jobManagedByManager := managedJob(2, 12)
@@ -343,4 +343,40 @@ func BenchmarkAuthorize(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRulesCiteTheDesign: every rule's "design" metadata, served by GET
+// /api/policy and `policy list --format json`, points at a section of
+// docs/design.md that exists, so a reader can follow it.
+func TestRulesCiteTheDesign(t *testing.T) {
+	b, err := os.ReadFile("../../docs/design.md")
+	require.NoError(t, err)
+	var anchors []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			h = strings.ToLower(h)
+			h = strings.Map(func(r rune) rune {
+				switch {
+				case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+					return r
+				case r == ' ':
+					return '-'
+				}
+				return -1
+			}, h)
+			anchors = append(anchors, "docs/design.md#"+h)
+		}
+	}
+	for _, r := range Rules() {
+		assert.Contains(t, anchors, r.Metadata["design"], "rule %s", r.Action)
+	}
+	assert.Equal(t, "docs/design.md#5-what-each-role-may-do", mustRule(t, JobUpdate).Metadata["design"])
+	assert.Equal(t, "docs/design.md#3-who-sees-which-rows", mustRule(t, NoteInternal).Metadata["design"])
+}
+
+func mustRule(t *testing.T, a Action) Rule {
+	t.Helper()
+	r, ok := RuleFor(a)
+	require.True(t, ok, "no rule for %s", a)
+	return r
 }

@@ -15,7 +15,7 @@ type Redaction struct {
 	VisibleTo string `json:"visible_to"`
 }
 
-// Redactions is the redaction table of DESIGN section 5.
+// Redactions is the redaction table of docs/design.md section 5.
 var Redactions = []Redaction{
 	{Object: "user", Field: "email", VisibleTo: "admins and the user themself"},
 	{Object: "user", Field: "phone", VisibleTo: "admins and the user themself"},

@@ -27,7 +27,7 @@ var ErrUnknownObject = errors.New("policy: unknown object")
 var VisibilityObjects = []string{"job", "note", "company", "user"}
 
 // Visibility says whether a row is visible to a user and which rule of
-// DESIGN section 3 decides it.
+// docs/design.md section 3 decides it.
 type Visibility struct {
 	Object  string `json:"object"`
 	ID      int    `json:"id"`

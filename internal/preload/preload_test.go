@@ -13,7 +13,7 @@ func TestRegistryIsValid(t *testing.T) {
 	require.NoError(t, Validate())
 }
 
-// TestDesignTable pins the table of DESIGN section 4, cell by cell.
+// TestDesignTable pins the table of docs/design.md section 4, cell by cell.
 func TestDesignTable(t *testing.T) {
 	cells := []struct {
 		entity      Entity

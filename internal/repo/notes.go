@@ -45,7 +45,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 		return Page[*ent.Note]{}, classify(op, err)
 	}
 	// A hidden job and a missing one both answer ErrNotFound, not an
-	// empty list. A note the scope sees proves its job visible (DESIGN
+	// empty list. A note the scope sees proves its job visible (docs/design.md
 	// section 3: notes are visible only on jobs the scope can see), so the
 	// job is looked up only when the page is empty: one statement fewer on
 	// every page that has notes.

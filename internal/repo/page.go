@@ -112,7 +112,7 @@ type listPlan struct {
 // spread evenly over the ids, prices a walk of the primary key that
 // discards the other tenants' rows as cheap for a tenant with half the
 // rows. When that tenant's rows have the highest ids, the walk reads every
-// other row first (150-290 ms in DESIGN section 8). Written as a range of
+// other row first (150-290 ms in docs/design.md section 8). Written as a range of
 // the composite key, the page is a bounded slice of the (org_id, id) index
 // (its index conditions), while the primary key could only evaluate it row
 // by row as a filter: the planner takes the index with its default

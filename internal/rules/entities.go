@@ -18,7 +18,7 @@ import (
 )
 
 // Entity is the row-level security of one entity: how its rows belong to a
-// tenant, which of them each role sees (DESIGN section 3), and which
+// tenant, which of them each role sees (docs/design.md section 3), and which
 // mutations a non-system scope may attempt at all.
 type Entity struct {
 	tenant  func(s scope.Scope) pred

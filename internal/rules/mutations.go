@@ -292,7 +292,7 @@ func immutableInverse() privacy.MutationRule {
 }
 
 // systemLimits are the two mutations even the system scope may not make
-// (DESIGN section 5): sessions are created only by logging in, under the
+// (docs/design.md section 5): sessions are created only by logging in, under the
 // authenticator scope, and audit events are written only by the audit hook.
 func systemLimits() privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {

@@ -15,7 +15,7 @@ import (
 var ErrNeedsTransaction = errors.New("rules: this change must run in a transaction")
 
 // RevokeSessionsOnBan deletes the sessions of the users an update bans or
-// deactivates, in the update's own transaction (DESIGN section 3, rule 9): a
+// deactivates, in the update's own transaction (docs/design.md section 3, rule 9): a
 // banned user's bearer token must stop working the moment the ban commits,
 // not when it expires. It runs after the privacy policy, so it deletes the
 // sessions of rows the update was allowed to change, under the same scope.

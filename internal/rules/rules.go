@@ -1,7 +1,7 @@
 // Package rules owns the row-level security of the data layer: the ent privacy
 // rules that decide, for every query and mutation, which rows the scope in the
-// context may see or change (DESIGN section 3), and the mutation checks that
-// ent does not make by itself (DESIGN section 10): creates in the scope's
+// context may see or change (docs/design.md section 3), and the mutation checks that
+// ent does not make by itself (docs/design.md section 10): creates in the scope's
 // tenant only, links only to rows the scope can see.
 //
 // The rules run in this order for every entity (see Base and Roles):
@@ -10,7 +10,7 @@
 //	-> link checks -> create owner -> immutable inverse edges -> the system
 //	scope's two limits ->
 //	allow the system scope -> the entity's gate -> visibility filter ->
-//	write policy (DESIGN section 5, internal/policy) -> allow
+//	write policy (docs/design.md section 5, internal/policy) -> allow
 //
 // so that a system scope narrowed with InOrg is narrowed by the tenant filter
 // before it is allowed, a user's update or delete reaches only rows they see
@@ -172,10 +172,10 @@ func Base(e Entity) ent.Policy {
 	}
 }
 
-// Roles is the tail of every entity's policy: the role rules of DESIGN
+// Roles is the tail of every entity's policy: the role rules of docs/design.md
 // section 3 for reads (with a final deny, so that nothing falls through to
 // ent's implicit allow), and for mutations the entity's gate, the same
-// visibility filter, and the write policy of DESIGN section 5.
+// visibility filter, and the write policy of docs/design.md section 5.
 func Roles(e Entity) ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{

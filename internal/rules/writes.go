@@ -16,7 +16,7 @@ import (
 	"github.com/scopegate/scopegate/internal/policy"
 )
 
-// The write policy of DESIGN section 5, enforced inside ent: every mutation
+// The write policy of docs/design.md section 5, enforced inside ent: every mutation
 // a user makes through any client asks internal/policy, the same rule table
 // the repositories ask, for the action and the fields being changed. A
 // handler or job that skips the repository gets the repository's answer: a

@@ -22,7 +22,7 @@ var ErrInvalid = errors.New("scope: invalid scope")
 // Role is a user's role inside an organization.
 type Role string
 
-// The roles of DESIGN section 2.
+// The roles of docs/design.md section 2.
 const (
 	RoleAdmin   Role = "admin"
 	RoleManager Role = "manager"

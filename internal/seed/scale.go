@@ -8,7 +8,7 @@
 // row-level security for every role the policies apply to ("COPY FROM not
 // supported with row-level security"), and FORCE ROW LEVEL SECURITY makes
 // that the schema owner too; only a superuser or a BYPASSRLS role could
-// COPY straight in, and the application role is neither (DESIGN section
+// COPY straight in, and the application role is neither (docs/design.md section
 // 8). So each batch is COPYed into session-local temporary tables (no
 // policies, no indexes, no WAL), then moved with one INSERT … SELECT per
 // table, which the policies check under the run's audited system scope

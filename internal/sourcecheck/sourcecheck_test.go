@@ -30,7 +30,7 @@ const module = "github.com/scopegate/scopegate"
 
 // decisionContextAllowlist names the functions ("path/to/file.go:Func") that
 // may call privacy.DecisionContext. It is empty: the project never bypasses
-// privacy (DESIGN section 10 (f)). It may never hold more than one entry.
+// privacy (docs/design.md section 10 (f)). It may never hold more than one entry.
 var decisionContextAllowlist = map[string]bool{}
 
 // runtimeImporter is the one file that imports ent/runtime.

@@ -49,7 +49,7 @@ func TestNoTraversalStartsFromAnID(t *testing.T) {
 // one context in which the system scope may create audit events.
 var auditWriters = map[string]bool{"internal/audit/audit.go": true}
 
-// TestOnlyTheAuditHookWritesAuditEvents: DESIGN section 5, audit events are
+// TestOnlyTheAuditHookWritesAuditEvents: docs/design.md section 5, audit events are
 // written by the audit hook only. The rule that refuses every other create
 // trusts rules.AuditWriterContext, so nothing else may call it.
 func TestOnlyTheAuditHookWritesAuditEvents(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package version says which build is running (DESIGN section 11): the
+// Package version says which build is running (docs/design.md section 11): the
 // module version, the VCS revision and its time that the Go toolchain
 // records in the binary (debug.ReadBuildInfo), and the Go version.
 package version

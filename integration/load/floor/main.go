@@ -49,7 +49,7 @@ func main() {
 	conns := flag.Int("db-max-conns", 16, "maximum open database connections")
 	flag.Parse()
 	// binary_parameters=yes: lib/pq then sends a parameterized statement
-	// in one round trip instead of two (DESIGN section 8), what a careful
+	// in one round trip instead of two (docs/design.md section 8), what a careful
 	// hand-written service would configure.
 	db, err := sql.Open("postgres", withParam(os.Getenv("DATABASE_URL"), "binary_parameters=yes"))
 	if err != nil {

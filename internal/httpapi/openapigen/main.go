@@ -1,5 +1,5 @@
 // Command openapigen writes internal/httpapi/openapi.json, the OpenAPI 3.1
-// document of the HTTP API (DESIGN sections 6 and 11), which the server
+// document of the HTTP API (docs/design.md sections 6 and 11), which the server
 // embeds and serves at GET /api/openapi.json.
 //
 // The document is generated rather than written by hand because it is
@@ -117,7 +117,7 @@ func input(minLen, maxLen int, desc string) obj {
 	return o
 }
 
-// maxIDs is the most ids a list in a body may hold (DESIGN section 11).
+// maxIDs is the most ids a list in a body may hold (docs/design.md section 11).
 const maxIDs = 100
 
 // maxText is the longest job description and note body, in characters:
@@ -132,7 +132,7 @@ func idList(desc string) obj {
 
 func redacted(object string) obj {
 	return obj{"type": "array", "items": enum(policy.RedactedFieldsOf(object)...),
-		"description": "The fields of this object the caller may not read: absent above, named here (DESIGN section 5)."}
+		"description": "The fields of this object the caller may not read: absent above, named here (docs/design.md section 5)."}
 }
 
 func schemas() obj {
@@ -163,7 +163,7 @@ func schemas() obj {
 				"rule":  str("The policy rule (object.action) that denied the request (403)."),
 				"check": str("The check that decided the denial (403)."),
 			},
-			// Each code carries what DESIGN section 6 says it does.
+			// Each code carries what docs/design.md section 6 says it does.
 			"allOf": []any{
 				ifCode("preload_not_allowed", obj{"required": []string{"allowed"}}),
 				ifCode("forbidden", obj{"required": []string{"rule", "check"}}),
@@ -242,7 +242,7 @@ func schemas() obj {
 			"time":     str("The commit's time; empty when the build recorded none."),
 			"modified": obj{"type": "boolean", "description": "The work tree had uncommitted changes."},
 			"go":       str("The Go version it was built with."),
-		}), "Liveness, and the build it runs (DESIGN section 11)."),
+		}), "Liveness, and the build it runs (docs/design.md section 11)."),
 		"Ready": object([]string{"status"}, obj{"status": obj{"const": "ready"}}),
 
 		// ---- request bodies
@@ -290,7 +290,7 @@ func companyInput() obj { return obj{"name": input(1, 200, ""), "archived": bool
 
 func noteInput() obj { return obj{"body": input(1, maxText, ""), "internal": boolean} }
 
-// errorStatus is one error answer of DESIGN section 6.
+// errorStatus is one error answer of docs/design.md section 6.
 type errorStatus struct {
 	status  int
 	name    string // its components/responses name
@@ -304,7 +304,7 @@ var errorStatuses = []errorStatus{
 		desc: "The request could not be read: malformed JSON, an unknown field, a wrong type, a null or non-object body, a body over 1 MiB, an unknown or bad query parameter (bad_request); or a preload path not allowed here (preload_not_allowed, with allowed). Nothing is written."},
 	{status: 401, name: "Unauthenticated", codes: []string{"unauthenticated"},
 		desc:    "Missing, unknown, expired or revoked credentials; on POST /api/session, a wrong email or password.",
-		headers: obj{"WWW-Authenticate": obj{"description": "Bearer (DESIGN section 11).", "schema": str("")}}},
+		headers: obj{"WWW-Authenticate": obj{"description": "Bearer (docs/design.md section 11).", "schema": str("")}}},
 	{status: 403, name: "Forbidden", codes: []string{"forbidden"},
 		desc: "The caller can see the row but may not change it, or the role may not use the route: rule and check name the denial."},
 	{status: 404, name: "NotFound", codes: []string{"not_found"},
@@ -390,7 +390,7 @@ func parameters() obj {
 	}
 }
 
-// op is one operation of DESIGN section 6.
+// op is one operation of docs/design.md section 6.
 type op struct {
 	method, path string
 	id, summary  string
@@ -571,7 +571,7 @@ func (o op) operation() obj {
 	return op
 }
 
-const description = `The JSON API of Scopegate (DESIGN section 6). Every read and write runs in the caller's scope: a row the caller may not see answers exactly as a row that does not exist (404, same body).
+const description = `The JSON API of Scopegate (docs/design.md section 6). Every read and write runs in the caller's scope: a row the caller may not see answers exactly as a row that does not exist (404, same body).
 
 Authentication: POST /api/session returns a token; send it as ` + "`Authorization: Bearer <token>`" + `.
 

@@ -49,7 +49,7 @@ import (
 var ErrMismatch = errors.New("openapi: exchange does not match the document")
 
 // TolerateWrongMethod404 accepts 404 not_found, besides 405, for a
-// documented path with a method it does not list. DESIGN section 11 says
+// documented path with a method it does not list. docs/design.md section 11 says
 // 405 with Allow; the server answers 404 until the conformance work of
 // issue 12 lands, and then this goes false.
 var TolerateWrongMethod404 = true
