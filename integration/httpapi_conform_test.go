@@ -116,7 +116,7 @@ func TestHTTPTextLimits(t *testing.T) {
 	}
 	before := tableChecksums(t, w.db)
 	for _, c := range cases {
-		r := w.do(t, c.method, c.path, w.tokens[c.who], c.body)
+		r := w.doInvalid(t, c.method, c.path, w.tokens[c.who], c.body)
 		f := apiFields(t, r)
 		assert.Contains(t, f, c.field, "%s", apiShort(r.String()))
 		assert.Len(t, f, 1, "%s", apiShort(r.String()))
@@ -153,7 +153,7 @@ func TestHTTPIDListLimit(t *testing.T) {
 		{"PATCH", fmt.Sprintf("/api/jobs/%d", a.pub.ID), fmt.Sprintf(`{"manager_ids":%s}`, ids(70000))},
 		{"PATCH", fmt.Sprintf("/api/jobs/%d", a.pub.ID), fmt.Sprintf(`{"manager_ids":%s}`, ids(101))},
 	} {
-		r := w.do(t, c.method, c.path, tok, c.body)
+		r := w.doInvalid(t, c.method, c.path, tok, c.body)
 		f := apiFields(t, r)
 		assert.Equal(t, "must hold at most 100 ids", f["manager_ids"], "%s", apiShort(r.String()))
 		assertUnchanged(t, w.db, before, c.method+" "+c.path)
@@ -213,7 +213,7 @@ func TestHTTPBodyShape(t *testing.T) {
 		{"POST", "/api/session", `null`, ""},
 		{"POST", "/api/session", `["admin@a.test"]`, ""},
 	} {
-		r := w.do(t, c.method, c.path, c.token, c.body)
+		r := w.doInvalid(t, c.method, c.path, c.token, c.body)
 		e := apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
 		assert.Equal(t, "the body must be a JSON object", e["message"], "%s", r)
 		noGo(r)
@@ -227,14 +227,14 @@ func TestHTTPBodyShape(t *testing.T) {
 		{`{"title":"x","company_id":1,"manager_ids":[{"id":1}]}`, "manager_ids", "must be a list of ids (integers)"},
 		{`{"title":{"nested":{"deeper":[1,2,3]}},"company_id":1}`, "title", "must be a string"},
 	} {
-		r := w.do(t, "POST", "/api/jobs", tok, c.body)
+		r := w.doInvalid(t, "POST", "/api/jobs", tok, c.body)
 		e := apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
 		f, _ := e["fields"].(map[string]any)
 		assert.Equal(t, map[string]any{c.field: c.want}, f, "%s", r)
 		noGo(r)
 	}
 	padded := `{"name":"padded"}` + strings.Repeat(" ", 1<<20)
-	r := w.do(t, "POST", "/api/companies", tok, padded)
+	r := w.doInvalid(t, "POST", "/api/companies", tok, padded)
 	e := apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
 	assert.Contains(t, e["message"], "1 MiB", "%s", apiShort(r.String()))
 	assertUnchanged(t, w.db, before, "bodies of the wrong shape")
@@ -433,7 +433,7 @@ func TestHTTPValidationMessages(t *testing.T) {
 			map[string]any{"phone": "must be at most 50 characters"}},
 		{"PATCH", fmt.Sprintf("/api/users/%d", a.users["member"].ID), `{"name":""}`, map[string]any{"name": "must not be empty"}},
 	} {
-		r := w.do(t, c.method, c.path, tok, c.body)
+		r := w.doInvalid(t, c.method, c.path, tok, c.body)
 		assert.Equal(t, c.want, apiFields(t, r), "%s", apiShort(r.String()))
 	}
 }

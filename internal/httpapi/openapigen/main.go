@@ -340,8 +340,11 @@ func errorResponses() obj {
 			obj{"properties": obj{"error": obj{"properties": obj{"code": enum(e.codes...)}}}}}}
 		r := obj{"description": e.desc, "content": obj{"application/json": obj{"schema": body}}}
 		if e.headers != nil {
-			// Not marked required yet: the conformance work of issue 12
-			// adds them; the tests check them where the server sends them.
+			// Every answer of the status carries them (docs/design.md
+			// section 11): required, so a test's answer without one fails.
+			for _, h := range e.headers {
+				h.(obj)["required"] = true
+			}
 			r["headers"] = e.headers
 		}
 		out[e.name] = r

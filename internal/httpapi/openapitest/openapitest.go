@@ -48,12 +48,6 @@ import (
 // document does not describe.
 var ErrMismatch = errors.New("openapi: exchange does not match the document")
 
-// TolerateWrongMethod404 accepts 404 not_found, besides 405, for a
-// documented path with a method it does not list. docs/design.md section 11 says
-// 405 with Allow; the server answers 404 until the conformance work of
-// issue 12 lands, and then this goes false.
-var TolerateWrongMethod404 = true
-
 // Validator checks exchanges against one document. It is safe for
 // concurrent use.
 type Validator struct {
@@ -303,9 +297,6 @@ func (v *Validator) checkFallback(req *http.Request, res *http.Response, body []
 	var want []int
 	if pathItem != nil {
 		want = []int{http.StatusMethodNotAllowed}
-		if TolerateWrongMethod404 {
-			want = append(want, http.StatusNotFound)
-		}
 	}
 	if res.StatusCode < 400 || res.StatusCode > 499 || want != nil && !slices.Contains(want, res.StatusCode) {
 		if pathItem != nil {
