@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -95,6 +96,12 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		inv *repo.InvalidError
 		mna *methodNotAllowed
 	)
+	if database.DataRejected(err) && !errors.As(err, &inv) {
+		// A value PostgreSQL refused that reached here without a
+		// repository to classify it (a login): invalid input, as the
+		// repositories say it, never a 500.
+		err = fmt.Errorf("%w: %w", repo.InvalidData(err), err)
+	}
 	switch {
 	case errors.Is(err, errUnsupportedMediaType):
 		return http.StatusUnsupportedMediaType, apiError{Code: "unsupported_media_type", Message: "the body must be application/json"}
@@ -127,15 +134,6 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
 		}
 		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
-	case database.DataRejected(err):
-		// A value PostgreSQL refused to store or read (a NUL byte, an
-		// out-of-range number) that the limits of the request did not
-		// catch: the client's input, never a 500.
-		if !inBody {
-			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter"}
-		}
-		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input",
-			Fields: map[string]string{dataField(err): "holds a value the database cannot store"}}
 	case database.ConstraintViolated(err):
 		// A constraint the repositories did not classify: the request
 		// conflicts with the stored rows (a foreign key, the tenant-safe
@@ -179,13 +177,4 @@ func (s *Server) databaseDown(r *http.Request) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
 	defer cancel()
 	return s.ping(ctx) != nil
-}
-
-// dataField names the column of a data error when PostgreSQL says which,
-// else "input".
-func dataField(err error) string {
-	if c := database.DataColumn(err); c != "" {
-		return c
-	}
-	return "input"
 }

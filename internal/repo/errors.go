@@ -119,13 +119,7 @@ func classify(op string, err error) error {
 	case errors.As(err, &pqErr) && pqErr.Code == "23514": // check_violation
 		return fmt.Errorf("%s: %w", op, &InvalidError{Fields: map[string]string{pqErr.Constraint: "violates " + pqErr.Constraint}})
 	case database.DataRejected(err):
-		// PostgreSQL refused a value of the input (a NUL byte, a number
-		// out of range): the input is invalid. The column, when named.
-		field := database.DataColumn(err)
-		if field == "" {
-			field = "input"
-		}
-		return fmt.Errorf("%s: %w: %w", op, &InvalidError{Fields: map[string]string{field: "holds a value the database cannot store"}}, err)
+		return fmt.Errorf("%s: %w: %w", op, InvalidData(err), err)
 	case database.ConstraintViolated(err):
 		// A unique violation, or a foreign key (a row still referenced
 		// by others).
@@ -167,3 +161,15 @@ func orNotFound(err error) error {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// InvalidData is the InvalidError of a value PostgreSQL refused to store or
+// read (database.DataRejected: a NUL byte, a number out of range): the
+// input is invalid, never the server broken. It names the column when
+// PostgreSQL does, else "input".
+func InvalidData(err error) *InvalidError {
+	field := database.DataColumn(err)
+	if field == "" {
+		field = "input"
+	}
+	return &InvalidError{Fields: map[string]string{field: "holds a value the database cannot store"}}
+}
