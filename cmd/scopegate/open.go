@@ -43,6 +43,12 @@ type opened struct {
 // go on while migrations are pending, or, with neither, to the embedded
 // SQLite file, whose schema it creates from the ent schema.
 func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
+	return f.openWith(ctx, e, database.Options{})
+}
+
+// openWith is open with PostgreSQL options (the pool's size comes from the
+// flags).
+func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*opened, error) {
 	raw := *f.url
 	if raw == "" {
 		raw = e.getenv(envDatabaseURL)
@@ -65,7 +71,8 @@ func (f dbFlags) open(ctx context.Context, e *env) (*opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := database.Open(ctx, raw, database.Options{MaxOpenConns: conns})
+	opts.MaxOpenConns = conns
+	db, err := database.Open(ctx, raw, opts)
 	if err != nil {
 		return nil, err
 	}

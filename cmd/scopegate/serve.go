@@ -17,13 +17,27 @@ import (
 	"github.com/scopegate/scopegate/internal/migration"
 )
 
-// ShutdownGrace is how long in-flight requests get after SIGINT/SIGTERM.
-const ShutdownGrace = 10 * time.Second
+// Defaults of serve's timeouts (docs/reliability.md).
+const (
+	// DefaultShutdownTimeout is how long in-flight requests get after
+	// SIGINT/SIGTERM.
+	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultStatementTimeout is PostgreSQL's statement_timeout for the
+	// server's scoped transactions: half the request deadline, so that a
+	// request may make one slow statement and still answer in time.
+	DefaultStatementTimeout = httpapi.DefaultRequestTimeout / 2
+)
 
 func serve(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
 	opsf := addOpsFlags(fs)
+	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout,
+		"`duration` a request may take, waiting for a pooled connection included; past it the answer is 503 with Retry-After")
+	statementTimeout := fs.Duration("statement-timeout", DefaultStatementTimeout,
+		"PostgreSQL statement_timeout `duration` of every scoped transaction (0: the server's own)")
+	shutdownTimeout := fs.Duration("shutdown-timeout", DefaultShutdownTimeout,
+		"`duration` in-flight requests get to finish after SIGTERM or SIGINT")
 	return func(ctx context.Context, e *env, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
@@ -32,8 +46,16 @@ func serve(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
+		switch {
+		case *requestTimeout <= 0:
+			return usagef("--request-timeout must be positive")
+		case *statementTimeout < 0:
+			return usagef("--statement-timeout must not be negative")
+		case *shutdownTimeout <= 0:
+			return usagef("--shutdown-timeout must be positive")
+		}
 		log := e.logger()
-		d, err := db.open(ctx, e)
+		d, err := db.openWith(ctx, e, database.Options{StatementTimeout: *statementTimeout})
 		if err != nil {
 			return err
 		}
@@ -56,7 +78,8 @@ func serve(fs *flag.FlagSet) action {
 			}
 			printLogins(e)
 		}
-		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Ready: readiness(d), Logger: log}
+		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Ready: readiness(d), Logger: log,
+			RequestTimeout: *requestTimeout}
 		// Without the ops listener nothing would read the metrics:
 		// none are kept, and requests pay nothing for them.
 		var reg *metrics.Registry
@@ -83,8 +106,15 @@ func serve(fs *flag.FlagSet) action {
 			}
 			defer opsLn.Close()
 		}
+		// Requests run under base, which ends when the shutdown's drain
+		// timeout passes: their statements are cancelled and their
+		// transactions rolled back before the process exits, rather
+		// than cut off mid-way by the exit.
+		base, abandon := context.WithCancel(context.WithoutCancel(ctx))
+		defer abandon()
 		srv := &http.Server{
 			Handler:           api,
+			BaseContext:       func(net.Listener) context.Context { return base },
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       15 * time.Second,
 			WriteTimeout:      30 * time.Second,
@@ -124,10 +154,14 @@ func serve(fs *flag.FlagSet) action {
 		case <-ctx.Done():
 			fmt.Fprintln(e.stdout, "shutting down")
 		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+		// Shutdown closes the listeners at once (new connections are
+		// refused), closes idle connections, and waits for the requests
+		// in flight to finish, up to the drain timeout.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *shutdownTimeout)
 		defer cancel()
 		for _, s := range servers {
 			if err := s.Shutdown(sctx); err != nil {
+				abandon()
 				errs = append(errs, fmt.Errorf("shutdown: %w", err))
 			}
 		}

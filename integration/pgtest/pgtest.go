@@ -58,9 +58,11 @@ var (
 	serverURL  string
 	serverErr  error
 
-	templateOnce sync.Once
-	templateName string
-	templateErr  error
+	// templates holds, per server URL, the template database's name
+	// once it is built (the shared server's, and those of private
+	// servers, StartPrivate).
+	templatesMu sync.Mutex
+	templates   = map[string]string{}
 )
 
 // ServerURL returns the URL of the PostgreSQL server tests use, starting a
@@ -87,10 +89,16 @@ func findServer() (string, error) {
 // t.Cleanup.
 func New(tb testing.TB) *DB {
 	tb.Helper()
-	srv := ServerURL(tb)
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(srv) })
-	if templateErr != nil {
-		tb.Fatalf("pgtest: template database: %v", templateErr)
+	return NewOn(tb, ServerURL(tb))
+}
+
+// NewOn is New on the server at srv, a superuser's URL: a private server
+// of the test's own (StartPrivate), say.
+func NewOn(tb testing.TB, srv string) *DB {
+	tb.Helper()
+	templateName, err := templateOn(srv)
+	if err != nil {
+		tb.Fatalf("pgtest: template database: %v", err)
 	}
 	ctx := context.Background()
 	admin, err := sql.Open("postgres", srv)
@@ -185,6 +193,22 @@ func withDatabase(raw, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// templateOn returns the name of srv's template database, building it on
+// the first call for srv (ensureTemplate).
+func templateOn(srv string) (string, error) {
+	templatesMu.Lock()
+	defer templatesMu.Unlock()
+	if name, ok := templates[srv]; ok {
+		return name, nil
+	}
+	name, err := ensureTemplate(srv)
+	if err != nil {
+		return "", err
+	}
+	templates[srv] = name
+	return name, nil
 }
 
 // ensureTemplate creates, once per content of the migrations, a template

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,13 @@ type Options struct {
 	// number none, as behind a pooler that does not track prepared
 	// statements (PgBouncer in transaction mode before 1.21).
 	StatementCache int
+	// StatementTimeout bounds each statement of a scoped transaction on
+	// the server (PostgreSQL's statement_timeout, set transaction-locally
+	// with the scope's settings): a statement still running after it is
+	// cancelled by PostgreSQL itself, even if the client's own
+	// cancellation (a request's deadline) never arrives. 0 leaves the
+	// server's setting (by default none).
+	StatementTimeout time.Duration
 	// NoScopeSettings sends statements as they come, outside transactions
 	// and without the scope settings that row-level security reads: only
 	// for measuring what RLS costs (against a database whose policies are
@@ -125,11 +133,17 @@ func NewClient(db *sql.DB, dialectName string, opts Options) *ent.Client {
 // NewDriver wraps an ent driver in the seam. NewClient is the way in for
 // everything but a test that must hold the transactions ent begins.
 func NewDriver(drv dialect.Driver, opts Options) *Driver {
-	return &Driver{
+	d := &Driver{
 		Driver:   drv,
 		counter:  opts.Counter,
 		settings: drv.Dialect() == dialect.Postgres && !opts.NoScopeSettings,
 	}
+	if opts.StatementTimeout > 0 {
+		// PostgreSQL reads a bare number as milliseconds; at least
+		// one, since 0 would mean no timeout at all.
+		d.statementTimeout = strconv.FormatInt(max(1, opts.StatementTimeout.Milliseconds()), 10)
+	}
+	return d
 }
 
 func parseURL(raw string) (driverName, dsn, dialectName string, err error) {

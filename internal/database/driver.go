@@ -104,6 +104,9 @@ type Driver struct {
 	counter *Counter
 	// settings turns the scope settings and their transactions on.
 	settings bool
+	// statementTimeout is Options.StatementTimeout in milliseconds, ""
+	// for none.
+	statementTimeout string
 }
 
 var _ dialect.Driver = (*Driver)(nil)
@@ -268,7 +271,9 @@ func (t *Tx) follow(ctx context.Context, query string) error {
 	if !t.d.settings {
 		return nil
 	}
-	if s := settingsFor(ctx, query); !t.hasSettings || s != t.settings {
+	s := settingsFor(ctx, query)
+	s.StatementTimeout = t.d.statementTimeout
+	if !t.hasSettings || s != t.settings {
 		return t.set(ctx, s)
 	}
 	return nil

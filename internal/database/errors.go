@@ -67,6 +67,24 @@ func Unavailable(err error) bool {
 	return false
 }
 
+// TimedOut reports whether err means a statement did not finish in time:
+// PostgreSQL cancelled it (57014 query_canceled: the statement timeout of
+// Options.StatementTimeout, or the cancel request lib/pq sends when a
+// call's context ends), a lock was not granted within lock_timeout
+// (55P03), or the call's context ended while it waited for a pooled
+// connection or an answer. The database is there but did not serve the
+// call: callers answer "unavailable" (HTTP 503), never an internal error.
+func TimedOut(err error) bool {
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	case errors.As(err, &pqErr):
+		return pqErr.Code == "57014" || pqErr.Code == "55P03"
+	}
+	return false
+}
+
 // ErrSchema means the database's schema is not the one this binary
 // carries: migrations are pending (a relation it needs is missing, after a
 // 'migrate down' say) or the database has migrations the binary does not

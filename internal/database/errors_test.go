@@ -12,8 +12,8 @@ import (
 func TestDriverErrorClasses(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("repo: op: %w", err) }
 	for _, c := range []struct {
-		err                          error
-		refused, violated, unreached bool
+		err                                    error
+		refused, violated, unreached, timedOut bool
 	}{
 		{err: wrap(&pq.Error{Code: "42501"}), refused: true},
 		{err: wrap(&pq.Error{Code: "23503"}), violated: true},
@@ -21,7 +21,10 @@ func TestDriverErrorClasses(t *testing.T) {
 		{err: wrap(&pq.Error{Code: "08006"}), unreached: true},
 		{err: wrap(&pq.Error{Code: "57P01"}), unreached: true},
 		{err: wrap(driver.ErrBadConn), unreached: true},
-		{err: wrap(context.DeadlineExceeded), unreached: true},
+		{err: wrap(context.DeadlineExceeded), unreached: true, timedOut: true},
+		{err: wrap(context.Canceled), timedOut: true},
+		{err: wrap(&pq.Error{Code: "57014"}), timedOut: true},
+		{err: wrap(&pq.Error{Code: "55P03"}), timedOut: true},
 		{err: wrap(&pq.Error{Code: "23514"})},
 		{err: wrap(&pq.Error{Code: "42601"})},
 	} {
@@ -33,6 +36,9 @@ func TestDriverErrorClasses(t *testing.T) {
 		}
 		if got := Unavailable(c.err); got != c.unreached {
 			t.Errorf("Unavailable(%v) = %v", c.err, got)
+		}
+		if got := TimedOut(c.err); got != c.timedOut {
+			t.Errorf("TimedOut(%v) = %v", c.err, got)
 		}
 	}
 }

@@ -32,6 +32,10 @@ type Settings struct {
 	// them before its managers are linked: the jobs policy lets an
 	// INSERT see the jobs its own user created, and nothing else does.
 	Inserting string // scopegate.inserting
+	// StatementTimeout is PostgreSQL's statement_timeout for the
+	// transaction, in milliseconds (Options.StatementTimeout); empty
+	// leaves the server's. It is not a scope setting: the Driver adds it.
+	StatementTimeout string
 }
 
 // settingNames lists the settings in the order of setSettingsSQL's
@@ -79,6 +83,10 @@ func (s Settings) sql() (string, bool) {
 		}
 		fmt.Fprintf(&b, "set_config('%s', %s, true), ", settingNames[i], pq.QuoteLiteral(v))
 	}
+	if s.StatementTimeout != "" {
+		// Digits only (the Driver formats it), so no quoting is needed.
+		fmt.Fprintf(&b, "set_config('statement_timeout', '%s', true), ", s.StatementTimeout)
+	}
 	b.WriteString(transactionSettings)
 	return b.String(), true
 }
@@ -87,7 +95,8 @@ func (s Settings) sql() (string, bool) {
 // rides it has none (its values are literals), and it may wait for the
 // next statement and travel with it (rideWithNext). A value with a NUL
 // byte, which no literal can carry, makes it setSettingsSQL with
-// parameters, for PostgreSQL to refuse.
+// parameters, for PostgreSQL to refuse: that statement fails, so it
+// needs no statement timeout.
 func (s Settings) statement() (query string, args []any, rides bool) {
 	if q, ok := s.sql(); ok {
 		return q, []any{}, true

@@ -84,6 +84,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, i
 		w.Header().Set("Retry-After", strconv.Itoa(rl.retryAfterSeconds()))
 	case errors.As(err, &mna):
 		w.Header().Set("Allow", strings.Join(mna.allow, ", "))
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
 	writeJSON(w, status, map[string]apiError{"error": body})
 }
@@ -140,6 +142,17 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 		// ones of docs/design.md section 8 among them, or a unique index). A
 		// missing row and another tenant's fail alike; never a 500.
 		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
+	case database.TimedOut(err):
+		// The request's deadline passed (waiting for a pooled
+		// connection, or on a slow statement), PostgreSQL's statement
+		// timeout cancelled it, or the client went away, which leaves
+		// nobody to read the answer: an overload, not a bug.
+		if errors.Is(r.Context().Err(), context.Canceled) {
+			s.log.InfoContext(r.Context(), "client went away", slog.String("error", err.Error()))
+		} else {
+			s.log.WarnContext(r.Context(), "database did not answer in time", slog.String("error", err.Error()))
+		}
+		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database did not answer in time"}
 	case database.SchemaMissing(err):
 		// A relation missing at request time (42P01 after a 'migrate
 		// down'): the database is not ready for this binary, as /readyz
@@ -153,6 +166,12 @@ func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiErro
 	s.log.ErrorContext(r.Context(), "internal error", slog.String("error", err.Error()))
 	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
 }
+
+// retryAfterUnavailable is the Retry-After of every 503, in seconds: an
+// outage, a restart, an exhausted pool and a slow statement are all
+// seconds long, and a client that waits one second and tries again is
+// served as soon as the database is back.
+const retryAfterUnavailable = "1"
 
 // schemaUnavailable is the message of a 503 for a schema that is not this
 // binary's.

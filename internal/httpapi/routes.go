@@ -138,6 +138,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			if errors.Is(err, database.ErrSchema) {
 				msg = schemaUnavailable
 			}
+			w.Header().Set("Retry-After", retryAfterUnavailable)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: msg}})
 			return nil
 		}

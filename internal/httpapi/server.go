@@ -52,7 +52,18 @@ type Config struct {
 	LoginAddressLimit int
 	// Metrics, if set, observes every request (nil: none, and no cost).
 	Metrics Metrics
+	// RequestTimeout bounds everything one request does: waiting for a
+	// pooled connection, its statements (lib/pq cancels a running one
+	// when the deadline passes) and its commit. A request past it is
+	// answered 503 unavailable with Retry-After. 0 means
+	// DefaultRequestTimeout; a negative value, none.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is Config.RequestTimeout's default: well above
+// any request of a healthy server (milliseconds), well below the
+// WriteTimeout after which net/http would drop the answer unsent.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Metrics observes the requests of each route. The server asks for a
 // route's observer once, when it registers the route, so that the work per
@@ -81,6 +92,9 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *loginLimiter
+	// timeout is the request deadline (Config.RequestTimeout); 0 for
+	// none.
+	timeout time.Duration
 	mux     *http.ServeMux
 	// chain is the middleware around mux, built once: wrapping per
 	// request cost four closures on every request.
@@ -119,6 +133,12 @@ func New(cfg Config) (*Server, error) {
 	if s.ready == nil {
 		s.ready = s.ping
 	}
+	switch s.timeout = cfg.RequestTimeout; {
+	case s.timeout == 0:
+		s.timeout = DefaultRequestTimeout
+	case s.timeout < 0:
+		s.timeout = 0
+	}
 	limit := cfg.LoginLimit
 	if limit == 0 {
 		limit = 5
@@ -132,13 +152,13 @@ func New(cfg Config) (*Server, error) {
 		s.unmatched = s.metrics.Route(unmatchedRoute)
 	}
 	s.routes()
-	s.chain = s.withRequestID(s.withAccessLog(s.withRecover(s.withBodyLimit(s.withCleanPaths(s.mux)))))
+	s.chain = s.withRequestID(s.withAccessLog(s.withRecover(s.withDeadline(s.withBodyLimit(s.withCleanPaths(s.mux))))))
 	return s, nil
 }
 
 // ServeHTTP runs the middleware chain, in this order: request id, access
-// log, panic recovery, body limit, clean paths, authentication (per
-// route), route authorization (per route).
+// log, panic recovery, deadline, body limit, clean paths, authentication
+// (per route), route authorization (per route).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.chain.ServeHTTP(w, r)
 }
@@ -159,6 +179,21 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(logging.NewContext(r.Context(), id)))
+	})
+}
+
+// withDeadline bounds the request by s.timeout (Config.RequestTimeout).
+// The request's context also ends when its client disconnects (net/http
+// cancels it), and either way lib/pq sends PostgreSQL a cancel request
+// for the statement running, so that no statement outlives its request.
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	if s.timeout == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -322,7 +322,8 @@ var errorStatuses = []errorStatus{
 		desc:    "Too many failed logins for this email or from this address.",
 		headers: obj{"Retry-After": obj{"description": "Seconds until the next attempt may succeed.", "schema": str("")}}},
 	{status: 503, name: "Unavailable", codes: []string{"unavailable"},
-		desc: "The database is unreachable (or, on /readyz, not at this binary's schema version)."},
+		desc:    "The database is unreachable or did not answer within the request's deadline (an outage, a restart, an exhausted pool, a slow statement), or, on /readyz, not at this binary's schema version. Retry after the seconds in Retry-After.",
+		headers: obj{"Retry-After": obj{"description": "Seconds to wait before trying again.", "schema": str("")}}},
 }
 
 func errorCodes() []string {

@@ -113,6 +113,8 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 			wantErr: true, wantIn: "WWW-Authenticate"},
 		{name: "Err429WithoutRetryAfter", answer: answer{429, `{"error":{"code":"rate_limited","message":"m"}}`, nil}, method: "POST", path: "/api/session",
 			body: `{"email":"a@b.test","password":"p"}`, wantErr: true, wantIn: "Retry-After"},
+		{name: "Err503WithoutRetryAfter", answer: answer{503, `{"error":{"code":"unavailable","message":"m"}}`, nil}, method: "GET", path: "/api/jobs", token: "t",
+			wantErr: true, wantIn: "Retry-After"},
 		{name: "ErrNoTokenAnswered200", answer: answer{200, `{"data":[]}`, nil}, method: "GET", path: "/api/jobs", wantErr: true},
 		{name: "ErrRequestBody", answer: answer{201, `{"data":` + job + `}`, nil}, method: "POST", path: "/api/jobs", token: "t",
 			body: `{"title":"t","company_id":2,"org_id":9}`, wantErr: true, wantIn: "request"},

@@ -1,0 +1,152 @@
+package pgtest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// EnvBinDir names the environment variable holding the directory of
+// PostgreSQL's server programs (initdb, pg_ctl) for StartPrivate; unset, the
+// newest /usr/lib/postgresql/*/bin is used, else the directory of initdb on
+// PATH.
+const EnvBinDir = "SCOPEGATE_PG_BINDIR"
+
+// Private is a PostgreSQL server of one test's own, in a temporary
+// directory on a free port: a test may stop, start and kill it, which it
+// must never do to the shared server.
+type Private struct {
+	// URL connects to its postgres database as the postgres superuser
+	// (trust authentication on 127.0.0.1).
+	URL  string
+	Port int
+	bin  string
+	dir  string // holds data/, the socket and the log
+	cred *syscall.Credential
+}
+
+// StartPrivate initializes and starts a private server, stopped and
+// removed in tb.Cleanup. initdb refuses to run as root: as root, the
+// server's programs run as the postgres user.
+func StartPrivate(tb testing.TB) *Private {
+	tb.Helper()
+	bin, err := serverBinDir()
+	if err != nil {
+		tb.Fatalf("pgtest: private server: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "scopegate-pg-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Private{bin: bin, dir: dir}
+	tb.Cleanup(func() {
+		p.ctl("stop", "-m", "immediate") // already stopped is fine
+		os.RemoveAll(dir)
+	})
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			tb.Fatalf("pgtest: private server: running as root needs a postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if out, err := p.run("initdb", "-D", p.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
+		tb.Fatalf("pgtest: initdb: %v\n%s", err, out)
+	}
+	if p.Port, err = freePort(); err != nil {
+		tb.Fatal(err)
+	}
+	// A test server: durability is not what is tested, and fsync off
+	// keeps a restart fast on a busy machine.
+	conf := fmt.Sprintf("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n"+
+		"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n", p.Port, dir)
+	if err := os.WriteFile(filepath.Join(p.data(), "postgresql.auto.conf"), []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if p.cred != nil {
+		os.Chown(filepath.Join(p.data(), "postgresql.auto.conf"), int(p.cred.Uid), int(p.cred.Gid))
+	}
+	p.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
+	p.Start(tb)
+	return p
+}
+
+// Start starts the server and waits until it accepts connections.
+func (p *Private) Start(tb testing.TB) {
+	tb.Helper()
+	if out, err := p.ctl("start", "-w", "-t", "60", "-l", filepath.Join(p.dir, "log")); err != nil {
+		log, _ := os.ReadFile(filepath.Join(p.dir, "log"))
+		tb.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
+	}
+}
+
+// Stop stops the server in fast mode: PostgreSQL ends every session (their
+// open transactions roll back) and shuts down cleanly.
+func (p *Private) Stop(tb testing.TB) {
+	tb.Helper()
+	if out, err := p.ctl("stop", "-w", "-t", "60", "-m", "fast"); err != nil {
+		tb.Fatalf("pgtest: pg_ctl stop: %v\n%s", err, out)
+	}
+}
+
+func (p *Private) data() string { return filepath.Join(p.dir, "data") }
+
+func (p *Private) ctl(args ...string) ([]byte, error) {
+	return p.run("pg_ctl", append([]string{"-D", p.data()}, args...)...)
+}
+
+func (p *Private) run(prog string, args ...string) ([]byte, error) {
+	cmd := exec.Command(filepath.Join(p.bin, prog), args...)
+	cmd.Dir = p.dir
+	if p.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+	}
+	return cmd.CombinedOutput()
+}
+
+// serverBinDir finds initdb and pg_ctl (EnvBinDir).
+func serverBinDir() (string, error) {
+	if d := os.Getenv(EnvBinDir); d != "" {
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", fmt.Errorf("no initdb in /usr/lib/postgresql/*/bin or on PATH; set %s", EnvBinDir)
+}
+
+// version is the major version in a /usr/lib/postgresql/N/bin path.
+func version(dir string) int {
+	n, _ := strconv.Atoi(strings.Split(strings.TrimPrefix(dir, "/usr/lib/postgresql/"), "/")[0])
+	return n
+}
+
+// freePort asks the kernel for a free local port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
