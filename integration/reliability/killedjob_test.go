@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,7 +91,7 @@ func TestKilledJob(t *testing.T) {
 	if os.Getenv("SCOPEGATE_RELIABILITY_FULL") == "1" {
 		plan = killedJobFullPlan
 	}
-	bin := killedJobBinary(t)
+	bin := scopegateBinary(t)
 	start := time.Now()
 	db := pgtest.New(t)
 	w := killedJobSeed(t, db, plan.rows)
@@ -162,16 +161,6 @@ type killedJobRunReport struct {
 	how     string
 	rows    int // committed by this run, counted from its audit events
 	took    time.Duration
-}
-
-// killedJobBinary builds cmd/scopegate into the test's temporary directory.
-func killedJobBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "scopegate")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/scopegate")
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Run(), "go build")
-	return bin
 }
 
 // killedJobWorld is what the seed wrote.
