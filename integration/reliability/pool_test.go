@@ -111,7 +111,9 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 
 	ctx, hangUp := context.WithCancel(context.Background())
 	done := make(chan answer, 1)
-	go func() { done <- send(ctx, httpClient(1, time.Minute), "GET", s.base+"/api/jobs?preload=company", f.token, "") }()
+	go func() {
+		done <- send(ctx, httpClient(1, time.Minute), "GET", s.base+"/api/jobs?preload=company", f.token, "")
+	}()
 	waiting := func() bool {
 		return slices.ContainsFunc(appBackends(t, db.Raw), func(b string) bool { return strings.HasPrefix(b, "active Lock") })
 	}
