@@ -1,0 +1,186 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
+)
+
+// TestDatabaseRestart stops the database under load and starts it again
+// (docs/reliability.md): 32 clients send mixed reads and writes to a
+// server on a private PostgreSQL, which is stopped for five seconds. During
+// the outage every request ends within the request deadline with 503
+// unavailable and Retry-After, never 500 and never a hang, and /readyz is
+// 503. Within two seconds of the restart requests succeed again, without
+// restarting the server. Every write acknowledged with 201 is stored once,
+// none twice, and none half.
+func TestDatabaseRestart(t *testing.T) {
+	const (
+		clients  = 32
+		deadline = 3 * time.Second
+		outage   = 5 * time.Second
+		recovery = 2 * time.Second
+	)
+	pg := pgtest.StartPrivate(t)
+	db := pgtest.NewOn(t, pg.URL)
+	f := seedFixture(t, db, 40)
+	s := startServer(t, db.URL, "--request-timeout", deadline.String(), "--db-max-conns", "8")
+	f.signIn(t, s.base)
+
+	// The client gives up two seconds after the server's deadline: an
+	// answer later than that is a hang.
+	c := httpClient(clients, deadline+2*time.Second)
+	log := newExchangeLog()
+	w := newWrites()
+	ctx, stopLoad := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	for worker := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(worker), 13))
+			for ctx.Err() == nil {
+				var kind, method, path, body, title string
+				switch n := r.IntN(6); {
+				case n < 2:
+					kind, method, title = "create", "POST", fmt.Sprintf("restart-%d", seq.Add(1))
+					path, body = "/api/jobs", f.createBody(title)
+				case n < 4:
+					kind, method, path = "list", "GET", "/api/jobs?preload=company,managers"
+				default:
+					kind, method, path = "get", "GET", "/api/jobs/"+strconv.Itoa(f.jobIDs[r.IntN(len(f.jobIDs))])+"?preload=managers"
+				}
+				start := time.Now()
+				a := send(context.Background(), c, method, s.base+path, f.token, body)
+				if title != "" {
+					w.sent(title, a.err == nil && a.status == http.StatusCreated)
+				}
+				log.add(exchange{kind: kind, start: start, end: start.Add(a.took), answer: a})
+			}
+		}()
+	}
+
+	time.Sleep(2 * time.Second) // load against a healthy database
+	pg.Stop(t)
+	down := time.Now()
+	// /readyz says so during the outage.
+	ready := send(context.Background(), c, "GET", s.base+"/readyz", "", "")
+	if ready.status != http.StatusServiceUnavailable || ready.retryAfter == "" {
+		t.Errorf("/readyz during the outage: %d %v %s (Retry-After %q), want 503 with Retry-After", ready.status, ready.err, ready.body, ready.retryAfter)
+	}
+	time.Sleep(outage - time.Since(down))
+	pg.Start(t)
+	up := time.Now()
+	time.Sleep(4 * time.Second) // load after the restart
+	stopLoad()
+	wg.Wait()
+	if ready := send(context.Background(), c, "GET", s.base+"/readyz", "", ""); ready.status != http.StatusOK {
+		t.Errorf("/readyz after the restart: %d %s", ready.status, ready.body)
+	}
+
+	// Classify every exchange by when it ran.
+	var during, after, other []exchange
+	lastFailure := time.Time{}
+	for _, e := range log.all() {
+		a := e.answer
+		switch {
+		case a.err != nil:
+			t.Errorf("%s at %s: no answer within %s (a hang): %v", e.kind, e.start.Sub(down).Round(time.Millisecond), deadline+2*time.Second, a.err)
+		case a.status >= 500 && (a.status != http.StatusServiceUnavailable || a.errorCode() != "unavailable" || a.retryAfter == ""):
+			t.Errorf("%s at %s: %d %s (Retry-After %q), want 503 unavailable with Retry-After", e.kind, e.start.Sub(down).Round(time.Millisecond), a.status, a.body, a.retryAfter)
+		case a.status >= 400 && a.status < 500:
+			t.Errorf("%s: %d %s", e.kind, a.status, a.body)
+		}
+		if a.err == nil && a.took > deadline+time.Second {
+			t.Errorf("%s at %s took %s; the request deadline is %s", e.kind, e.start.Sub(down).Round(time.Millisecond), a.took, deadline)
+		}
+		if a.status >= 500 && e.end.After(lastFailure) {
+			lastFailure = e.end
+		}
+		switch {
+		case e.start.After(down) && e.end.Before(up):
+			during = append(during, e)
+			if a.status < 500 {
+				t.Errorf("%s during the outage answered %d: the database was down", e.kind, a.status)
+			}
+		case e.start.After(up):
+			after = append(after, e)
+		default:
+			other = append(other, e)
+		}
+	}
+	if len(during) == 0 {
+		t.Fatal("no request ran during the outage")
+	}
+	// Recovery: no request that began more than two seconds after the
+	// restart failed, and requests after the restart did succeed.
+	var ok, failedLate int
+	for _, e := range after {
+		if e.answer.status < 300 {
+			ok++
+		}
+		if e.answer.status >= 500 && e.start.After(up.Add(recovery)) {
+			failedLate++
+		}
+	}
+	if ok == 0 || failedLate > 0 {
+		t.Errorf("after the restart: %d succeeded, %d failed more than %s after it", ok, failedLate, recovery)
+	}
+	recovered := max(0, lastFailure.Sub(up))
+	acked, unacked := w.check(t, db.Raw, "restart-", len(f.managerIDs))
+	t.Logf("database stopped %s under %d clients (request deadline %s): %d requests during the outage, all 503 with Retry-After; "+
+		"last failure %s after the restart; %d requests before, across the edges and after; writes: %d acknowledged and stored once, "+
+		"%d stored whose answer was a 503, none twice, none half done",
+		outage, clients, deadline, len(during), recovered.Round(time.Millisecond), len(other)+len(after), acked, unacked)
+	t.Logf("latency during the outage: %s", quantiles(during))
+}
+
+// exchange is one request of a load and its answer.
+type exchange struct {
+	kind       string
+	start, end time.Time
+	answer     answer
+}
+
+type exchangeLog struct {
+	mu sync.Mutex
+	xs []exchange
+}
+
+func newExchangeLog() *exchangeLog { return &exchangeLog{} }
+
+func (l *exchangeLog) add(e exchange) {
+	l.mu.Lock()
+	l.xs = append(l.xs, e)
+	l.mu.Unlock()
+}
+
+func (l *exchangeLog) all() []exchange {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]exchange(nil), l.xs...)
+}
+
+// quantiles formats the p50, p99 and maximum of the exchanges' latency.
+func quantiles(xs []exchange) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	d := make([]time.Duration, len(xs))
+	for i, e := range xs {
+		d[i] = e.answer.took
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Millisecond) }
+	return fmt.Sprintf("p50 %s, p99 %s, max %s (%d requests)", q(0.5), q(0.99), d[len(d)-1].Round(time.Millisecond), len(d))
+}
