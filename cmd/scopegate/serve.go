@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/scopegate/scopegate/internal/database"
@@ -112,8 +113,13 @@ func serve(fs *flag.FlagSet) action {
 		// than cut off mid-way by the exit.
 		base, abandon := context.WithCancel(context.WithoutCancel(ctx))
 		defer abandon()
+		var running atomic.Int64 // requests in the API's handler
 		srv := &http.Server{
-			Handler:           api,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				running.Add(1)
+				defer running.Add(-1)
+				api.ServeHTTP(w, r)
+			}),
 			BaseContext:       func(net.Listener) context.Context { return base },
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       15 * time.Second,
@@ -156,14 +162,25 @@ func serve(fs *flag.FlagSet) action {
 		}
 		// Shutdown closes the listeners at once (new connections are
 		// refused), closes idle connections, and waits for the requests
-		// in flight to finish, up to the drain timeout.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *shutdownTimeout)
+		// in flight to finish. Nine tenths of the drain timeout go to
+		// that; requests still running then are abandoned: their
+		// context ends, lib/pq has PostgreSQL cancel their statements,
+		// and the last tenth waits for them to return, so that the exit
+		// leaves no statement running and no transaction open.
+		drain := time.Now().Add(*shutdownTimeout)
+		sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), drain.Add(-*shutdownTimeout/10))
 		defer cancel()
 		for _, s := range servers {
 			if err := s.Shutdown(sctx); err != nil {
-				abandon()
 				errs = append(errs, fmt.Errorf("shutdown: %w", err))
 			}
+		}
+		if n := running.Load(); n > 0 {
+			abandon()
+			for running.Load() > 0 && time.Now().Before(drain) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			errs = append(errs, fmt.Errorf("shutdown: %d requests still running at the drain timeout (--shutdown-timeout %s) were cancelled", n, *shutdownTimeout))
 		}
 		for ; pending > 0; pending-- {
 			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

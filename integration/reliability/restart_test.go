@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,16 +49,7 @@ func TestDatabaseRestart(t *testing.T) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(worker), 13))
 			for ctx.Err() == nil {
-				var kind, method, path, body, title string
-				switch n := r.IntN(6); {
-				case n < 2:
-					kind, method, title = "create", "POST", fmt.Sprintf("restart-%d", seq.Add(1))
-					path, body = "/api/jobs", f.createBody(title)
-				case n < 4:
-					kind, method, path = "list", "GET", "/api/jobs?preload=company,managers"
-				default:
-					kind, method, path = "get", "GET", "/api/jobs/"+strconv.Itoa(f.jobIDs[r.IntN(len(f.jobIDs))])+"?preload=managers"
-				}
+				kind, method, path, body, title := mixedRequest(r, f, "restart-", &seq)
 				start := time.Now()
 				a := send(context.Background(), c, method, s.base+path, f.token, body)
 				if title != "" {
