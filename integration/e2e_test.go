@@ -60,6 +60,12 @@ type e2eServer struct {
 	base string
 	ops  string      // the ops listener's base URL; "" with --ops-addr=
 	out  chan string // the rest of stdout, line by line
+	// exited is closed once the process has been waited for, which
+	// happens only after stdout reached EOF: os/exec's Wait closes the
+	// pipe, and calling it while a read is under way loses the output
+	// (TestE2EPostgres failed that way once). waitErr is Wait's error.
+	exited  chan struct{}
+	waitErr error
 }
 
 // e2eServe starts `scopegate serve` on free ports, API and ops alike, so
@@ -75,17 +81,39 @@ func e2eServe(t *testing.T, bin, dir string, env []string, extra ...string) *e2e
 	require.NoError(t, err)
 	cmd.Stderr = io.Discard
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	s := &e2eServer{cmd: cmd, out: make(chan string, 100)}
+	s := &e2eServer{cmd: cmd, out: make(chan string, 100), exited: make(chan struct{})}
 	sc := bufio.NewScanner(stdout)
 	deadline := time.After(30 * time.Second)
 	lines := make(chan string)
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
 		for sc.Scan() {
 			lines <- sc.Text()
 		}
 		close(lines)
+		io.Copy(io.Discard, stdout)
 	}()
+	go func() {
+		<-readDone
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	forwarding := false // lines go to s.out (set below, in this goroutine)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		// Drain what the server printed, so that the reader reaches
+		// EOF and Wait runs.
+		drain := s.out
+		if !forwarding {
+			drain = lines
+		}
+		go func() {
+			for range drain {
+			}
+		}()
+		<-s.exited
+	})
 	for s.base == "" || wantOps && s.ops == "" {
 		select {
 		case line, ok := <-lines:
@@ -101,6 +129,7 @@ func e2eServe(t *testing.T, bin, dir string, env []string, extra ...string) *e2e
 			t.Fatal("serve did not start listening within 30s")
 		}
 	}
+	forwarding = true
 	go func() {
 		for l := range lines {
 			s.out <- l
@@ -158,17 +187,27 @@ func (s *e2eServer) login(t *testing.T, email, password string) string {
 func (s *e2eServer) stop(t *testing.T) {
 	t.Helper()
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		assert.NoError(t, err, "serve should exit 0 after SIGTERM")
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop within 15s of SIGTERM")
-	}
+	// Read stdout to its end first (the process closes it on exit);
+	// Wait runs after that (see exited).
 	var rest []string
-	for l := range s.out {
-		rest = append(rest, l)
+	timeout := time.After(15 * time.Second)
+	for reading := true; reading; {
+		select {
+		case l, ok := <-s.out:
+			if !ok {
+				reading = false
+				break
+			}
+			rest = append(rest, l)
+		case <-timeout:
+			t.Fatal("serve did not stop within 15s of SIGTERM")
+		}
+	}
+	select {
+	case <-s.exited:
+		assert.NoError(t, s.waitErr, "serve should exit 0 after SIGTERM")
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve closed its stdout but did not exit within 15s")
 	}
 	assert.Contains(t, strings.Join(rest, "\n"), "shutting down")
 }
