@@ -368,8 +368,7 @@ func (c *AuditEventClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AuditEventClient) Interceptors() []Interceptor {
-	inters := c.inters.AuditEvent
-	return append(inters[:len(inters):len(inters)], auditevent.Interceptors[:]...)
+	return c.inters.AuditEvent
 }
 
 func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (Value, error) {
@@ -1028,8 +1027,7 @@ func (c *OrganizationClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *OrganizationClient) Interceptors() []Interceptor {
-	inters := c.inters.Organization
-	return append(inters[:len(inters):len(inters)], organization.Interceptors[:]...)
+	return c.inters.Organization
 }
 
 func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation) (Value, error) {
@@ -1171,8 +1169,7 @@ func (c *SessionClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SessionClient) Interceptors() []Interceptor {
-	inters := c.inters.Session
-	return append(inters[:len(inters):len(inters)], session.Interceptors[:]...)
+	return c.inters.Session
 }
 
 func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, error) {

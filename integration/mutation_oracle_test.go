@@ -35,7 +35,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -84,11 +83,6 @@ func TestMutationOracle(t *testing.T) {
 		worlds = 1
 	}
 	worlds = min(oracleEnvPositive(t, "SCOPEGATE_MUTATION_ORACLE_WORLDS", worlds), total)
-	// The system scope logs every query it makes.
-	prev := audit.Logger
-	audit.Logger = func() *slog.Logger { return slog.New(slog.DiscardHandler) }
-	t.Cleanup(func() { audit.Logger = prev })
-
 	sum := &moSummary{kinds: map[string]*moCount{}, edgeOps: map[string]*moCount{},
 		mkinds: map[string]int{}, okinds: map[string]int{}, rls: pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly}
 	start := time.Now()

@@ -54,7 +54,7 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 		raw = e.getenv(envDatabaseURL)
 	}
 	if raw == "" {
-		db, err := database.Open(ctx, "file:"+*f.file, database.Options{})
+		db, err := database.Open(ctx, "file:"+*f.file, database.Options{QueryLog: e.logger()})
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 	if err != nil {
 		return nil, err
 	}
-	opts.MaxOpenConns = conns
+	opts.MaxOpenConns, opts.QueryLog = conns, e.logger()
 	db, err := database.Open(ctx, raw, opts)
 	if err != nil {
 		return nil, err

@@ -60,9 +60,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/scopegate/scopegate/ent/runtime"
 var (
-	Hooks        [2]ent.Hook
-	Interceptors [1]ent.Interceptor
-	Policy       ent.Policy
+	Hooks  [2]ent.Hook
+	Policy ent.Policy
 	// ActorValidator is a validator for the "actor" field. It is called by the builders before save.
 	ActorValidator func(string) error
 	// ActionValidator is a validator for the "action" field. It is called by the builders before save.

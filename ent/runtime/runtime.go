@@ -36,8 +36,6 @@ func init() {
 	auditeventMixinHooks0 := auditeventMixin[0].Hooks()
 
 	auditevent.Hooks[1] = auditeventMixinHooks0[0]
-	auditeventMixinInters0 := auditeventMixin[0].Interceptors()
-	auditevent.Interceptors[0] = auditeventMixinInters0[0]
 	auditeventFields := schema.AuditEvent{}.Fields()
 	_ = auditeventFields
 	// auditeventDescActor is the schema descriptor for actor field.
@@ -69,10 +67,8 @@ func init() {
 	companyMixinHooks0 := companyMixin[0].Hooks()
 
 	company.Hooks[1] = companyMixinHooks0[0]
-	companyMixinInters0 := companyMixin[0].Interceptors()
 	companyMixinInters2 := companyMixin[2].Interceptors()
-	company.Interceptors[0] = companyMixinInters0[0]
-	company.Interceptors[1] = companyMixinInters2[0]
+	company.Interceptors[0] = companyMixinInters2[0]
 	companyMixinFields1 := companyMixin[1].Fields()
 	_ = companyMixinFields1
 	companyFields := schema.Company{}.Fields()
@@ -122,10 +118,8 @@ func init() {
 	jobMixinHooks0 := jobMixin[0].Hooks()
 
 	job.Hooks[1] = jobMixinHooks0[0]
-	jobMixinInters0 := jobMixin[0].Interceptors()
 	jobMixinInters2 := jobMixin[2].Interceptors()
-	job.Interceptors[0] = jobMixinInters0[0]
-	job.Interceptors[1] = jobMixinInters2[0]
+	job.Interceptors[0] = jobMixinInters2[0]
 	jobMixinFields1 := jobMixin[1].Fields()
 	_ = jobMixinFields1
 	jobFields := schema.Job{}.Fields()
@@ -179,10 +173,8 @@ func init() {
 	noteMixinHooks0 := noteMixin[0].Hooks()
 
 	note.Hooks[1] = noteMixinHooks0[0]
-	noteMixinInters0 := noteMixin[0].Interceptors()
 	noteMixinInters2 := noteMixin[2].Interceptors()
-	note.Interceptors[0] = noteMixinInters0[0]
-	note.Interceptors[1] = noteMixinInters2[0]
+	note.Interceptors[0] = noteMixinInters2[0]
 	noteMixinFields1 := noteMixin[1].Fields()
 	_ = noteMixinFields1
 	noteFields := schema.Note{}.Fields()
@@ -218,8 +210,6 @@ func init() {
 	organizationMixinHooks0 := organizationMixin[0].Hooks()
 
 	organization.Hooks[1] = organizationMixinHooks0[0]
-	organizationMixinInters0 := organizationMixin[0].Interceptors()
-	organization.Interceptors[0] = organizationMixinInters0[0]
 	organizationMixinFields1 := organizationMixin[1].Fields()
 	_ = organizationMixinFields1
 	organizationFields := schema.Organization{}.Fields()
@@ -283,8 +273,6 @@ func init() {
 	sessionMixinHooks0 := sessionMixin[0].Hooks()
 
 	session.Hooks[1] = sessionMixinHooks0[0]
-	sessionMixinInters0 := sessionMixin[0].Interceptors()
-	session.Interceptors[0] = sessionMixinInters0[0]
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescTokenHash is the schema descriptor for token_hash field.
@@ -311,10 +299,8 @@ func init() {
 	user.Hooks[1] = userMixinHooks0[0]
 
 	user.Hooks[2] = userHooks[0]
-	userMixinInters0 := userMixin[0].Interceptors()
 	userMixinInters2 := userMixin[2].Interceptors()
-	user.Interceptors[0] = userMixinInters0[0]
-	user.Interceptors[1] = userMixinInters2[0]
+	user.Interceptors[0] = userMixinInters2[0]
 	userMixinFields1 := userMixin[1].Fields()
 	_ = userMixinFields1
 	userFields := schema.User{}.Fields()

@@ -85,11 +85,6 @@ func (m BaseMixin) Policy() ent.Policy { return rules.Base(m.Entity) }
 // Hooks of the BaseMixin.
 func (BaseMixin) Hooks() []ent.Hook { return []ent.Hook{audit.Hook()} }
 
-// Interceptors of the BaseMixin.
-func (BaseMixin) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{audit.LogSystemQueries()}
-}
-
 // Interceptors of the TenantMixin: a second belt for reads that holds
 // whatever the privacy rules decide (see rules.TenantTraverser).
 func (TenantMixin) Interceptors() []ent.Interceptor {

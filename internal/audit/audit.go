@@ -25,10 +25,6 @@ var ErrNoTransaction = errors.New("audit: system-scope mutations must run in a t
 // Actor is the actor of every event the system scope writes.
 const Actor = "system"
 
-// Logger receives the system scope's query log. Replace it in tests or at
-// start-up; it defaults to slog's default logger.
-var Logger = slog.Default
-
 type observerKey struct{}
 
 // WithObserver returns ctx in which each query and each mutation made under
@@ -176,18 +172,21 @@ func orgsOf(ctx context.Context, m mutation, ids []int) (map[int]int, error) {
 	return orgs, nil
 }
 
-// LogSystemQueries logs every query made under a system scope, with its
-// reason, at debug level: the audit events are the record, and a batch job
-// would otherwise bury its progress under a line per query. It is a plain
-// interceptor: intermediate traversal steps are part of the one logged
-// query.
-func LogSystemQueries() ent.Interceptor {
+// LogSystemQueries returns the interceptor that logs every query made under
+// a system scope to log, with its reason, at debug level (nil: no log), and
+// counts it for the observer in the query's context (WithObserver). The
+// audit events are the record, and a batch job would otherwise bury its
+// progress under a line per query. It is a plain interceptor: intermediate
+// traversal steps are part of the one logged query. database.NewClient
+// registers it on every client, with the logger of database.Options, so
+// that each client logs where its owner says and nothing is global.
+func LogSystemQueries(log *slog.Logger) ent.Interceptor {
 	return intercept.Func(func(ctx context.Context, q intercept.Query) error {
 		if s, ok := scope.FromContext(ctx); ok && s.IsSystem() {
 			observe(ctx)
-			if l := Logger(); l.Enabled(ctx, slog.LevelDebug) {
+			if log != nil && log.Enabled(ctx, slog.LevelDebug) {
 				org, _ := s.OrgID()
-				l.DebugContext(ctx, "system scope query",
+				log.DebugContext(ctx, "system scope query",
 					slog.String("type", q.Type()),
 					slog.String("reason", s.Reason()),
 					slog.Int("org_id", org))

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	_ "github.com/scopegate/scopegate/ent/runtime" // the one import of ent's runtime: policies, hooks, defaults
+	"github.com/scopegate/scopegate/internal/audit"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -59,6 +61,9 @@ type Options struct {
 	// cancellation (a request's deadline) never arrives. 0 leaves the
 	// server's setting (by default none).
 	StatementTimeout time.Duration
+	// QueryLog receives the system scope's query log, at debug level
+	// (audit.LogSystemQueries); nil logs nothing.
+	QueryLog *slog.Logger
 	// NoScopeSettings sends statements as they come, outside transactions
 	// and without the scope settings that row-level security reads: only
 	// for measuring what RLS costs (against a database whose policies are
@@ -127,7 +132,10 @@ func openPool(driverName, dsn string, opts Options) (*sql.DB, error) {
 // NewClient wraps an open *sql.DB in the seam's driver and returns the ent
 // client over it. Every ent client of the project is built here.
 func NewClient(db *sql.DB, dialectName string, opts Options) *ent.Client {
-	return ent.NewClient(ent.Driver(NewDriver(entsql.OpenDB(dialectName, db), opts)))
+	c := ent.NewClient(ent.Driver(NewDriver(entsql.OpenDB(dialectName, db), opts)))
+	// The client's interceptors are shared with its transactions' clients.
+	c.Intercept(audit.LogSystemQueries(opts.QueryLog))
+	return c
 }
 
 // NewDriver wraps an ent driver in the seam. NewClient is the way in for

@@ -119,6 +119,9 @@ type Runner struct {
 	// Metrics, if set, counts each query and mutation a run makes under
 	// its system scope.
 	Metrics Metrics
+	// Now is the clock of run ids and durations; nil is time.Now. Tests
+	// set it instead of a global, so they can run in parallel.
+	Now func() time.Time
 }
 
 // Metrics counts what runs do. internal/metrics implements it.
@@ -153,10 +156,17 @@ func (r *Runner) Names() []string {
 	return out
 }
 
-func newRunID() string {
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) newRunID() string {
 	var b [4]byte
 	rand.Read(b[:])
-	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+	return r.now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
 // Run runs the job called name. The system scope's reason names the job,
@@ -166,8 +176,8 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 	if !ok {
 		return Summary{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownJob, name, strings.Join(r.Names(), ", "))
 	}
-	start := time.Now()
-	sum := Summary{Job: name, RunID: newRunID(), DryRun: o.DryRun}
+	start := r.now()
+	sum := Summary{Job: name, RunID: r.newRunID(), DryRun: o.DryRun}
 	sum.Reason = fmt.Sprintf("job %s run %s", name, sum.RunID)
 	if n := strings.TrimSpace(o.Note); n != "" {
 		sum.Reason += ": " + n
@@ -189,7 +199,7 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 	}
 	if o.DryRun {
 		sum.Batches = (sum.Matched + size - 1) / size
-		sum.Duration = time.Since(start)
+		sum.Duration = r.now().Sub(start)
 		return sum, nil
 	}
 	if o.Progress != nil {
@@ -217,7 +227,7 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 			return err
 		})
 		if err != nil {
-			sum.Duration = time.Since(start)
+			sum.Duration = r.now().Sub(start)
 			return sum, fmt.Errorf("jobs: %s: batch after id %d: %w", name, after, err)
 		}
 		if len(ids) == 0 {
@@ -230,7 +240,7 @@ func (r *Runner) Run(ctx context.Context, name string, o Options) (Summary, erro
 			o.Progress.Add(changed)
 		}
 	}
-	sum.Duration = time.Since(start)
+	sum.Duration = r.now().Sub(start)
 	r.Log.InfoContext(ctx, "job run", slog.String("summary", sum.String()), slog.String("reason", sum.Reason))
 	if sum.Stopped {
 		return sum, ErrInterrupted
