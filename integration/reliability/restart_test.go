@@ -38,27 +38,8 @@ func TestDatabaseRestart(t *testing.T) {
 	// The client gives up two seconds after the server's deadline: an
 	// answer later than that is a hang.
 	c := httpClient(clients, deadline+2*time.Second)
-	log := newExchangeLog()
-	w := newWrites()
-	ctx, stopLoad := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var seq atomic.Int64
-	for worker := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(worker), 13))
-			for ctx.Err() == nil {
-				kind, method, path, body, title := mixedRequest(r, f, "restart-", &seq)
-				start := time.Now()
-				a := send(context.Background(), c, method, s.base+path, f.token, body)
-				if title != "" {
-					w.sent(title, a.err == nil && a.status == http.StatusCreated)
-				}
-				log.add(exchange{kind: kind, start: start, end: start.Add(a.took), answer: a})
-			}
-		}()
-	}
+	var stopped atomic.Bool
+	load := startMixedLoad(clients, c, s.base, f, "restart-", func(answer) bool { return !stopped.Load() })
 
 	time.Sleep(2 * time.Second) // load against a healthy database
 	pg.Stop(t)
@@ -72,8 +53,8 @@ func TestDatabaseRestart(t *testing.T) {
 	pg.Start(t)
 	up := time.Now()
 	time.Sleep(4 * time.Second) // load after the restart
-	stopLoad()
-	wg.Wait()
+	stopped.Store(true)
+	load.wait()
 	if ready := send(context.Background(), c, "GET", s.base+"/readyz", "", ""); ready.status != http.StatusOK {
 		t.Errorf("/readyz after the restart: %d %s", ready.status, ready.body)
 	}
@@ -81,7 +62,7 @@ func TestDatabaseRestart(t *testing.T) {
 	// Classify every exchange by when it ran.
 	var during, after, other []exchange
 	lastFailure := time.Time{}
-	for _, e := range log.all() {
+	for _, e := range load.log.all() {
 		a := e.answer
 		switch {
 		case a.err != nil:
@@ -127,7 +108,7 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Errorf("after the restart: %d succeeded, %d failed more than %s after it", ok, failedLate, recovery)
 	}
 	recovered := max(0, lastFailure.Sub(up))
-	acked, unacked := w.check(t, db.Raw, "restart-", len(f.managerIDs))
+	acked, unacked := load.writes.check(t, db.Raw, "restart-", len(f.managerIDs))
 	t.Logf("database stopped %s under %d clients (request deadline %s): %d requests during the outage, all 503 with Retry-After; "+
 		"last failure %s after the restart; %d requests before, across the edges and after; writes: %d acknowledged and stored once, "+
 		"%d stored whose answer was a 503, none twice, none half done",
@@ -174,3 +155,41 @@ func quantiles(xs []exchange) string {
 	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Millisecond) }
 	return fmt.Sprintf("p50 %s, p99 %s, max %s (%d requests)", q(0.5), q(0.99), d[len(d)-1].Round(time.Millisecond), len(d))
 }
+
+// mixedLoad is clients sending mixedRequest in a loop.
+type mixedLoad struct {
+	log    *exchangeLog
+	writes *writes
+	wg     sync.WaitGroup
+}
+
+// startMixedLoad starts clients that send mixed requests (mixedRequest,
+// writes titled prefix+n) to base until more returns false for an answer
+// one of them got.
+func startMixedLoad(clients int, c *http.Client, base string, f *fixture, prefix string, more func(answer) bool) *mixedLoad {
+	l := &mixedLoad{log: newExchangeLog(), writes: newWrites()}
+	var seq atomic.Int64
+	for worker := range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			r := rand.New(rand.NewPCG(uint64(worker), uint64(len(prefix))))
+			for {
+				kind, method, path, body, title := mixedRequest(r, f, prefix, &seq)
+				start := time.Now()
+				a := send(context.Background(), c, method, base+path, f.token, body)
+				if title != "" {
+					l.writes.sent(title, a.err == nil && a.status == http.StatusCreated)
+				}
+				l.log.add(exchange{kind: kind, start: start, end: start.Add(a.took), answer: a})
+				if !more(a) {
+					return
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// wait waits for every client to stop.
+func (l *mixedLoad) wait() { l.wg.Wait() }

@@ -31,32 +31,11 @@ func TestShutdownDrains(t *testing.T) {
 	s := startServer(t, db.URL, "--shutdown-timeout", drain.String())
 	f.signIn(t, s.base)
 
-	log, w := newExchangeLog(), newWrites()
 	var signalled atomic.Bool
-	var wg sync.WaitGroup
-	var seq atomic.Int64
 	c := httpClient(clients, 30*time.Second)
-	for worker := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(worker), 17))
-			// Each client goes on until the server stops answering
-			// it after the signal.
-			for {
-				kind, method, path, body, title := mixedRequest(r, f, "drain-", &seq)
-				start := time.Now()
-				a := send(context.Background(), c, method, s.base+path, f.token, body)
-				if title != "" {
-					w.sent(title, a.err == nil && a.status == http.StatusCreated)
-				}
-				log.add(exchange{kind: kind, start: start, end: start.Add(a.took), answer: a})
-				if a.err != nil && signalled.Load() {
-					return
-				}
-			}
-		}()
-	}
+	// Each client goes on until the server stops answering it after the
+	// signal.
+	load := startMixedLoad(clients, c, s.base, f, "drain-", func(a answer) bool { return a.err == nil || !signalled.Load() })
 	time.Sleep(time.Second)
 	// Hold new jobs back (SHARE blocks INSERT, not SELECT), so that
 	// writes are in flight when the signal comes.
@@ -91,7 +70,7 @@ func TestShutdownDrains(t *testing.T) {
 	release()
 	err := s.wait(t, drain+5*time.Second)
 	exitAfter := time.Since(signalAt)
-	wg.Wait()
+	load.wait()
 	if err != nil {
 		t.Errorf("serve after SIGTERM: %v, want exit 0\n%s", err, s.logTail())
 	}
@@ -103,7 +82,7 @@ func TestShutdownDrains(t *testing.T) {
 	}
 
 	var answered, heldDone, noAnswer int
-	for _, e := range log.all() {
+	for _, e := range load.log.all() {
 		a := e.answer
 		switch {
 		case a.err != nil:
@@ -123,7 +102,7 @@ func TestShutdownDrains(t *testing.T) {
 	if heldDone == 0 {
 		t.Error("no write held across the signal completed")
 	}
-	acked, unacked := w.check(t, db.Raw, "drain-", len(f.managerIDs))
+	acked, unacked := load.writes.check(t, db.Raw, "drain-", len(f.managerIDs))
 	if unacked != 0 {
 		t.Errorf("%d writes are stored whose client got no answer: a request was cut off after it was applied", unacked)
 	}
