@@ -83,9 +83,10 @@ var (
 // it, and no seeded row's visibility changed, which is what the model
 // assumed.
 //
-// Each request's expected status is exact: a scenario's writes touch only
+// Each request's expected status is exact (a scenario's writes touch only
 // its own rows, or seeded rows in fields that do not change who may do
-// what.
+// what), but for a failed login: 401, or 429 once the limiter has counted
+// enough of them.
 func TestSoak(t *testing.T) {
 	plan := soakCIPlan
 	if os.Getenv("SCOPEGATE_RELIABILITY_FULL") == "1" {
@@ -159,7 +160,7 @@ func (a *soakActor) role() scope.Role { return a.user.Role }
 // admin reports whether the actor has an admin's rights: an unbanned admin.
 func (a *soakActor) admin() bool { return a.user.Role == scope.RoleAdmin && !a.user.Banned }
 
-// creates reports whether the policy lets the actor create jobs.
+// createsJobs reports whether the policy lets the actor create jobs.
 func (a *soakActor) createsJobs() bool {
 	return !a.user.Banned && (a.user.Role == scope.RoleAdmin || a.user.Role == scope.RoleManager)
 }
@@ -1597,7 +1598,9 @@ func (s *soak) report(plan soakPlan, elapsed time.Duration, start, end, idle soa
 	for _, r := range slices.Sorted(maps.Keys(st.roles)) {
 		roles = append(roles, fmt.Sprintf("%s %d", r, st.roles[r]))
 	}
-	fmt.Fprintf(&b, "\n%d requests (plan %d, %d tenants, %d workers) in %s: %.0f requests/s; p50 %s ms, p99 %s ms, max %s ms\n",
+	fmt.Fprintf(&b, "\nworld: %d tenants of %d jobs, %d notes, %d companies and %d users in all\n", plan.orgs, plan.jobsPerOrg,
+		len(s.base.Notes), len(s.base.Companies), len(s.base.Users))
+	fmt.Fprintf(&b, "%d requests (plan %d, %d tenants, %d workers) in %s: %.0f requests/s; p50 %s ms, p99 %s ms, max %s ms\n",
 		st.total, plan.requests, plan.orgs, plan.workers, elapsed.Round(time.Millisecond), float64(st.total)/elapsed.Seconds(),
 		soakMS(soakPercentile(all, 0.5)), soakMS(soakPercentile(all, 0.99)), soakMS(soakPercentile(all, 1)))
 	fmt.Fprintf(&b, "by role: %s\n", strings.Join(roles, ", "))
