@@ -170,9 +170,10 @@ func serve(fs *flag.FlagSet) action {
 		drain := time.Now().Add(*shutdownTimeout)
 		sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), drain.Add(-*shutdownTimeout/10))
 		defer cancel()
+		var drainErr error
 		for _, s := range servers {
 			if err := s.Shutdown(sctx); err != nil {
-				errs = append(errs, fmt.Errorf("shutdown: %w", err))
+				drainErr = errors.Join(drainErr, fmt.Errorf("shutdown: %w", err))
 			}
 		}
 		if n := running.Load(); n > 0 {
@@ -180,7 +181,11 @@ func serve(fs *flag.FlagSet) action {
 			for running.Load() > 0 && time.Now().Before(drain) {
 				time.Sleep(10 * time.Millisecond)
 			}
-			errs = append(errs, fmt.Errorf("shutdown: %d requests still running at the drain timeout (--shutdown-timeout %s) were cancelled", n, *shutdownTimeout))
+			// Says more than Shutdown's "context deadline exceeded".
+			drainErr = fmt.Errorf("shutdown: %d requests still running at the drain timeout (--shutdown-timeout %s) were cancelled", n, *shutdownTimeout)
+		}
+		if drainErr != nil {
+			errs = append(errs, drainErr)
 		}
 		for ; pending > 0; pending-- {
 			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
