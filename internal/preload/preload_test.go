@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/ent"
 )
 
 func TestRegistryIsValid(t *testing.T) {
@@ -163,5 +165,20 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(Job, SurfaceUser, "company,managers,notes.author"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkParseApply is the preload work of one list request, without the
+// database: parse the request and add its eager loads to a job query. ent
+// builds the eager loads without a driver, so no SQL is sent.
+func BenchmarkParseApply(b *testing.B) {
+	client := ent.NewClient()
+	b.ReportAllocs()
+	for b.Loop() {
+		tree, err := Parse(Job, SurfaceUser, "company,managers,notes.author")
+		if err != nil {
+			b.Fatal(err)
+		}
+		Jobs(client.Job.Query(), SurfaceUser, tree)
 	}
 }
