@@ -88,6 +88,13 @@ func TestParseRefuses(t *testing.T) {
 		{"TrailingComma", Job, SurfaceUser, "company,", "", ReasonMalformed},
 		{"Uppercase", Job, SurfaceUser, "Company", "Company", ReasonMalformed},
 		{"SQLish", Job, SurfaceUser, "company;drop", "company;drop", ReasonMalformed},
+		// With several faults: syntax first, anywhere in the request;
+		// then the first unlisted path in sorted order, cut after its
+		// first unlisted edge.
+		{"MalformedAfterUnlisted", Job, SurfaceUser, "owner,Company", "Company", ReasonMalformed},
+		{"TooDeepUnderUnlisted", Job, SurfaceUser, "owner.a.b.c", "owner.a.b.c", ReasonTooDeep},
+		{"FirstUnlistedSorted", Job, SurfaceUser, "zeta,company.bogus", "company.bogus", ReasonUnknown},
+		{"CutAtFirstUnlisted", Job, SurfaceUser, "notes.job.author", "notes.job", ReasonUnknown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
