@@ -114,11 +114,20 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
-func TestUnknownSurface(t *testing.T) {
+func TestSurfaces(t *testing.T) {
 	_, err := ParseSurface("superadmin")
 	assert.ErrorIs(t, err, ErrUnknownSurface)
-	_, err = Parse(Job, Surface("superadmin"), "company")
+	_, err = ParseSurface("")
 	assert.ErrorIs(t, err, ErrUnknownSurface)
+	for _, s := range Surfaces {
+		got, err := ParseSurface(s.String())
+		require.NoError(t, err)
+		assert.Equal(t, s, got)
+	}
+	assert.Equal(t, "user", SurfaceUser.String())
+	assert.Equal(t, "admin", SurfaceAdmin.String())
+	// A Surface nobody set is the narrower one.
+	assert.Equal(t, SurfaceUser, Surface{})
 }
 
 func TestAllowed(t *testing.T) {
