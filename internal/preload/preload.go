@@ -76,62 +76,9 @@ type Description struct {
 	Limit   int     `json:"limit_per_parent,omitempty"`
 }
 
-// Parse checks raw ("company,managers,notes.author") against the registry of
-// entity on surface and returns the tree to load. Nothing is sent to the
-// database: a refused path is an *Error before any SQL.
-func Parse(entity Entity, surface Surface, raw string) (Tree, error) {
-	fail := func(path string, reason Reason) error {
-		return &Error{Path: path, Entity: entity, Surface: surface, Reason: reason, Allowed: Allowed(entity, surface)}
-	}
-	t, bad, err := parse(raw)
-	switch {
-	case errors.Is(err, errTooDeep):
-		return nil, fail(bad, ReasonTooDeep)
-	case err != nil:
-		return nil, fail(bad, ReasonMalformed)
-	}
-	if !allListed(entity, surface, t) {
-		path, _ := check(entity, surface, t, "")
-		return nil, fail(path, ReasonUnknown)
-	}
-	return t, nil
-}
-
-// allListed is check's fast path: no strings built, no sorting.
-func allListed(entity Entity, surface Surface, t Tree) bool {
-	for e, children := range t {
-		d, ok := describe(entity, surface, e)
-		if !ok || !allListed(d.Target, surface, children) {
-			return false
-		}
-	}
-	return true
-}
-
-// check walks t through the registry in sorted order; it returns the first
-// path not listed.
-func check(entity Entity, surface Surface, t Tree, prefix string) (string, bool) {
-	for _, e := range t.edges() {
-		path := e
-		if prefix != "" {
-			path = prefix + "." + e
-		}
-		d, ok := describe(entity, surface, e)
-		if !ok {
-			return path, false
-		}
-		if p, ok := check(d.Target, surface, t[e], path); !ok {
-			return p, false
-		}
-	}
-	return "", true
-}
-
 func describe(entity Entity, surface Surface, edge string) (Description, bool) {
-	for _, d := range tables[entity][surface] {
-		if d.Edge == edge {
-			return d.Description, true
-		}
+	if e := find(tables[entity][surface], edge); e != nil {
+		return e.Description, true
 	}
 	return Description{}, false
 }

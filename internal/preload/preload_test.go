@@ -56,8 +56,8 @@ func TestDesignTable(t *testing.T) {
 func TestParseMergesPaths(t *testing.T) {
 	tree, err := Parse(Job, SurfaceUser, "notes,notes.author,company,notes.author")
 	require.NoError(t, err)
-	assert.Equal(t, Tree{"company": nil, "notes": {"author": nil}}, tree)
 	assert.Equal(t, []string{"company", "notes.author"}, tree.Paths())
+	assert.Len(t, tree.nodes, 3, "company, notes and notes.author, each once")
 
 	tree, err = Parse(Company, SurfaceAdmin, "jobs.notes.author,jobs.managers")
 	require.NoError(t, err)
@@ -65,7 +65,8 @@ func TestParseMergesPaths(t *testing.T) {
 
 	tree, err = Parse(Job, SurfaceUser, "")
 	require.NoError(t, err)
-	assert.Empty(t, tree)
+	assert.Empty(t, tree.Paths())
+	assert.Empty(t, tree.nodes)
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -112,6 +113,17 @@ func TestParseRefuses(t *testing.T) {
 			assert.Contains(t, err.Error(), "allowed: ")
 		})
 	}
+}
+
+// TestApplyChecksEntity: a tree goes only on a query of the entity it was
+// parsed for; the zero Tree goes on any.
+func TestApplyChecksEntity(t *testing.T) {
+	client := ent.NewClient()
+	tree, err := Parse(Company, SurfaceUser, "jobs")
+	require.NoError(t, err)
+	assert.NotPanics(t, func() { Companies(client.Company.Query(), tree) })
+	assert.Panics(t, func() { Jobs(client.Job.Query(), tree) })
+	assert.NotPanics(t, func() { Jobs(client.Job.Query(), Tree{}) })
 }
 
 func TestSurfaces(t *testing.T) {
@@ -195,6 +207,6 @@ func BenchmarkParseApply(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		Jobs(client.Job.Query(), SurfaceUser, tree)
+		Jobs(client.Job.Query(), tree)
 	}
 }

@@ -191,10 +191,10 @@ func scopeOf(ctx context.Context) (scope.Scope, error) {
 func planGet(ctx context.Context, entity preload.Entity, surface preload.Surface, opts GetOptions) (scope.Scope, preload.Tree, error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return s, nil, err
+		return s, preload.Tree{}, err
 	}
 	if err := checkSurface(s, surface); err != nil {
-		return s, nil, err
+		return s, preload.Tree{}, err
 	}
 	t, err := preload.Parse(entity, surface, opts.Preload)
 	return s, t, err
