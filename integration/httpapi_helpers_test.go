@@ -594,5 +594,9 @@ func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
 // apiAllowedPaths lists, sorted, every path docs/design.md section 4 lets entity
 // preload on surface (designAllowedPaths, in the API's names).
 func apiAllowedPaths(surface, entity string) []string {
-	return designAllowedPaths(designType(preload.Entity(entity)), preload.Surface(surface))
+	s, err := preload.ParseSurface(surface)
+	if err != nil {
+		panic(err)
+	}
+	return designAllowedPaths(designType(preload.Entity(entity)), s)
 }

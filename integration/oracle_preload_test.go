@@ -178,7 +178,7 @@ func (o *oracle) preloadCase(typ string, surface preload.Surface, paths [][]worl
 		o.mismatch(name, "refused a request the table allows: %v", err)
 		return
 	}
-	parents, err := o.preloadAll(entity, surface, tree)
+	parents, err := o.preloadAll(entity, tree)
 	o.ids(name+" .All", dynIDs(parents), err, o.visible(typ))
 	if err == nil {
 		o.checkPreloaded(name, surface, parents, req)
@@ -206,20 +206,20 @@ func (o *oracle) preloadRefused(name string, err error, typ string, surface prel
 
 // preloadAll runs a query of every row of entity with the tree's preloads,
 // in the scope, as the repositories do.
-func (o *oracle) preloadAll(entity preload.Entity, surface preload.Surface, tree preload.Tree) ([]reflect.Value, error) {
+func (o *oracle) preloadAll(entity preload.Entity, tree preload.Tree) ([]reflect.Value, error) {
 	var (
 		rows any
 		err  error
 	)
 	switch entity {
 	case preload.Job:
-		rows, err = preload.Jobs(o.client.Job.Query(), surface, tree).All(o.ctx)
+		rows, err = preload.Jobs(o.client.Job.Query(), tree).All(o.ctx)
 	case preload.Company:
-		rows, err = preload.Companies(o.client.Company.Query(), surface, tree).All(o.ctx)
+		rows, err = preload.Companies(o.client.Company.Query(), tree).All(o.ctx)
 	case preload.User:
-		rows, err = preload.Users(o.client.User.Query(), surface, tree).All(o.ctx)
+		rows, err = preload.Users(o.client.User.Query(), tree).All(o.ctx)
 	case preload.Note:
-		rows, err = preload.Notes(o.client.Note.Query(), surface, tree).All(o.ctx)
+		rows, err = preload.Notes(o.client.Note.Query(), tree).All(o.ctx)
 	default:
 		panic("oracle: no preload entry point for " + entity)
 	}

@@ -434,7 +434,7 @@ func TestPlanScopedQueries(t *testing.T) {
 				if shape.name == "jobs.list after a cursor" && first.NextCursor == "" {
 					continue
 				}
-				check(a.name+"/"+string(surface), shape, ctx, false)
+				check(a.name+"/"+surface.String(), shape, ctx, false)
 			}
 		}
 		if u.Role == "admin" {

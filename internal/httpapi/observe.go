@@ -24,6 +24,6 @@ func (s *Server) countRefusal(err error) {
 		s.metrics.PolicyDenied(string(pol.Decision.Action))
 	}
 	if errors.As(err, &pe) {
-		s.metrics.PreloadRefused(string(pe.Entity), string(pe.Surface))
+		s.metrics.PreloadRefused(string(pe.Entity), pe.Surface.String())
 	}
 }

@@ -9,21 +9,25 @@ import (
 	"github.com/scopegate/scopegate/ent/user"
 )
 
-// load applies the children of a tree node to the child query of an edge.
+// load applies the edges under a node to the child query of its edge.
 type load func(childQuery any)
 
-// entry is one row of a registry table: the description for people and the
-// typed ent eager load for the parent query.
+// entry is one row of a registry table: the description for people, the
+// typed ent eager load for the parent query, and the table of the edge's
+// target on the same surface, where the edges under it are looked up.
 type entry struct {
 	Description
-	apply func(parent any, children Tree)
+	apply func(parent any, nodes []node, children int32)
+	sub   []entry
 }
 
 func edgeEntry[Q any](entity Entity, s Surface, edge string, target Entity, filter, order string, limit int, with func(Q, load)) entry {
 	return entry{
 		Description: Description{Entity: entity, Surface: s, Edge: edge, Target: target, Filter: filter, Order: order, Limit: limit},
-		apply: func(parent any, children Tree) {
-			with(parent.(Q), func(child any) { applyTree(target, s, child, children) })
+		// The registry files an entry under its entity, so the parent
+		// is always that entity's query.
+		apply: func(parent any, nodes []node, children int32) {
+			with(parent.(Q), func(child any) { applyNodes(child, nodes, children) })
 		},
 	}
 }
@@ -58,42 +62,40 @@ var userReadColumns = func() []string {
 	return cols
 }()
 
-// applyTree adds the eager loads of t to q, an ent query of entity. t came
-// from Parse, so every edge is in the registry; an edge that is not is a
-// programming error and panics rather than load something unchecked.
-func applyTree(entity Entity, s Surface, q any, t Tree) {
+// applyNodes adds to q the eager loads of the edges from nodes[first-1] on,
+// each with the edges under it. The nodes hold their registry entries:
+// nothing is looked up.
+func applyNodes(q any, nodes []node, first int32) {
 	if uq, ok := q.(*ent.UserQuery); ok {
 		uq.Select(userReadColumns...)
 	}
-	for _, e := range t.edges() {
-		found := false
-		for _, en := range tables[entity][s] {
-			if en.Edge == e {
-				en.apply(q, t[e])
-				found = true
-				break
-			}
-		}
-		if !found {
-			panic(fmt.Sprintf("preload: %s.%s on %s was not validated by Parse", entity, e, s))
-		}
+	for i := first; i != 0; i = nodes[i-1].next {
+		n := &nodes[i-1]
+		n.entry.apply(q, nodes, n.child)
 	}
 }
 
-// Jobs adds the preloads of t (from Parse(Job, s, ...)) to q.
-func Jobs(q *ent.JobQuery, s Surface, t Tree) *ent.JobQuery { applyTree(Job, s, q, t); return q }
-
-// Companies adds the preloads of t (from Parse(Company, s, ...)) to q.
-func Companies(q *ent.CompanyQuery, s Surface, t Tree) *ent.CompanyQuery {
-	applyTree(Company, s, q, t)
-	return q
+// apply adds t's eager loads to q, a query of entity. A tree parsed for
+// another entity is a programming error, like a query of the wrong type,
+// and panics rather than load edges of another table.
+func (t Tree) apply(entity Entity, q any) {
+	if t.first != 0 && t.entity != entity {
+		panic(fmt.Sprintf("preload: a tree parsed for %s applied to a %s query", t.entity, entity))
+	}
+	applyNodes(q, t.nodes, t.first)
 }
 
-// Users adds the preloads of t (from Parse(User, s, ...)) to q.
-func Users(q *ent.UserQuery, s Surface, t Tree) *ent.UserQuery { applyTree(User, s, q, t); return q }
+// Jobs adds the preloads of t (from Parse(Job, ...)) to q.
+func Jobs(q *ent.JobQuery, t Tree) *ent.JobQuery { t.apply(Job, q); return q }
 
-// Notes adds the preloads of t (from Parse(Note, s, ...)) to q.
-func Notes(q *ent.NoteQuery, s Surface, t Tree) *ent.NoteQuery { applyTree(Note, s, q, t); return q }
+// Companies adds the preloads of t (from Parse(Company, ...)) to q.
+func Companies(q *ent.CompanyQuery, t Tree) *ent.CompanyQuery { t.apply(Company, q); return q }
+
+// Users adds the preloads of t (from Parse(User, ...)) to q.
+func Users(q *ent.UserQuery, t Tree) *ent.UserQuery { t.apply(User, q); return q }
+
+// Notes adds the preloads of t (from Parse(Note, ...)) to q.
+func Notes(q *ent.NoteQuery, t Tree) *ent.NoteQuery { t.apply(Note, q); return q }
 
 // perParentLimit keeps at most limit rows per value of partitionBy, in the
 // given order. ent's Limit inside an eager load limits the whole load, not

@@ -3,7 +3,6 @@ package preload
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -43,77 +42,124 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, ErrNotAllowed) true.
 func (e *Error) Is(target error) bool { return target == ErrNotAllowed }
 
-// Tree is a parsed set of preload paths: each edge to load, with the edges to
-// load under it. Shared prefixes are merged: "notes,notes.author" is one
-// notes load with author under it.
-type Tree map[string]Tree
+// Tree is a checked set of preloads for one entity on one surface, as Parse
+// returns it. Every node is the registry entry of its edge, resolved while
+// parsing, so applying a Tree looks nothing up and a Tree cannot name an
+// edge the registry does not list. Shared prefixes are merged:
+// "notes,notes.author" is one notes load with author under it. The zero
+// Tree loads nothing.
+//
+// The nodes live in one slice, linked by index (1-based; 0 is none), so a
+// request costs one allocation however many paths it names.
+type Tree struct {
+	entity Entity
+	nodes  []node
+	first  int32 // the first edge of the entity itself
+}
+
+// node is one edge to load: its entry, the first edge to load under it, and
+// the next edge beside it, in edge order.
+type node struct {
+	entry       *entry
+	child, next int32
+}
 
 // Paths returns the tree as sorted dotted paths, leaves only.
 func (t Tree) Paths() []string {
 	var out []string
-	var walk func(prefix string, t Tree)
-	walk = func(prefix string, t Tree) {
-		for _, k := range t.edges() {
-			p := k
+	var walk func(prefix string, i int32)
+	walk = func(prefix string, i int32) {
+		for ; i != 0; i = t.nodes[i-1].next {
+			n := t.nodes[i-1]
+			p := n.entry.Edge
 			if prefix != "" {
-				p = prefix + "." + k
+				p = prefix + "." + p
 			}
-			if len(t[k]) == 0 {
+			if n.child == 0 {
 				out = append(out, p)
 			}
-			walk(p, t[k])
+			walk(p, n.child)
 		}
 	}
-	walk("", t)
+	walk("", t.first)
 	return out
 }
 
-// edges returns the tree's edges in a stable order.
-func (t Tree) edges() []string {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
+// add returns the node of e under the node at link's owner (link is &t.first
+// or a node's child), adding it in edge order if it is not there yet.
+func (t *Tree) add(link *int32, e *entry) *int32 {
+	for *link != 0 && t.nodes[*link-1].entry.Edge < e.Edge {
+		link = &t.nodes[*link-1].next
 	}
-	sort.Strings(keys)
-	return keys
+	if *link == 0 || t.nodes[*link-1].entry != e {
+		n := node{entry: e, next: *link}
+		// link may point into t.nodes: set it before append moves them.
+		*link = int32(len(t.nodes) + 1)
+		t.nodes = append(t.nodes, n)
+	}
+	return &t.nodes[*link-1].child
 }
 
-// parse splits a comma-separated list of dotted paths into a tree, checking
-// only the syntax. An empty string is an empty tree. Leaves are nil trees,
-// so a request of plain edges allocates one map.
-func parse(raw string) (Tree, string, error) {
-	t := Tree{}
+// Parse checks raw ("company,managers,notes.author") against the registry of
+// entity on surface and returns the tree to load, in one pass: each segment
+// is checked for syntax and resolved to its registry entry as it is read.
+// Nothing is sent to the database: a refused path is an *Error before any
+// SQL.
+//
+// Which refusal a request with several faults gets: the first malformed or
+// too deep path in the request's order, if there is one; otherwise the
+// first path not listed, in sorted order, cut after its first unlisted
+// edge.
+func Parse(entity Entity, surface Surface, raw string) (Tree, error) {
+	t := Tree{entity: entity}
 	if raw == "" {
-		return t, "", nil
+		return t, nil
 	}
+	fail := func(path string, reason Reason) (Tree, error) {
+		return Tree{}, &Error{Path: path, Entity: entity, Surface: surface, Reason: reason, Allowed: Allowed(entity, surface)}
+	}
+	t.nodes = make([]node, 0, min(strings.Count(raw, ",")+strings.Count(raw, ".")+1, maxNodes))
+	roots := tables[entity][surface]
+	var unlisted string // the least unlisted path so far
 	for rest, more := raw, true; more; {
 		var p string
 		p, rest, more = strings.Cut(rest, ",")
-		node, depth := t, 0
+		link, table, depth := &t.first, roots, 0
 		for segs, deeper := p, true; deeper; {
 			var s string
 			s, segs, deeper = strings.Cut(segs, ".")
 			if !validSegment(s) {
-				return nil, p, errors.New("malformed")
+				return fail(p, ReasonMalformed)
 			}
 			if depth++; depth > MaxDepth {
-				return nil, p, errTooDeep
+				return fail(p, ReasonTooDeep)
 			}
-			child, ok := node[s]
-			switch {
-			case deeper && child == nil:
-				child = Tree{}
-				node[s] = child
-			case !ok:
-				node[s] = nil
+			if link == nil {
+				continue // past an unlisted edge: syntax only
 			}
-			node = child
+			e := find(table, s)
+			if e == nil {
+				// Every byte a segment may hold sorts after '.', so
+				// comparing dotted paths as strings is comparing them
+				// edge by edge.
+				cut := p[:len(p)-len(segs)]
+				if deeper {
+					cut = cut[:len(cut)-1]
+				}
+				if unlisted == "" || cut < unlisted {
+					unlisted = cut
+				}
+				link = nil
+				continue
+			}
+			link, table = t.add(link, e), e.sub
 		}
 	}
-	return t, "", nil
+	if unlisted != "" {
+		return fail(unlisted, ReasonUnknown)
+	}
+	return t, nil
 }
-
-var errTooDeep = errors.New("too deep")
 
 func validSegment(s string) bool {
 	if s == "" || len(s) > 64 {

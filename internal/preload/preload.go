@@ -17,29 +17,41 @@ import (
 	"strings"
 )
 
-// Surface says where in the app a load happens.
-type Surface string
+// Surface says where in the app a load happens. The type is closed: its
+// only values are SurfaceUser and SurfaceAdmin, and its zero value is
+// SurfaceUser, the narrower one. A Surface therefore needs no checking once
+// it exists: a name becomes one in ParseSurface, the only door from text,
+// and nothing after it checks again.
+type Surface struct{ i uint8 }
 
 // The surfaces.
-const (
-	SurfaceUser  Surface = "user"  // routes under /api/
-	SurfaceAdmin Surface = "admin" // routes under /api/admin/, admins only
+var (
+	SurfaceUser  = Surface{0} // routes under /api/
+	SurfaceAdmin = Surface{1} // routes under /api/admin/, admins only
 )
+
+// surfaceNames spells the surfaces, by Surface.i.
+var surfaceNames = [...]string{"user", "admin"}
 
 // Surfaces lists every surface.
 var Surfaces = []Surface{SurfaceUser, SurfaceAdmin}
 
-// ErrUnknownSurface is returned for a surface that is not in Surfaces.
+func (s Surface) String() string { return surfaceNames[s.i] }
+
+// MarshalText spells the surface in JSON ("user", "admin").
+func (s Surface) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// ErrUnknownSurface is returned for a name that is not a surface.
 var ErrUnknownSurface = errors.New("preload: unknown surface")
 
-// ParseSurface checks a surface name.
+// ParseSurface returns the surface named s.
 func ParseSurface(s string) (Surface, error) {
 	for _, v := range Surfaces {
-		if string(v) == s {
+		if v.String() == s {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("%w %q (known: user, admin)", ErrUnknownSurface, s)
+	return Surface{}, fmt.Errorf("%w %q (known: user, admin)", ErrUnknownSurface, s)
 }
 
 // Entity names a type whose queries accept preloads.
@@ -64,65 +76,9 @@ type Description struct {
 	Limit   int     `json:"limit_per_parent,omitempty"`
 }
 
-// Parse checks raw ("company,managers,notes.author") against the registry of
-// entity on surface and returns the tree to load. Nothing is sent to the
-// database: a refused path is an *Error before any SQL.
-func Parse(entity Entity, surface Surface, raw string) (Tree, error) {
-	if _, err := ParseSurface(string(surface)); err != nil {
-		return nil, err
-	}
-	fail := func(path string, reason Reason) error {
-		return &Error{Path: path, Entity: entity, Surface: surface, Reason: reason, Allowed: Allowed(entity, surface)}
-	}
-	t, bad, err := parse(raw)
-	switch {
-	case errors.Is(err, errTooDeep):
-		return nil, fail(bad, ReasonTooDeep)
-	case err != nil:
-		return nil, fail(bad, ReasonMalformed)
-	}
-	if !allListed(entity, surface, t) {
-		path, _ := check(entity, surface, t, "")
-		return nil, fail(path, ReasonUnknown)
-	}
-	return t, nil
-}
-
-// allListed is check's fast path: no strings built, no sorting.
-func allListed(entity Entity, surface Surface, t Tree) bool {
-	for e, children := range t {
-		d, ok := describe(entity, surface, e)
-		if !ok || !allListed(d.Target, surface, children) {
-			return false
-		}
-	}
-	return true
-}
-
-// check walks t through the registry in sorted order; it returns the first
-// path not listed.
-func check(entity Entity, surface Surface, t Tree, prefix string) (string, bool) {
-	for _, e := range t.edges() {
-		path := e
-		if prefix != "" {
-			path = prefix + "." + e
-		}
-		d, ok := describe(entity, surface, e)
-		if !ok {
-			return path, false
-		}
-		if p, ok := check(d.Target, surface, t[e], path); !ok {
-			return p, false
-		}
-	}
-	return "", true
-}
-
 func describe(entity Entity, surface Surface, edge string) (Description, bool) {
-	for _, d := range tables[entity][surface] {
-		if d.Edge == edge {
-			return d.Description, true
-		}
+	if e := find(tables[entity][surface], edge); e != nil {
+		return e.Description, true
 	}
 	return Description{}, false
 }
@@ -172,16 +128,14 @@ func entities() []Entity {
 	return out
 }
 
-// Validate checks the registry itself: every surface known, every target
-// registered, no edge listed twice. Run it at start-up (the server and the
+// Validate checks the registry itself: every target registered, no edge
+// listed twice, every entry filed under its own entity and surface. (Every
+// surface is known: Surface has no other values.) Run it at start-up (the server and the
 // tests do), so a mistake in a table fails before the first request.
 func Validate() error {
 	var errs []string
 	for e, bySurface := range tables {
 		for s, entries := range bySurface {
-			if _, err := ParseSurface(string(s)); err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v", e, err))
-			}
 			seen := map[string]bool{}
 			for _, d := range entries {
 				if seen[d.Edge] {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/scopegate/scopegate/ent"
 )
 
 func TestRegistryIsValid(t *testing.T) {
@@ -54,8 +56,8 @@ func TestDesignTable(t *testing.T) {
 func TestParseMergesPaths(t *testing.T) {
 	tree, err := Parse(Job, SurfaceUser, "notes,notes.author,company,notes.author")
 	require.NoError(t, err)
-	assert.Equal(t, Tree{"company": nil, "notes": {"author": nil}}, tree)
 	assert.Equal(t, []string{"company", "notes.author"}, tree.Paths())
+	assert.Len(t, tree.nodes, 3, "company, notes and notes.author, each once")
 
 	tree, err = Parse(Company, SurfaceAdmin, "jobs.notes.author,jobs.managers")
 	require.NoError(t, err)
@@ -63,7 +65,8 @@ func TestParseMergesPaths(t *testing.T) {
 
 	tree, err = Parse(Job, SurfaceUser, "")
 	require.NoError(t, err)
-	assert.Empty(t, tree)
+	assert.Empty(t, tree.Paths())
+	assert.Empty(t, tree.nodes)
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -86,6 +89,13 @@ func TestParseRefuses(t *testing.T) {
 		{"TrailingComma", Job, SurfaceUser, "company,", "", ReasonMalformed},
 		{"Uppercase", Job, SurfaceUser, "Company", "Company", ReasonMalformed},
 		{"SQLish", Job, SurfaceUser, "company;drop", "company;drop", ReasonMalformed},
+		// With several faults: syntax first, anywhere in the request;
+		// then the first unlisted path in sorted order, cut after its
+		// first unlisted edge.
+		{"MalformedAfterUnlisted", Job, SurfaceUser, "owner,Company", "Company", ReasonMalformed},
+		{"TooDeepUnderUnlisted", Job, SurfaceUser, "owner.a.b.c", "owner.a.b.c", ReasonTooDeep},
+		{"FirstUnlistedSorted", Job, SurfaceUser, "zeta,company.bogus", "company.bogus", ReasonUnknown},
+		{"CutAtFirstUnlisted", Job, SurfaceUser, "notes.job.author", "notes.job", ReasonUnknown},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,11 +115,31 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
-func TestUnknownSurface(t *testing.T) {
+// TestApplyChecksEntity: a tree goes only on a query of the entity it was
+// parsed for; the zero Tree goes on any.
+func TestApplyChecksEntity(t *testing.T) {
+	client := ent.NewClient()
+	tree, err := Parse(Company, SurfaceUser, "jobs")
+	require.NoError(t, err)
+	assert.NotPanics(t, func() { Companies(client.Company.Query(), tree) })
+	assert.Panics(t, func() { Jobs(client.Job.Query(), tree) })
+	assert.NotPanics(t, func() { Jobs(client.Job.Query(), Tree{}) })
+}
+
+func TestSurfaces(t *testing.T) {
 	_, err := ParseSurface("superadmin")
 	assert.ErrorIs(t, err, ErrUnknownSurface)
-	_, err = Parse(Job, Surface("superadmin"), "company")
+	_, err = ParseSurface("")
 	assert.ErrorIs(t, err, ErrUnknownSurface)
+	for _, s := range Surfaces {
+		got, err := ParseSurface(s.String())
+		require.NoError(t, err)
+		assert.Equal(t, s, got)
+	}
+	assert.Equal(t, "user", SurfaceUser.String())
+	assert.Equal(t, "admin", SurfaceAdmin.String())
+	// A Surface nobody set is the narrower one.
+	assert.Equal(t, SurfaceUser, Surface{})
 }
 
 func TestAllowed(t *testing.T) {
@@ -163,5 +193,20 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(Job, SurfaceUser, "company,managers,notes.author"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkParseApply is the preload work of one list request, without the
+// database: parse the request and add its eager loads to a job query. ent
+// builds the eager loads without a driver, so no SQL is sent.
+func BenchmarkParseApply(b *testing.B) {
+	client := ent.NewClient()
+	b.ReportAllocs()
+	for b.Loop() {
+		tree, err := Parse(Job, SurfaceUser, "company,managers,notes.author")
+		if err != nil {
+			b.Fatal(err)
+		}
+		Jobs(client.Job.Query(), tree)
 	}
 }

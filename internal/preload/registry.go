@@ -27,10 +27,38 @@ const (
 )
 
 // tables is the registry. It is filled by init from registry(), because its
-// entries apply their children through the registry itself.
+// entries point into the registry itself: each to the table of its target.
 var tables map[Entity]map[Surface][]entry
 
-func init() { tables = registry() }
+// maxNodes is the most edges one Tree can hold: the longest list of allowed
+// paths. Parse never allocates room for more.
+var maxNodes int
+
+func init() {
+	tables = registry()
+	for _, bySurface := range tables {
+		for s, entries := range bySurface {
+			for i := range entries {
+				entries[i].sub = tables[entries[i].Target][s]
+			}
+		}
+	}
+	for e := range tables {
+		for _, s := range Surfaces {
+			maxNodes = max(maxNodes, len(Allowed(e, s)))
+		}
+	}
+}
+
+// find returns the entry of edge in table, nil if it is not listed.
+func find(table []entry, edge string) *entry {
+	for i := range table {
+		if table[i].Edge == edge {
+			return &table[i]
+		}
+	}
+	return nil
+}
 
 // registry: one table per entity, one row per (surface, edge). What is not
 // here cannot be preloaded. Filters and orders narrow what the privacy rules

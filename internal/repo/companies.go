@@ -37,7 +37,7 @@ func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListO
 		return Page[*ent.Company]{}, classify("list companies", err)
 	}
 	q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Companies(q, surface, p.tree).All(ctx)
+	rows, err := preload.Companies(q, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.Company]{}, classify("list companies", err)
 	}
@@ -52,7 +52,7 @@ func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opt
 	if err != nil {
 		return nil, nil, classify("get company", err)
 	}
-	c, err := preload.Companies(r.Client.Company.Query().Where(company.ID(id)), surface, tree).Only(ctx)
+	c, err := preload.Companies(r.Client.Company.Query().Where(company.ID(id)), tree).Only(ctx)
 	if err != nil {
 		return nil, nil, classify("get company", err)
 	}

@@ -76,7 +76,7 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	if f.Status != "" {
 		q.Where(job.StatusEQ(job.Status(f.Status)))
 	}
-	rows, err := preload.Jobs(q, surface, p.tree).All(ctx)
+	rows, err := preload.Jobs(q, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.Job]{}, classify("list jobs", err)
 	}
@@ -91,7 +91,7 @@ func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts Get
 	if err != nil {
 		return nil, nil, classify("get job", err)
 	}
-	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), surface, tree).Only(ctx)
+	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), tree).Only(ctx)
 	if err != nil {
 		return nil, nil, classify("get job", err)
 	}

@@ -40,7 +40,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 		return Page[*ent.Note]{}, classify(op, err)
 	}
 	q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Notes(q, surface, p.tree).All(ctx)
+	rows, err := preload.Notes(q, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.Note]{}, classify(op, err)
 	}
@@ -65,7 +65,7 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	if err != nil {
 		return nil, nil, classify("get note", err)
 	}
-	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), surface, tree).Only(ctx)
+	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), tree).Only(ctx)
 	if err != nil {
 		return nil, nil, classify("get note", err)
 	}

@@ -78,7 +78,7 @@ func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptio
 		return Page[*ent.User]{}, classify("list users", err)
 	}
 	q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Users(q, surface, p.tree).All(ctx)
+	rows, err := preload.Users(q, p.tree).All(ctx)
 	if err != nil {
 		return Page[*ent.User]{}, classify("list users", err)
 	}
@@ -93,7 +93,7 @@ func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	if err != nil {
 		return nil, nil, classify("get user", err)
 	}
-	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), surface, tree).Only(ctx)
+	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), tree).Only(ctx)
 	if err != nil {
 		return nil, nil, classify("get user", err)
 	}

@@ -91,6 +91,15 @@ func enum[T ~string](values ...T) obj {
 	return obj{"type": "string", "enum": vs}
 }
 
+// surfaceNames spells preload.Surfaces as the JSON does.
+func surfaceNames() []string {
+	out := make([]string, len(preload.Surfaces))
+	for i, s := range preload.Surfaces {
+		out[i] = s.String()
+	}
+	return out
+}
+
 var (
 	// The enums of the ent schema.
 	roles    = []user.Role{user.RoleAdmin, user.RoleManager, user.RoleMember, user.RoleClient}
@@ -223,7 +232,7 @@ func schemas() obj {
 			"metadata":    obj{"type": "object", "additionalProperties": str("")},
 		}),
 		"PreloadDescription": object([]string{"entity", "surface", "edge", "target", "filter", "order"}, obj{
-			"entity": enum(entities...), "surface": enum(preload.Surfaces...),
+			"entity": enum(entities...), "surface": enum(surfaceNames()...),
 			"edge": str(""), "target": enum(entities...),
 			"filter": str(""), "order": str(""),
 			"limit_per_parent": obj{"type": "integer", "minimum": 1},
