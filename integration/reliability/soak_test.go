@@ -682,7 +682,7 @@ func (w *soakWorker) checkData(q *soakReq, data any) {
 		admin := false
 		for _, d := range list {
 			sf, _ := d.(map[string]any)["surface"].(string)
-			admin = admin || sf == string(preload.SurfaceAdmin)
+			admin = admin || sf == preload.SurfaceAdmin.String()
 		}
 		if admin != q.by.admin() {
 			w.fail("preloads", "%s: admin surface listed: %t", where, admin)
