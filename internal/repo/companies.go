@@ -30,16 +30,16 @@ type CompanyPatch struct {
 func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.Company], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
 	p, err := planList(s, preload.Company, surface, "", opts)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
 	q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Companies(q, surface, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
 	return page(s, p, rows, func(c *ent.Company) (int, int) { return c.OrgID, c.ID }), nil
 }
@@ -50,11 +50,11 @@ func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opt
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Company, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get company", err)
+		return nil, nil, classifyQuery("get company", err)
 	}
 	c, err := preload.Companies(r.Client.Company.Query().Where(company.ID(id)), surface, tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get company", err)
+		return nil, nil, classifyQuery("get company", err)
 	}
 	return c, policy.Redact(s, c), nil
 }
@@ -138,7 +138,7 @@ func (r Companies) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Company.DeleteOne(c).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }
 
 func orConflict(err error, msg string) error {

@@ -63,14 +63,14 @@ func (p JobPatch) unchanged(j *ent.Job) bool {
 func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, opts ListOptions) (Page[*ent.Job], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
 	if f.Status != "" && job.StatusValidator(job.Status(f.Status)) != nil {
-		return Page[*ent.Job]{}, classify("list jobs", invalid("status", "must be draft, published or archived"))
+		return Page[*ent.Job]{}, classifyQuery("list jobs", invalidQuery("status", "must be draft, published or archived"))
 	}
 	p, err := planList(s, preload.Job, surface, f.Status, opts)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
 	q := r.Client.Job.Query().Where(predicate.Job(p.keyset)).Order(job.ByOrgID(), job.ByID()).Limit(p.limit + 1)
 	if f.Status != "" {
@@ -78,7 +78,7 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	}
 	rows, err := preload.Jobs(q, surface, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
 	return page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID }), nil
 }
@@ -89,11 +89,11 @@ func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts Get
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Job, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get job", err)
+		return nil, nil, classifyQuery("get job", err)
 	}
 	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), surface, tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get job", err)
+		return nil, nil, classifyQuery("get job", err)
 	}
 	return j, policy.Redact(s, j), nil
 }
@@ -231,5 +231,5 @@ func (r Jobs) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Job.DeleteOne(j).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }

@@ -33,16 +33,16 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 	const op = "list notes"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	p, err := planList(s, preload.Note, surface, "job:"+itoa(jobID), opts)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Notes(q, surface, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	// A hidden job and a missing one both answer ErrNotFound, not an
 	// empty list. A note the scope sees proves its job visible (docs/design.md
@@ -51,7 +51,7 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 	// every page that has notes.
 	if len(rows) == 0 {
 		if ok, err := r.Client.Job.Query().Where(job.ID(jobID)).Exist(ctx); err != nil || !ok {
-			return Page[*ent.Note]{}, classify(op, orNotFound(err))
+			return Page[*ent.Note]{}, classifyQuery(op, orNotFound(err))
 		}
 	}
 	return page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID }), nil
@@ -63,11 +63,11 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Note, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get note", err)
+		return nil, nil, classifyQuery("get note", err)
 	}
 	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), surface, tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get note", err)
+		return nil, nil, classifyQuery("get note", err)
 	}
 	return n, policy.Redact(s, n), nil
 }
@@ -161,5 +161,5 @@ func (r Notes) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Note.DeleteOne(n).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }

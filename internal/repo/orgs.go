@@ -5,6 +5,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
 )
 
@@ -16,18 +17,18 @@ type Organizations struct{ Client *ent.Client }
 func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	o, err := r.Client.Organization.Query().Where(organization.ID(id)).Only(ctx)
-	return o, classify("get organization", err)
+	return o, classifyQuery("get organization", err)
 }
 
 // Current returns the scope's own organization.
 func (r Organizations) Current(ctx context.Context) (*ent.Organization, error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify("current organization", err)
+		return nil, classifyQuery("current organization", err)
 	}
 	org, ok := s.OrgID()
 	if !ok {
-		return nil, classify("current organization", ErrNotFound)
+		return nil, classifyQuery("current organization", ErrNotFound)
 	}
 	return r.Get(ctx, org)
 }
@@ -36,7 +37,7 @@ func (r Organizations) Current(ctx context.Context) (*ent.Organization, error) {
 // for the system scope.
 func (r Organizations) List(ctx context.Context) ([]*ent.Organization, error) {
 	os, err := r.Client.Organization.Query().Order(organization.ByID()).All(ctx)
-	return os, classify("list organizations", err)
+	return os, classifyQuery("list organizations", err)
 }
 
 // Repos bundles the repositories over one client.
@@ -46,6 +47,7 @@ type Repos struct {
 	Companies     Companies
 	Jobs          Jobs
 	Notes         Notes
+	Sessions      Sessions
 }
 
 // New returns the repositories over client.
@@ -56,5 +58,6 @@ func New(client *ent.Client) *Repos {
 		Companies:     Companies{client},
 		Jobs:          Jobs{client},
 		Notes:         Notes{client},
+		Sessions:      Sessions{auth.Service{Client: client}},
 	}
 }

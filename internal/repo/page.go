@@ -87,7 +87,7 @@ func decodeCursor(raw string, want cursor) (org, id int, err error) {
 		c.AfterOrg = want.Org
 	}
 	if err != nil || c.After <= 0 || c.AfterOrg <= 0 || c.Org != want.Org || c.Surface != want.Surface || c.Filter != want.Filter || c.Kind != want.Kind {
-		return 0, 0, invalid("cursor", "not a cursor of this list")
+		return 0, 0, invalidQuery("cursor", "not a cursor of this list")
 	}
 	return c.AfterOrg, c.After, nil
 }
@@ -137,7 +137,7 @@ func planList(s scope.Scope, entity preload.Entity, surface preload.Surface, fil
 	case limit == 0:
 		limit = DefaultLimit
 	case limit < 0 || limit > MaxLimit:
-		return listPlan{}, invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+		return listPlan{}, invalidQuery("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
 	org, _ := s.OrgID()
 	pos := cursor{Org: org, Surface: string(surface), Filter: filter, Kind: string(entity)}
@@ -173,7 +173,7 @@ func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int))
 // scope. Route authorization does this too; the data layer does not trust it.
 func checkSurface(s scope.Scope, surface preload.Surface) error {
 	if _, err := preload.ParseSurface(string(surface)); err != nil {
-		return invalid("surface", err.Error())
+		return invalidQuery("surface", err.Error())
 	}
 	if surface == preload.SurfaceAdmin {
 		return policy.CheckAdminSurface(s)

@@ -2,10 +2,8 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"strings"
 
-	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scopegate/scopegate/ent"
@@ -71,16 +69,16 @@ func HashPassword(pw string) (string, error) {
 func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.User], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
 	p, err := planList(s, preload.User, surface, "", opts)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
 	q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Users(q, surface, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
 	return page(s, p, rows, func(u *ent.User) (int, int) { return u.OrgID, u.ID }), nil
 }
@@ -91,11 +89,11 @@ func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.User, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get user", err)
+		return nil, nil, classifyQuery("get user", err)
 	}
 	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), surface, tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get user", err)
+		return nil, nil, classifyQuery("get user", err)
 	}
 	return u, policy.Redact(s, u), nil
 }
@@ -303,15 +301,10 @@ func (r Users) Delete(ctx context.Context, id int) error {
 			return err
 		}
 		err = tx.User.DeleteOne(u).Exec(ctx)
-		if isFKViolation(err) {
+		if database.ForeignKeyViolated(err) {
 			return conflict("the user wrote notes or created jobs; ban them instead")
 		}
 		return err
 	})
-	return classify(op, err)
-}
-
-func isFKViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+	return classifyQuery(op, err)
 }
