@@ -189,7 +189,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	org, err := s.repos.Organizations.Current(r.Context())
+	org, orgRed, err := s.repos.Organizations.Current(r.Context())
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, oneBody[map[string]any]{Data: map[string]any{
-		"user": viewUser(u, red), "org": viewOrg(org), "role": sc.Role(), "can": can,
+		"user": viewUser(u, red), "org": viewOrg(org, orgRed), "role": sc.Role(), "can": can,
 	}})
 	return nil
 }

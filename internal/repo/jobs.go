@@ -80,7 +80,11 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	if err != nil {
 		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
-	return page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID }), nil
+	pg, err := page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID })
+	if err != nil {
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
+	}
+	return pg, nil
 }
 
 // Get returns one job. ErrNotFound if it does not exist or the scope may not
@@ -95,7 +99,11 @@ func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts Get
 	if err != nil {
 		return nil, nil, classifyQuery("get job", err)
 	}
-	return j, policy.Redact(s, j), nil
+	red, err := policy.Redact(s, j)
+	if err != nil {
+		return nil, nil, classifyQuery("get job", err)
+	}
+	return j, red, nil
 }
 
 // validateJob checks a job's fields; mode is requiredText for a create,
@@ -121,15 +129,15 @@ func validateJob(f fields, mode int, title, description *string, status *string,
 
 // Create creates a job in the scope's organization. A company or manager the
 // scope cannot see is ErrNotFound, exactly like a missing one.
-func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
+func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create job"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	if err := policy.Authorize(ctx, policy.JobCreate, nil); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	f := fields{}
 	validateJob(f, requiredText, &in.Title, &in.Description, &in.Status, in.SalaryMax)
@@ -140,7 +148,7 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 		f.add("company_id", "must be an id")
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Job
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -158,14 +166,18 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a job. ErrNotFound if the scope cannot see it; ErrForbidden
 // if it can but may not change it.
-func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) {
+func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update job"
 	f := fields{}
@@ -174,7 +186,7 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 		f.add("company_id", "must be an id")
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Job
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -209,9 +221,13 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Delete deletes a job and its notes. ErrNotFound if the scope cannot see

@@ -54,7 +54,11 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 			return Page[*ent.Note]{}, classifyQuery(op, orNotFound(err))
 		}
 	}
-	return page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID }), nil
+	pg, err := page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID })
+	if err != nil {
+		return Page[*ent.Note]{}, classifyQuery(op, err)
+	}
+	return pg, nil
 }
 
 // Get returns one note. ErrNotFound if it does not exist or the scope may
@@ -69,23 +73,27 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	if err != nil {
 		return nil, nil, classifyQuery("get note", err)
 	}
-	return n, policy.Redact(s, n), nil
+	red, err := policy.Redact(s, n)
+	if err != nil {
+		return nil, nil, classifyQuery("get note", err)
+	}
+	return n, red, nil
 }
 
 // Create writes a note on a job the scope can see (ErrNotFound otherwise).
 // Only admins and managers may write internal notes (policy note.internal):
 // a member or client could not read theirs back.
-func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, error) {
+func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create note"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	f := fields{}
 	f.text("body", in.Body, requiredText, MaxNoteBodyLen)
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Note
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -105,13 +113,17 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a note. ErrNotFound if the scope cannot see it.
-func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, error) {
+func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update note"
 	f := fields{}
@@ -119,7 +131,7 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		f.text("body", *p.Body, nonEmptyText, MaxNoteBodyLen)
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Note
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -143,9 +155,13 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Delete deletes a note. ErrNotFound if the scope cannot see it.

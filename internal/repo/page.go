@@ -153,8 +153,9 @@ func planList(s scope.Scope, entity preload.Entity, surface preload.Surface, fil
 }
 
 // page cuts the limit+1 rows a list fetched into a redacted page and its
-// cursor; key returns a row's (org_id, id).
-func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int)) Page[T] {
+// cursor; key returns a row's (org_id, id). A row Redact cannot redact is
+// an error, never a page.
+func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int)) (Page[T], error) {
 	next := ""
 	if len(rows) > p.limit {
 		rows = rows[:p.limit]
@@ -166,7 +167,22 @@ func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int))
 		}
 		next = encodeCursor(c)
 	}
-	return Page[T]{Items: rows, NextCursor: next, Redacted: policy.Redact(s, rows)}
+	red, err := policy.Redact(s, rows)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return Page[T]{Items: rows, NextCursor: next, Redacted: red}, nil
+}
+
+// redact redacts v, what a repository method returns, under the scope in
+// ctx: every method that returns an entity returns its redaction, so that
+// no caller has to remember to compute it.
+func redact(ctx context.Context, v any) (policy.Redacted, error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Redact(s, v)
 }
 
 // checkSurface refuses the admin surface to anyone but admins and the system
