@@ -54,7 +54,7 @@ func repoPolicyCases() []repoPolicyCase {
 		return func(t *testing.T, w *repoWorld, actor *ent.User) func(context.Context) error {
 			j := seed(t, w, actor)
 			return func(ctx context.Context) error {
-				_, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{Title: repoPtr("changed title")})
+				_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{Title: repoPtr("changed title")})
 				return err
 			}
 		}
@@ -69,7 +69,7 @@ func repoPolicyCases() []repoPolicyCase {
 		return func(t *testing.T, w *repoWorld, actor *ent.User) func(context.Context) error {
 			j := seed(t, w, actor)
 			return func(ctx context.Context) error {
-				_, err := w.r.Notes.Create(ctx, j.ID, repo.NoteInput{Body: "a public note"})
+				_, _, err := w.r.Notes.Create(ctx, j.ID, repo.NoteInput{Body: "a public note"})
 				return err
 			}
 		}
@@ -78,7 +78,7 @@ func repoPolicyCases() []repoPolicyCase {
 		return func(t *testing.T, w *repoWorld, actor *ent.User) func(context.Context) error {
 			n := seed(t, w, actor)
 			return func(ctx context.Context) error {
-				_, err := w.r.Notes.Update(ctx, n.ID, repo.NotePatch{Body: repoPtr("edited")})
+				_, _, err := w.r.Notes.Update(ctx, n.ID, repo.NotePatch{Body: repoPtr("edited")})
 				return err
 			}
 		}
@@ -93,7 +93,7 @@ func repoPolicyCases() []repoPolicyCase {
 		return func(t *testing.T, w *repoWorld, actor *ent.User) func(context.Context) error {
 			u := seed(t, w, actor)
 			return func(ctx context.Context) error {
-				_, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Name: repoPtr("New Name"), Phone: repoPtr("555-1234")})
+				_, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Name: repoPtr("New Name"), Phone: repoPtr("555-1234")})
 				return err
 			}
 		}
@@ -109,7 +109,7 @@ func repoPolicyCases() []repoPolicyCase {
 			c := seed(t, w)
 			name := fmt.Sprintf("renamed %d", w.next())
 			return func(ctx context.Context) error {
-				_, err := w.r.Companies.Update(ctx, c.ID, repo.CompanyPatch{Name: &name})
+				_, _, err := w.r.Companies.Update(ctx, c.ID, repo.CompanyPatch{Name: &name})
 				return err
 			}
 		}
@@ -160,7 +160,7 @@ func repoPolicyCases() []repoPolicyCase {
 	return []repoPolicyCase{
 		{"job.create", "a job of the client's company", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
 			return func(ctx context.Context) error {
-				_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "new job", CompanyID: w.c1.ID})
+				_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "new job", CompanyID: w.c1.ID})
 				return err
 			}
 		}, repoByRole(ok, ok, noAllow, noAllow, banned)},
@@ -185,7 +185,7 @@ func repoPolicyCases() []repoPolicyCase {
 		{"company.create", "a new company", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
 			name := fmt.Sprintf("new company %d", w.next())
 			return func(ctx context.Context) error {
-				_, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: name})
+				_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: name})
 				return err
 			}
 		}, repoByRole(ok, noAllow, noAllow, noAllow, banned)},
@@ -216,7 +216,7 @@ func repoPolicyCases() []repoPolicyCase {
 		{"user.create", "a member", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
 			email := fmt.Sprintf("created%d@a.test", w.next())
 			return func(ctx context.Context) error {
-				_, err := w.r.Users.Create(ctx, repo.UserInput{Email: email, Name: "Created", Role: "member", Password: "long enough password"})
+				_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: email, Name: "Created", Role: "member", Password: "long enough password"})
 				return err
 			}
 		}, repoByRole(ok, noAllow, noAllow, noAllow, banned)},
@@ -278,14 +278,14 @@ func TestRepoPolicyDetails(t *testing.T) {
 
 	t.Run("MemberUpdatingADraftJobTheyDoNotManageGetsNotFound", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
-		_, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
+		_, _, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
 		repoAssertOutcome(t, err, wantNotFound)
-		_, missing := w.r.Jobs.Update(w.as(t, actMember), repoMissingID, repo.JobPatch{Title: repoPtr("x")})
+		_, _, missing := w.r.Jobs.Update(w.as(t, actMember), repoMissingID, repo.JobPatch{Title: repoPtr("x")})
 		assert.Equal(t, repoErrClass(missing), repoErrClass(err), "hidden and missing differ")
 	})
 	t.Run("MemberUpdatingAPublishedJobIsForbidden", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished, manager)
-		_, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
+		_, _, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
 		repoAssertOutcome(t, err, wantNoAllow)
 		var pe *policy.Error
 		require.True(t, errors.As(err, &pe))
@@ -294,20 +294,20 @@ func TestRepoPolicyDetails(t *testing.T) {
 	t.Run("MemberWritingAnInternalNoteIsForbidden", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
 		before := repoChecksums(t, w.db)
-		_, err := w.r.Notes.Create(w.as(t, actMember), j.ID, repo.NoteInput{Body: "secret", Internal: true})
+		_, _, err := w.r.Notes.Create(w.as(t, actMember), j.ID, repo.NoteInput{Body: "secret", Internal: true})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
 		repoAssertUnchanged(t, w.db, before, "internal note by a member")
 	})
 	t.Run("MemberTurningTheirNoteInternalIsForbidden", func(t *testing.T) {
 		n := w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
 		before := repoChecksums(t, w.db)
-		_, err := w.r.Notes.Update(w.as(t, actMember), n.ID, repo.NotePatch{Internal: repoPtr(true)})
+		_, _, err := w.r.Notes.Update(w.as(t, actMember), n.ID, repo.NotePatch{Internal: repoPtr(true)})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
 		repoAssertUnchanged(t, w.db, before, "note made internal by a member")
 	})
 	t.Run("ManagerWritesAnInternalNote", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
-		n, err := w.r.Notes.Create(w.as(t, actManager), j.ID, repo.NoteInput{Body: "secret", Internal: true})
+		n, _, err := w.r.Notes.Create(w.as(t, actManager), j.ID, repo.NoteInput{Body: "secret", Internal: true})
 		require.NoError(t, err)
 		assert.True(t, n.Internal)
 	})
@@ -316,7 +316,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 		// change hides it from them afterwards.
 		other := w.seedUser(t, w.orgA.ID, user.RoleManager, nil)
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
-		_, err := w.r.Jobs.Update(w.as(t, actManager), j.ID, repo.JobPatch{ManagerIDs: &[]int{other.ID}})
+		_, _, err := w.r.Jobs.Update(w.as(t, actManager), j.ID, repo.JobPatch{ManagerIDs: &[]int{other.ID}})
 		require.NoError(t, err)
 		got, err := w.db.Client.Job.Query().Where(job.ID(j.ID)).QueryManagers().IDs(pgtest.SystemContext(t))
 		require.NoError(t, err)
@@ -365,14 +365,14 @@ func repoAttacks() []repoAttack {
 		{name: "Jobs.Create with B's company", want: jobCreators,
 			prepare: func(_ *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				return func(ctx context.Context, id int) error {
-					_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "attack", CompanyID: id})
+					_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "attack", CompanyID: id})
 					return err
 				}, w.bCompany.ID
 			}},
 		{name: "Jobs.Create with a B user among the managers", want: jobCreators,
 			prepare: func(_ *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				return func(ctx context.Context, id int) error {
-					_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "attack", CompanyID: w.c1.ID,
+					_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "attack", CompanyID: w.c1.ID,
 						ManagerIDs: []int{w.actors[actManager].ID, id}})
 					return err
 				}, w.bManager.ID
@@ -381,7 +381,7 @@ func repoAttacks() []repoAttack {
 			prepare: func(t *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				j := updatableJob(t, w)
 				return func(ctx context.Context, id int) error {
-					_, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{CompanyID: &id})
+					_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{CompanyID: &id})
 					return err
 				}, w.bCompany.ID
 			}},
@@ -393,7 +393,7 @@ func repoAttacks() []repoAttack {
 					if id != repoMissingID {
 						ids = []int{w.bManager.ID, w.bMember.ID}
 					}
-					_, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
+					_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
 					return err
 				}, w.bManager.ID
 			}},
@@ -402,18 +402,18 @@ func repoAttacks() []repoAttack {
 				j := updatableJob(t, w)
 				return func(ctx context.Context, id int) error {
 					ids := []int{w.actors[actManager].ID, id}
-					_, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
+					_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
 					return err
 				}, w.bAdmin.ID
 			}},
 		byID("Notes.Create on B's job", func(w *repoWorld) int { return w.bJob.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Notes.Create(ctx, id, repo.NoteInput{Body: "attack"})
+			_, _, err := w.r.Notes.Create(ctx, id, repo.NoteInput{Body: "attack"})
 			return err
 		}),
 		{name: "Users.Create with B's company", want: userCreators,
 			prepare: func(_ *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				return func(ctx context.Context, id int) error {
-					_, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.next()), Name: "X",
+					_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.next()), Name: "X",
 						Role: "client", Password: "long enough password", CompanyID: &id})
 					return err
 				}, w.bCompany.ID
@@ -422,41 +422,41 @@ func repoAttacks() []repoAttack {
 			prepare: func(t *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				u := w.seedUser(t, w.orgA.ID, user.RoleClient, w.c2)
 				return func(ctx context.Context, id int) error {
-					_, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{CompanyID: &id})
+					_, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{CompanyID: &id})
 					return err
 				}, w.bCompany.ID
 			}},
 		byID("Jobs.Update of B's job", func(w *repoWorld) int { return w.bJob.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Jobs.Update(ctx, id, repo.JobPatch{Title: repoPtr("attack")})
+			_, _, err := w.r.Jobs.Update(ctx, id, repo.JobPatch{Title: repoPtr("attack")})
 			return err
 		}),
 		byID("Jobs.Update of B's draft job", func(w *repoWorld) int { return w.bDraft.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Jobs.Update(ctx, id, repo.JobPatch{Status: repoPtr("published")})
+			_, _, err := w.r.Jobs.Update(ctx, id, repo.JobPatch{Status: repoPtr("published")})
 			return err
 		}),
 		byID("Jobs.Delete of B's job", func(w *repoWorld) int { return w.bJob.ID }, func(w *repoWorld, ctx context.Context, id int) error {
 			return w.r.Jobs.Delete(ctx, id)
 		}),
 		byID("Companies.Update of B's company", func(w *repoWorld) int { return w.bCompany.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Companies.Update(ctx, id, repo.CompanyPatch{Archived: repoPtr(true)})
+			_, _, err := w.r.Companies.Update(ctx, id, repo.CompanyPatch{Archived: repoPtr(true)})
 			return err
 		}),
 		byID("Companies.Delete of B's empty company", func(w *repoWorld) int { return w.bCompany2.ID }, func(w *repoWorld, ctx context.Context, id int) error {
 			return w.r.Companies.Delete(ctx, id)
 		}),
 		byID("Notes.Update of B's note", func(w *repoWorld) int { return w.bNote.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Notes.Update(ctx, id, repo.NotePatch{Body: repoPtr("attack")})
+			_, _, err := w.r.Notes.Update(ctx, id, repo.NotePatch{Body: repoPtr("attack")})
 			return err
 		}),
 		byID("Notes.Delete of B's note", func(w *repoWorld) int { return w.bNote.ID }, func(w *repoWorld, ctx context.Context, id int) error {
 			return w.r.Notes.Delete(ctx, id)
 		}),
 		byID("Users.Update of B's admin", func(w *repoWorld) int { return w.bAdmin.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Users.Update(ctx, id, repo.UserPatch{Banned: repoPtr(true)})
+			_, _, err := w.r.Users.Update(ctx, id, repo.UserPatch{Banned: repoPtr(true)})
 			return err
 		}),
 		byID("Users.Update of B's member's name", func(w *repoWorld) int { return w.bMember.ID }, func(w *repoWorld, ctx context.Context, id int) error {
-			_, err := w.r.Users.Update(ctx, id, repo.UserPatch{Name: repoPtr("attack")})
+			_, _, err := w.r.Users.Update(ctx, id, repo.UserPatch{Name: repoPtr("attack")})
 			return err
 		}),
 		byID("Users.Delete of B's client", func(w *repoWorld) int { return w.bClient.ID }, func(w *repoWorld, ctx context.Context, id int) error {
@@ -515,7 +515,7 @@ func TestRepoMassAssignment(t *testing.T) {
 	t.Run("CreatedJobTakesOrgAndCreatorFromTheScope", func(t *testing.T) {
 		for _, actor := range []string{actAdmin, actManager} {
 			u := w.actors[actor]
-			j, err := w.r.Jobs.Create(w.as(t, actor), repo.JobInput{Title: "mine", CompanyID: w.c2.ID, ManagerIDs: []int{w.admin2.ID}})
+			j, _, err := w.r.Jobs.Create(w.as(t, actor), repo.JobInput{Title: "mine", CompanyID: w.c2.ID, ManagerIDs: []int{w.admin2.ID}})
 			require.NoError(t, err, actor)
 			stored, err := w.db.Client.Job.Get(sys, j.ID)
 			require.NoError(t, err)
@@ -529,7 +529,7 @@ func TestRepoMassAssignment(t *testing.T) {
 	t.Run("CreatedNoteIsAuthoredByTheScopesUser", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
 		for _, actor := range []string{actAdmin, actManager, actMember} {
-			n, err := w.r.Notes.Create(w.as(t, actor), j.ID, repo.NoteInput{Body: "by " + actor})
+			n, _, err := w.r.Notes.Create(w.as(t, actor), j.ID, repo.NoteInput{Body: "by " + actor})
 			require.NoError(t, err, actor)
 			stored, err := w.db.Client.Note.Get(sys, n.ID)
 			require.NoError(t, err)
@@ -539,7 +539,7 @@ func TestRepoMassAssignment(t *testing.T) {
 		}
 	})
 	t.Run("CreatedUserLandsInTheScopesOrgWithAHashedPassword", func(t *testing.T) {
-		u, err := w.r.Users.Create(w.as(t, actAdmin), repo.UserInput{Email: " New@A.test ", Name: "New", Role: "client",
+		u, _, err := w.r.Users.Create(w.as(t, actAdmin), repo.UserInput{Email: " New@A.test ", Name: "New", Role: "client",
 			Password: "long enough password", CompanyID: &w.c2.ID})
 		require.NoError(t, err)
 		stored, err := w.db.Client.User.Get(sys, u.ID)
@@ -563,13 +563,13 @@ func TestRepoMassAssignment(t *testing.T) {
 			for what, p := range patches {
 				t.Run(actor+" changing "+what+" is forbidden", func(t *testing.T) {
 					before := repoChecksums(t, w.db)
-					_, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, p)
+					_, _, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, p)
 					repoAssertOutcome(t, err, wantNoAllow)
 					repoAssertUnchanged(t, w.db, before, what)
 				})
 			}
 			t.Run(actor+" changes their own name and phone", func(t *testing.T) {
-				u, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, repo.UserPatch{Name: repoPtr(actor + " renamed"), Phone: repoPtr("555-9999")})
+				u, _, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, repo.UserPatch{Name: repoPtr(actor + " renamed"), Phone: repoPtr("555-9999")})
 				require.NoError(t, err)
 				assert.Equal(t, actor+" renamed", u.Name)
 				stored, err := w.db.Client.User.Get(sys, w.actors[actor].ID)
@@ -583,16 +583,16 @@ func TestRepoMassAssignment(t *testing.T) {
 	t.Run("AdminChangesAnotherUsersRoleBanActiveAndCompany", func(t *testing.T) {
 		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
 		ctx := w.as(t, actAdmin)
-		got, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("client"), CompanyID: &w.c2.ID})
+		got, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("client"), CompanyID: &w.c2.ID})
 		require.NoError(t, err)
 		assert.Equal(t, user.RoleClient, got.Role)
 		require.NotNil(t, got.CompanyID)
 		assert.Equal(t, w.c2.ID, *got.CompanyID)
-		got, err = w.r.Users.Update(ctx, u.ID, repo.UserPatch{Banned: repoPtr(true), Active: repoPtr(false)})
+		got, _, err = w.r.Users.Update(ctx, u.ID, repo.UserPatch{Banned: repoPtr(true), Active: repoPtr(false)})
 		require.NoError(t, err)
 		assert.True(t, got.Banned)
 		assert.False(t, got.Active)
-		got, err = w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("manager")})
+		got, _, err = w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("manager")})
 		require.NoError(t, err)
 		assert.Equal(t, user.RoleManager, got.Role)
 		assert.Nil(t, got.CompanyID, "leaving the client role leaves the company")
@@ -633,7 +633,7 @@ func TestRepoLastAdmin(t *testing.T) {
 			"ban and demote":   {Role: repoPtr("member"), Banned: repoPtr(true)},
 		} {
 			before := repoChecksums(t, db)
-			_, err := r.Users.Update(ctx, admin.ID, p)
+			_, _, err := r.Users.Update(ctx, admin.ID, p)
 			assert.ErrorIs(t, err, repo.ErrConflict, what)
 			assert.Equal(t, repoConflict, repoErrClass(err), what)
 			repoAssertUnchanged(t, db, before, what)
@@ -646,7 +646,7 @@ func TestRepoLastAdmin(t *testing.T) {
 	}
 	t.Run("LastAdminCannotDemoteBanDeactivateOrDeleteThemself", lastAdminRefusals)
 	t.Run("LastAdminMayStillChangeTheirNameAndStayAdmin", func(t *testing.T) {
-		_, err := r.Users.Update(ctx, admin.ID, repo.UserPatch{Name: repoPtr("Still Admin"), Role: repoPtr("admin"), Active: repoPtr(true), Banned: repoPtr(false)})
+		_, _, err := r.Users.Update(ctx, admin.ID, repo.UserPatch{Name: repoPtr("Still Admin"), Role: repoPtr("admin"), Active: repoPtr(true), Banned: repoPtr(false)})
 		require.NoError(t, err)
 	})
 	t.Run("WithTwoAdminsOneDemotesTheOther", func(t *testing.T) {
@@ -655,7 +655,7 @@ func TestRepoLastAdmin(t *testing.T) {
 			second = tx.User.Create().SetOrgID(org.ID).SetEmail("second@l.test").SetName("S").SetRole(user.RoleAdmin).SaveX(sys)
 			return nil
 		})
-		got, err := r.Users.Update(ctx, second.ID, repo.UserPatch{Role: repoPtr("member")})
+		got, _, err := r.Users.Update(ctx, second.ID, repo.UserPatch{Role: repoPtr("member")})
 		require.NoError(t, err)
 		assert.Equal(t, user.RoleMember, got.Role)
 		t.Run("AndIsThenTheLastAdminAgain", lastAdminRefusals)
@@ -666,7 +666,7 @@ func TestRepoLastAdmin(t *testing.T) {
 			third = tx.User.Create().SetOrgID(org.ID).SetEmail("third@l.test").SetName("T").SetRole(user.RoleAdmin).SaveX(sys)
 			return nil
 		})
-		got, err := r.Users.Update(pgtest.UserContext(t, third), third.ID, repo.UserPatch{Role: repoPtr("manager")})
+		got, _, err := r.Users.Update(pgtest.UserContext(t, third), third.ID, repo.UserPatch{Role: repoPtr("manager")})
 		require.NoError(t, err)
 		assert.Equal(t, user.RoleManager, got.Role)
 	})
@@ -746,6 +746,27 @@ func TestRepoRedaction(t *testing.T) {
 			assertKept(t, page.Redacted, u)
 		}
 		assert.Empty(t, page.Redacted)
+	})
+	t.Run("WritesReturnTheRedactionOfTheirResult", func(t *testing.T) {
+		// A write answers what a read of its result answers: the
+		// repository redacts it, no caller has to.
+		u, red, err := w.r.Users.Update(w.as(t, actMember), member.ID, repo.UserPatch{Name: repoPtr("Member Renamed")})
+		require.NoError(t, err)
+		require.NotNil(t, red)
+		assertKept(t, red, u)
+		_, readRed, err := w.r.Users.Get(w.as(t, actMember), preload.SurfaceUser, member.ID, repo.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, readRed.Fields(u), red.Fields(u))
+
+		got, red, err := w.r.Jobs.Update(w.as(t, actManager), j.ID, repo.JobPatch{Title: repoPtr("renamed by its manager")})
+		require.NoError(t, err)
+		require.NotNil(t, red)
+		assert.NotNil(t, got.SalaryMax, "managers read salary_max")
+		assert.Empty(t, red.Fields(got))
+		note, red, err := w.r.Notes.Update(w.as(t, actManager), n.ID, repo.NotePatch{Body: repoPtr("edited")})
+		require.NoError(t, err)
+		require.NotNil(t, red)
+		assert.Empty(t, red.Fields(note))
 	})
 	t.Run("JobsGetWithManagersAsMemberZeroesTheManagers", func(t *testing.T) {
 		got, red, err := w.r.Jobs.Get(w.as(t, actMember), preload.SurfaceUser, j.ID, repo.GetOptions{Preload: "managers"})
@@ -1197,7 +1218,7 @@ func TestRepoErrors(t *testing.T) {
 
 	t.Run("DuplicateCompanyNameInTheSameOrgIsConflict", func(t *testing.T) {
 		before := repoChecksums(t, w.db)
-		_, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.c1.Name})
+		_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
 		var ce *repo.ConflictError
 		assert.True(t, errors.As(err, &ce), "no *repo.ConflictError: %v", err)
@@ -1205,18 +1226,18 @@ func TestRepoErrors(t *testing.T) {
 	})
 	t.Run("RenamingACompanyToATakenNameIsConflict", func(t *testing.T) {
 		before := repoChecksums(t, w.db)
-		_, err := w.r.Companies.Update(ctx, w.c2.ID, repo.CompanyPatch{Name: &w.c1.Name})
+		_, _, err := w.r.Companies.Update(ctx, w.c2.ID, repo.CompanyPatch{Name: &w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
 		repoAssertUnchanged(t, w.db, before, "rename")
 	})
 	t.Run("TheSameCompanyNameInAnotherOrgIsFine", func(t *testing.T) {
 		// B has a company named BC2; A may have one too.
-		_, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.bCompany2.Name})
+		_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.bCompany2.Name})
 		require.NoError(t, err)
 	})
 	t.Run("DuplicateEmailIsConflictAcrossOrgs", func(t *testing.T) {
 		before := repoChecksums(t, w.db)
-		_, err := w.r.Users.Create(ctx, repo.UserInput{Email: strings.ToUpper(w.bMember.Email), Name: "Dup", Role: "member", Password: "long enough password"})
+		_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: strings.ToUpper(w.bMember.Email), Name: "Dup", Role: "member", Password: "long enough password"})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
 		repoAssertUnchanged(t, w.db, before, "duplicate email")
 	})
@@ -1261,35 +1282,35 @@ func TestRepoErrors(t *testing.T) {
 		call  func() error
 	}{
 		{"JobWithEmptyTitle", "title", func() error {
-			_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "", CompanyID: w.c1.ID})
+			_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "", CompanyID: w.c1.ID})
 			return err
 		}},
 		{"JobWithTooLongTitle", "title", func() error {
-			_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: long, CompanyID: w.c1.ID})
+			_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: long, CompanyID: w.c1.ID})
 			return err
 		}},
 		{"JobWithBadStatus", "status", func() error {
-			_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t", CompanyID: w.c1.ID, Status: "open"})
+			_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t", CompanyID: w.c1.ID, Status: "open"})
 			return err
 		}},
 		{"JobWithNegativeSalary", "salary_max", func() error {
-			_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t", CompanyID: w.c1.ID, SalaryMax: repoPtr(-1)})
+			_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t", CompanyID: w.c1.ID, SalaryMax: repoPtr(-1)})
 			return err
 		}},
 		{"JobWithoutCompany", "company_id", func() error {
-			_, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t"})
+			_, _, err := w.r.Jobs.Create(ctx, repo.JobInput{Title: "t"})
 			return err
 		}},
 		{"JobUpdateToEmptyTitle", "title", func() error {
-			_, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{Title: repoPtr("")})
+			_, _, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{Title: repoPtr("")})
 			return err
 		}},
 		{"JobUpdateToBadStatus", "status", func() error {
-			_, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{Status: repoPtr("deleted")})
+			_, _, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{Status: repoPtr("deleted")})
 			return err
 		}},
 		{"JobUpdateToNegativeSalary", "salary_max", func() error {
-			_, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{SalaryMax: repoPtr(-100)})
+			_, _, err := w.r.Jobs.Update(ctx, pub.ID, repo.JobPatch{SalaryMax: repoPtr(-100)})
 			return err
 		}},
 		{"JobListWithBadStatus", "status", func() error {
@@ -1297,51 +1318,51 @@ func TestRepoErrors(t *testing.T) {
 			return err
 		}},
 		{"CompanyWithEmptyName", "name", func() error {
-			_, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: ""})
+			_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: ""})
 			return err
 		}},
 		{"CompanyRenamedToEmpty", "name", func() error {
-			_, err := w.r.Companies.Update(ctx, w.c1.ID, repo.CompanyPatch{Name: repoPtr("")})
+			_, _, err := w.r.Companies.Update(ctx, w.c1.ID, repo.CompanyPatch{Name: repoPtr("")})
 			return err
 		}},
 		{"NoteWithEmptyBody", "body", func() error {
-			_, err := w.r.Notes.Create(ctx, pub.ID, repo.NoteInput{Body: ""})
+			_, _, err := w.r.Notes.Create(ctx, pub.ID, repo.NoteInput{Body: ""})
 			return err
 		}},
 		{"UserWithShortPassword", "password", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "short@a.test", Name: "S", Role: "member", Password: "123456789"})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "short@a.test", Name: "S", Role: "member", Password: "123456789"})
 			return err
 		}},
 		{"UserWithBadRole", "role", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "root@a.test", Name: "R", Role: "root", Password: "long enough password"})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "root@a.test", Name: "R", Role: "root", Password: "long enough password"})
 			return err
 		}},
 		{"ClientWithoutCompany", "company_id", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "nocompany@a.test", Name: "N", Role: "client", Password: "long enough password"})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "nocompany@a.test", Name: "N", Role: "client", Password: "long enough password"})
 			return err
 		}},
 		{"MemberWithCompany", "company_id", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "withcompany@a.test", Name: "N", Role: "member", Password: "long enough password", CompanyID: &w.c1.ID})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "withcompany@a.test", Name: "N", Role: "member", Password: "long enough password", CompanyID: &w.c1.ID})
 			return err
 		}},
 		{"UserWithBadEmail", "email", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "not-an-email", Name: "N", Role: "member", Password: "long enough password"})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "not-an-email", Name: "N", Role: "member", Password: "long enough password"})
 			return err
 		}},
 		{"UserWithEmptyName", "name", func() error {
-			_, err := w.r.Users.Create(ctx, repo.UserInput{Email: "noname@a.test", Name: "", Role: "member", Password: "long enough password"})
+			_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: "noname@a.test", Name: "", Role: "member", Password: "long enough password"})
 			return err
 		}},
 		{"UserUpdateToBadRole", "role", func() error {
-			_, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Role: repoPtr("root")})
+			_, _, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Role: repoPtr("root")})
 			return err
 		}},
 		{"UserUpdateToClientWithoutCompany", "company_id", func() error {
-			_, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Role: repoPtr("client")})
+			_, _, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Role: repoPtr("client")})
 			return err
 		}},
 		{"UserUpdateToEmptyName", "name", func() error {
-			_, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Name: repoPtr("")})
+			_, _, err := w.r.Users.Update(ctx, member.ID, repo.UserPatch{Name: repoPtr("")})
 			return err
 		}},
 	}
@@ -1369,7 +1390,7 @@ func TestRepoLastAdminUnderConcurrency(t *testing.T) {
 	r := repo.New(db.Client)
 	sys := pgtest.SystemContext(t)
 	update := func(id int, p repo.UserPatch) func(context.Context) error {
-		return func(ctx context.Context) error { _, err := r.Users.Update(ctx, id, p); return err }
+		return func(ctx context.Context) error { _, _, err := r.Users.Update(ctx, id, p); return err }
 	}
 	remove := func(id int) func(context.Context) error {
 		return func(ctx context.Context) error { return r.Users.Delete(ctx, id) }

@@ -148,10 +148,11 @@ func BenchmarkRLS(b *testing.B) {
 		}},
 		{name: "create-repo", run: func(s *rlsSide) (any, error) {
 			seq++
-			return repo.Jobs{Client: s.db.Client}.Create(userCtx, repo.JobInput{
+			j, _, err := repo.Jobs{Client: s.db.Client}.Create(userCtx, repo.JobInput{
 				Title: fmt.Sprintf("rls bench job %d", seq), CompanyID: companyID,
 				Status: "published", ManagerIDs: []int{admin.ID},
 			})
+			return j, err
 		}},
 		{name: "create-http", run: func(s *rlsSide) (any, error) {
 			seq++
@@ -329,7 +330,7 @@ func BenchmarkPlanningRLS(b *testing.B) {
 			return err
 		}},
 		{"create", func() error {
-			_, err := jobs.Create(userCtx, repo.JobInput{Title: "rls planning job", CompanyID: w.companyID,
+			_, _, err := jobs.Create(userCtx, repo.JobInput{Title: "rls planning job", CompanyID: w.companyID,
 				Status: "published", ManagerIDs: []int{w.admin.ID}})
 			return err
 		}},

@@ -25,9 +25,9 @@ func TestUnitStatementsCountLikeTheCounter(t *testing.T) {
 	assert.Zero(t, database.UnitStatements(unit), "before any statement")
 	_, err := w.r.Companies.List(unit, preload.SurfaceUser, repo.ListOptions{Limit: 1})
 	require.NoError(t, err)
-	_, err = w.r.Companies.Create(unit, repo.CompanyInput{Name: "counted"})
+	_, _, err = w.r.Companies.Create(unit, repo.CompanyInput{Name: "counted"})
 	require.NoError(t, err)
-	_, err = w.r.Companies.Create(unit, repo.CompanyInput{Name: "counted"}) // the name is taken: rolled back
+	_, _, err = w.r.Companies.Create(unit, repo.CompanyInput{Name: "counted"}) // the name is taken: rolled back
 	require.Error(t, err)
 	_, err = w.r.Jobs.List(unit, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Limit: 5})
 	require.NoError(t, err)

@@ -101,7 +101,7 @@ func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
 
 	t.Run("the answer is the repository's", func(t *testing.T) {
 		role := "admin"
-		_, repoErr := repo.Users{Client: c}.Update(as(a.Member), a.Admin.ID, repo.UserPatch{Role: &role})
+		_, _, repoErr := repo.Users{Client: c}.Update(as(a.Member), a.Admin.ID, repo.UserPatch{Role: &role})
 		entErr := c.User.UpdateOneID(a.Admin.ID).SetRole(user.RoleAdmin).Exec(as(a.Member))
 		var fromRepo, fromEnt *policy.Error
 		require.True(t, errors.As(repoErr, &fromRepo), "repository: %v", repoErr)
@@ -250,7 +250,7 @@ func TestBanningRevokesSessions(t *testing.T) {
 	assert.Equal(t, 0, sessionsOf(a.Member))
 
 	active := false
-	_, err = repo.Users{Client: c}.Update(ctx, a.Manager.ID, repo.UserPatch{Active: &active})
+	_, _, err = repo.Users{Client: c}.Update(ctx, a.Manager.ID, repo.UserPatch{Active: &active})
 	require.NoError(t, err)
 	assert.Equal(t, 0, sessionsOf(a.Manager))
 	assert.Equal(t, 1, sessionsOf(a.Manager2), "other users keep theirs")

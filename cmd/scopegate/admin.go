@@ -175,7 +175,7 @@ func companyCreate(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		c, err := repo.New(d.Client).Companies.Create(octx, repo.CompanyInput{Name: *name})
+		c, _, err := repo.New(d.Client).Companies.Create(octx, repo.CompanyInput{Name: *name})
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func userCreate(fs *flag.FlagSet) action {
 		if *companyID != 0 {
 			in.CompanyID = companyID
 		}
-		u, err := repo.New(d.Client).Users.Create(octx, in)
+		u, _, err := repo.New(d.Client).Users.Create(octx, in) // the system scope: nothing is redacted
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,32 @@ func ConstraintViolated(err error) bool {
 		errors.As(err, &pqErr) && (pqErr.Code == "23503" || pqErr.Code == "23505")
 }
 
+// ForeignKeyViolated reports whether err is a foreign key violation
+// (23503): a row still referenced by others, or a link to a row that is
+// not there.
+func ForeignKeyViolated(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+}
+
+// CheckViolated reports whether err is a check constraint violation
+// (23514), and the constraint it names.
+func CheckViolated(err error) (constraint string, ok bool) {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23514" {
+		return pqErr.Constraint, true
+	}
+	return "", false
+}
+
+// ConcurrentChange reports whether PostgreSQL aborted a statement for a
+// concurrent transaction: a deadlock (40P01) or a serialization failure
+// (40001). The change may succeed if tried again.
+func ConcurrentChange(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
+}
+
 // UniqueViolation reports whether err is a unique violation on
 // table.column: PostgreSQL's 23505 on that column's key (its constraint
 // <table>_<column>_key, or "Key (column)=" in the detail), or SQLite's
@@ -49,7 +75,11 @@ func UniqueViolation(err error, table, column string) bool {
 	return ent.IsConstraintError(err) && strings.Contains(err.Error(), "UNIQUE constraint failed: "+table+"."+column)
 }
 
-// Unavailable reports whether err means the database cannot be reached.
+// Unavailable reports whether err means the database cannot be reached or
+// will not serve this connection. A FATAL error is one: PostgreSQL ends the
+// session with it, whatever its code (a database that does not accept
+// connections answers 55000 at connect time; a password refused, 28P01),
+// so no statement of ours can run until it is fixed.
 func Unavailable(err error) bool {
 	var netErr *net.OpError
 	var pqErr *pq.Error
@@ -61,7 +91,7 @@ func Unavailable(err error) bool {
 		// Class 08: connection exception; 57P0x: the server is shutting
 		// down or restarting; too_many_connections (53300) and
 		// invalid_catalog_name (3D000, the database is gone) too.
-		return pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" ||
+		return pqErr.Fatal() || pqErr.Code.Class() == "08" || pqErr.Code == "57P01" || pqErr.Code == "57P02" ||
 			pqErr.Code == "57P03" || pqErr.Code == "53300" || pqErr.Code == "3D000"
 	}
 	return false

@@ -20,7 +20,7 @@ func (s *Server) withCleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.EscapedPath()
 		if r.Method == http.MethodConnect || p != cleanPath(p) {
-			s.writeError(w, r, errNotFoundRoute, false)
+			s.writeError(w, r, errNotFoundRoute)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -3,19 +3,15 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/scopegate/scopegate/internal/auth"
-	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
-	"github.com/scopegate/scopegate/internal/scope"
 )
 
 // apiError is the body of every error answer: {"error": {...}}.
@@ -58,22 +54,92 @@ func (e *rateLimited) retryAfterSeconds() int {
 	return max(1, int((e.retryAfter+time.Second-1)/time.Second))
 }
 
-// methodNotAllowed is a known path asked with a method it does not serve.
+// errMethodNotAllowed is a known path asked with a method it does not
+// serve; see *methodNotAllowed for the methods it does.
+var errMethodNotAllowed = errors.New("method not allowed")
+
+// methodNotAllowed names the methods the path serves, for Allow.
 type methodNotAllowed struct{ allow []string }
 
-func (e *methodNotAllowed) Error() string { return "method not allowed" }
+func (e *methodNotAllowed) Error() string        { return "method not allowed" }
+func (e *methodNotAllowed) Is(target error) bool { return target == errMethodNotAllowed }
 
 // errNotFoundRoute answers paths that are not routes.
 var errNotFoundRoute = errors.New("no such route")
 
+// answer is what one kind of error answers: a status, the code and message
+// of its body, and, for an outage, the line it logs.
+type answer struct {
+	status  int
+	code    string
+	message string
+	// logged is the message of the log line at level, "" for none.
+	// Only outages are logged here: what a client got wrong is in the
+	// access log's status, and an internal error is logged with its
+	// detail below.
+	level  slog.Level
+	logged string
+}
+
+// answers is the table from every kind of error a handler returns (the
+// repositories' repo.Kinds and this package's ownKinds) to its answer.
+// A kind missing here would be a 500: TestEveryKindIsAnswered checks that
+// none is. What an error says beyond its kind (the fields of an invalid
+// input, the paths a refused preload may take) is added by body.
+var answers = map[error]answer{
+	// This package's: the request could not be read or routed.
+	errUnsupportedMediaType: {status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", message: "the body must be application/json"},
+	errMethodNotAllowed:     {status: http.StatusMethodNotAllowed, code: "method_not_allowed", message: "method not allowed; see the Allow header"},
+	errBadRequest:           {status: http.StatusBadRequest, code: "bad_request", message: "bad request"},
+	// One body for every 429; the wait is in Retry-After.
+	errRateLimited:   {status: http.StatusTooManyRequests, code: "rate_limited", message: "too many failed attempts; retry after the seconds in Retry-After"},
+	errNotFoundRoute: {status: http.StatusNotFound, code: notFoundBody.Code, message: notFoundBody.Message},
+
+	// The repositories'.
+	repo.ErrPreloadRefused:  {status: http.StatusBadRequest, code: "preload_not_allowed", message: "preload not allowed"},
+	repo.ErrUnauthenticated: {status: http.StatusUnauthorized, code: "unauthenticated", message: "missing, unknown, expired or revoked credentials"},
+	// A hidden row and a missing one: the same body, byte for byte.
+	repo.ErrNotFound:     {status: http.StatusNotFound, code: notFoundBody.Code, message: notFoundBody.Message},
+	repo.ErrForbidden:    {status: http.StatusForbidden, code: "forbidden", message: "forbidden"},
+	repo.ErrConflict:     {status: http.StatusConflict, code: "conflict", message: "conflict"},
+	repo.ErrInvalidQuery: {status: http.StatusBadRequest, code: "bad_request", message: "invalid query parameter"},
+	repo.ErrInvalid:      {status: http.StatusUnprocessableEntity, code: "invalid", message: "invalid input"},
+	// Outages, not bugs: the client may retry (Retry-After).
+	repo.ErrTimedOut: {status: http.StatusServiceUnavailable, code: "unavailable", message: "the database did not answer in time",
+		level: slog.LevelWarn, logged: "database did not answer in time"},
+	repo.ErrSchema: {status: http.StatusServiceUnavailable, code: "unavailable", message: schemaUnavailable,
+		level: slog.LevelError, logged: "database schema unavailable"},
+	repo.ErrUnavailable: {status: http.StatusServiceUnavailable, code: "unavailable", message: "the database is unavailable",
+		level: slog.LevelError, logged: "database unavailable"},
+}
+
+// ownKinds are this package's kinds of error, tried before the
+// repositories'.
+var ownKinds = []error{errUnsupportedMediaType, errMethodNotAllowed, errBadRequest, errRateLimited, errNotFoundRoute}
+
+// kindOf is err's kind: one of ownKinds or repo.Kinds, or nil for an
+// internal error.
+func kindOf(err error) error {
+	for _, k := range ownKinds {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return repo.KindOf(err)
+}
+
+// internalAnswer is every error of no kind: a bug, logged with its detail.
+var internalAnswer = answer{status: http.StatusInternalServerError, code: "internal", message: "internal error",
+	level: slog.LevelError, logged: "internal error"}
+
 // The one body every hidden or missing row gets: byte for byte the same.
 var notFoundBody = apiError{Code: "not_found", Message: "not found"}
 
-// writeError classifies err once, through this table, into a status and a
-// stable code. Only internal errors are logged with their detail; the client
-// sees a short message.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, inBody bool) {
-	status, body := s.classify(r, err, inBody)
+// writeError answers err through the table: a status, a stable code and a
+// short message, and the headers its kind calls for. Only outages and
+// internal errors are logged, the latter with their detail.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.classify(r, err)
 	s.countRefusal(err)
 	var rl *rateLimited
 	var mna *methodNotAllowed
@@ -90,81 +156,62 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, i
 	writeJSON(w, status, map[string]apiError{"error": body})
 }
 
-func (s *Server) classify(r *http.Request, err error, inBody bool) (int, apiError) {
+// classify looks err's kind up in answers, and logs it if the kind says
+// so.
+func (s *Server) classify(r *http.Request, err error) (int, apiError) {
+	kind := kindOf(err)
+	a, ok := answers[kind]
+	if !ok {
+		a = internalAnswer
+	}
+	if a.logged != "" {
+		level, msg := a.level, a.logged
+		if kind == repo.ErrTimedOut && errors.Is(r.Context().Err(), context.Canceled) {
+			// The client went away, which leaves nobody to read
+			// the answer: worth a note, not a warning.
+			level, msg = slog.LevelInfo, "client went away"
+		}
+		s.log.Log(r.Context(), level, msg, slog.String("error", err.Error()))
+	}
+	return a.status, body(kind, a, err)
+}
+
+// body is the error body of a: its code and message, with what err says
+// beyond its kind.
+func body(kind error, a answer, err error) apiError {
+	b := apiError{Code: a.code, Message: a.message}
 	var (
 		br  *badRequest
 		pe  *preload.Error
 		pol *policy.Error
 		inv *repo.InvalidError
-		mna *methodNotAllowed
+		ce  *repo.ConflictError
 	)
-	if database.DataRejected(err) && !errors.As(err, &inv) {
-		// A value PostgreSQL refused that reached here without a
-		// repository to classify it (a login): invalid input, as the
-		// repositories say it, never a 500.
-		err = fmt.Errorf("%w: %w", repo.InvalidData(err), err)
-	}
-	switch {
-	case errors.Is(err, errUnsupportedMediaType):
-		return http.StatusUnsupportedMediaType, apiError{Code: "unsupported_media_type", Message: "the body must be application/json"}
-	case errors.As(err, &mna):
-		return http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: "method not allowed; see the Allow header"}
-	case errors.As(err, &br):
-		return http.StatusBadRequest, apiError{Code: "bad_request", Message: br.msg, Fields: br.fields}
-	case errors.As(err, &pe):
-		return http.StatusBadRequest, apiError{Code: "preload_not_allowed", Message: pe.Error(), Allowed: pe.Allowed}
-	case errors.Is(err, auth.ErrUnauthenticated), errors.Is(err, scope.ErrNoScope):
-		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}
-	case errors.Is(err, errRateLimited):
-		// One body for every 429; the wait is in Retry-After.
-		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: "too many failed attempts; retry after the seconds in Retry-After"}
-	case errors.Is(err, repo.ErrNotFound), errors.Is(err, errNotFoundRoute), database.RowRefused(err):
-		// A row-level security refusal the repositories did not
-		// classify: the row is not the scope's, as if missing.
-		return http.StatusNotFound, notFoundBody
-	case errors.Is(err, repo.ErrForbidden), errors.Is(err, policy.ErrForbidden):
-		body := apiError{Code: "forbidden", Message: "forbidden"}
+	switch kind {
+	case errBadRequest:
+		if errors.As(err, &br) {
+			b.Message, b.Fields = br.msg, br.fields
+		}
+	case repo.ErrPreloadRefused:
+		if errors.As(err, &pe) {
+			b.Message, b.Allowed = pe.Error(), pe.Allowed
+		}
+	case repo.ErrForbidden:
+		// A policy denial names its rule and the check that decided.
 		if errors.As(err, &pol) {
-			body.Rule = string(pol.Decision.Action)
-			body.Check = pol.Decision.DecidedBy
+			b.Rule, b.Check = string(pol.Decision.Action), pol.Decision.DecidedBy
 		}
-		return http.StatusForbidden, body
-	case errors.Is(err, repo.ErrConflict):
-		return http.StatusConflict, apiError{Code: "conflict", Message: conflictMessage(err)}
-	case errors.As(err, &inv):
-		if !inBody {
-			return http.StatusBadRequest, apiError{Code: "bad_request", Message: "invalid query parameter", Fields: inv.Fields}
+	case repo.ErrConflict:
+		// What conflicted, in words safe to show; never driver detail.
+		if errors.As(err, &ce) {
+			b.Message = ce.Reason
 		}
-		return http.StatusUnprocessableEntity, apiError{Code: "invalid", Message: "invalid input", Fields: inv.Fields}
-	case database.ConstraintViolated(err):
-		// A constraint the repositories did not classify: the request
-		// conflicts with the stored rows (a foreign key, the tenant-safe
-		// ones of docs/design.md section 8 among them, or a unique index). A
-		// missing row and another tenant's fail alike; never a 500.
-		return http.StatusConflict, apiError{Code: "conflict", Message: "conflict"}
-	case database.TimedOut(err):
-		// The request's deadline passed (waiting for a pooled
-		// connection, or on a slow statement), PostgreSQL's statement
-		// timeout cancelled it, or the client went away, which leaves
-		// nobody to read the answer: an overload, not a bug.
-		if errors.Is(r.Context().Err(), context.Canceled) {
-			s.log.InfoContext(r.Context(), "client went away", slog.String("error", err.Error()))
-		} else {
-			s.log.WarnContext(r.Context(), "database did not answer in time", slog.String("error", err.Error()))
+	case repo.ErrInvalid, repo.ErrInvalidQuery:
+		if errors.As(err, &inv) {
+			b.Fields = inv.Fields
 		}
-		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database did not answer in time"}
-	case database.SchemaMissing(err):
-		// A relation missing at request time (42P01 after a 'migrate
-		// down'): the database is not ready for this binary, as /readyz
-		// says; an outage, not a bug.
-		s.log.ErrorContext(r.Context(), "database schema unavailable", slog.String("error", err.Error()))
-		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: schemaUnavailable}
-	case database.Unavailable(err) || s.databaseDown(r):
-		s.log.ErrorContext(r.Context(), "database unavailable", slog.String("error", err.Error()))
-		return http.StatusServiceUnavailable, apiError{Code: "unavailable", Message: "the database is unavailable"}
 	}
-	s.log.ErrorContext(r.Context(), "internal error", slog.String("error", err.Error()))
-	return http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error"}
+	return b
 }
 
 // retryAfterUnavailable is the Retry-After of every 503, in seconds: an
@@ -176,24 +223,3 @@ const retryAfterUnavailable = "1"
 // schemaUnavailable is the message of a 503 for a schema that is not this
 // binary's.
 const schemaUnavailable = "the database schema is not the version this server needs; apply the migrations"
-
-// conflictMessage says what conflicted without echoing driver detail.
-func conflictMessage(err error) string {
-	var ce *repo.ConflictError
-	if errors.As(err, &ce) {
-		return ce.Reason
-	}
-	return "conflict"
-}
-
-// databaseDown pings the database after an unclassified error: a failure
-// whose driver error is not one unavailable knows (a database refusing
-// connections answers 55000, say) is still an outage, not a bug.
-func (s *Server) databaseDown(r *http.Request) bool {
-	if s.ping == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Second)
-	defer cancel()
-	return s.ping(ctx) != nil
-}

@@ -1,70 +1,159 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/lib/pq"
+	"entgo.io/ent/dialect"
 
-	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/policy"
+	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
 
-// TestConstraintViolationsAreConflicts: a foreign key or unique violation
-// is a 409, whether a repository classified it or not; it is never a 500
-// (a tenant-safe key refusing a link to another tenant's row is one).
-func TestConstraintViolationsAreConflicts(t *testing.T) {
-	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	r := httptest.NewRequest(http.MethodPost, "/api/jobs", nil)
-	fk := &pq.Error{Code: "23503", Constraint: "jobs_companies_jobs",
-		Message: `insert or update on table "jobs" violates foreign key constraint "jobs_companies_jobs"`}
+// TestAnswers: each kind of error, as a handler gets it (wrapped), answers
+// its status, code, message and details. The driver's errors reach here
+// classified (internal/repo's TestClassify); these are what the
+// classification yields.
+func TestAnswers(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("op: %w", err) }
+	denial := &policy.Error{Decision: policy.Decision{Action: policy.JobUpdate, DecidedBy: "deny: banned"}}
+	refusal := &preload.Error{Path: "password_hash", Entity: preload.Job, Surface: preload.SurfaceUser,
+		Reason: preload.ReasonUnknown, Allowed: []string{"company"}}
 	for _, c := range []struct {
-		name string
-		err  error
+		name   string
+		err    error
+		status int
+		want   apiError
 	}{
-		{"ent's constraint error", fmt.Errorf("create job: %w", &ent.ConstraintError{})},
-		{"a foreign key violation from the driver", fmt.Errorf("add m2m edge for table job_managers: %w", fk)},
-		{"a unique violation from the driver", &pq.Error{Code: "23505"}},
-		{"a repository's conflict", fmt.Errorf("create job: %w", repo.ErrConflict)},
+		{"unsupported media type", errUnsupportedMediaType, 415,
+			apiError{Code: "unsupported_media_type", Message: "the body must be application/json"}},
+		{"method not allowed", &methodNotAllowed{allow: []string{"GET"}}, 405,
+			apiError{Code: "method_not_allowed", Message: "method not allowed; see the Allow header"}},
+		{"bad request", &badRequest{msg: "unknown field", fields: map[string]string{"x": "unknown"}}, 400,
+			apiError{Code: "bad_request", Message: "unknown field", Fields: map[string]string{"x": "unknown"}}},
+		{"rate limited", &rateLimited{}, 429,
+			apiError{Code: "rate_limited", Message: "too many failed attempts; retry after the seconds in Retry-After"}},
+		{"no route", errNotFoundRoute, 404, notFoundBody},
+		{"preload refused", wrap(fmt.Errorf("%w: %w", repo.ErrPreloadRefused, refusal)), 400,
+			apiError{Code: "preload_not_allowed", Message: refusal.Error(), Allowed: []string{"company"}}},
+		{"unauthenticated", wrap(repo.ErrUnauthenticated), 401,
+			apiError{Code: "unauthenticated", Message: "missing, unknown, expired or revoked credentials"}},
+		{"not found", wrap(repo.ErrNotFound), 404, notFoundBody},
+		{"forbidden by the policy", wrap(fmt.Errorf("%w: %w", repo.ErrForbidden, denial)), 403,
+			apiError{Code: "forbidden", Message: "forbidden", Rule: "job.update", Check: "deny: banned"}},
+		{"forbidden by a privacy rule", wrap(repo.ErrForbidden), 403, apiError{Code: "forbidden", Message: "forbidden"}},
+		{"a conflict with its reason", wrap(&repo.ConflictError{Reason: "company has jobs", Err: errors.New("driver detail")}), 409,
+			apiError{Code: "conflict", Message: "company has jobs"}},
+		{"a bare conflict", wrap(repo.ErrConflict), 409, apiError{Code: "conflict", Message: "conflict"}},
+		{"an invalid body", wrap(&repo.InvalidError{Fields: map[string]string{"title": "is required"}}), 422,
+			apiError{Code: "invalid", Message: "invalid input", Fields: map[string]string{"title": "is required"}}},
+		{"an invalid query", wrap(&repo.InvalidError{Fields: map[string]string{"cursor": "not a cursor of this list"}, Source: repo.FromQuery}), 400,
+			apiError{Code: "bad_request", Message: "invalid query parameter", Fields: map[string]string{"cursor": "not a cursor of this list"}}},
+		{"timed out", wrap(fmt.Errorf("%w: %w", repo.ErrTimedOut, context.DeadlineExceeded)), 503,
+			apiError{Code: "unavailable", Message: "the database did not answer in time"}},
+		{"the schema behind", wrap(fmt.Errorf("%w: relation \"jobs\" does not exist", repo.ErrSchema)), 503,
+			apiError{Code: "unavailable", Message: schemaUnavailable}},
+		{"the database down", wrap(fmt.Errorf("%w: dial tcp: connection refused", repo.ErrUnavailable)), 503,
+			apiError{Code: "unavailable", Message: "the database is unavailable"}},
+		{"an error of no kind", errors.New("boom"), 500, apiError{Code: "internal", Message: "internal error"}},
 	} {
-		status, body := s.classify(r, c.err, true)
-		if status != http.StatusConflict || body.Code != "conflict" {
-			t.Errorf("%s: %d %q, want 409 conflict", c.name, status, body.Code)
-		}
-	}
-	if status, _ := s.classify(r, errors.New("boom"), true); status != http.StatusInternalServerError {
-		t.Errorf("an unknown error: %d, want 500", status)
+		t.Run(c.name, func(t *testing.T) {
+			s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			status, body := s.classify(httptest.NewRequest(http.MethodGet, "/api/jobs", nil), c.err)
+			if status != c.status || fmt.Sprint(body) != fmt.Sprint(c.want) {
+				t.Errorf("%d %+v, want %d %+v", status, body, c.status, c.want)
+			}
+		})
 	}
 }
 
-// TestMissingRelationIsUnavailable: a relation missing at request time
-// (42P01, the schema rolled back under the server) is 503 unavailable, as
-// /readyz says, never 500; so is the typed error the repositories wrap it
-// in.
-func TestMissingRelationIsUnavailable(t *testing.T) {
+// TestEveryKindIsAnswered: the table answers every kind a handler can
+// meet, the repositories' and this package's, and nothing else; a new kind
+// in repo.Kinds without a row here would be a 500.
+func TestEveryKindIsAnswered(t *testing.T) {
+	kinds := append(append([]error{}, ownKinds...), repo.Kinds...)
+	for _, k := range kinds {
+		if _, ok := answers[k]; !ok {
+			t.Errorf("kind %q has no answer", k)
+		}
+		if got := kindOf(fmt.Errorf("wrapped: %w", k)); got != k {
+			t.Errorf("kindOf(%q) = %v", k, got)
+		}
+	}
+	if len(answers) != len(kinds) {
+		t.Errorf("%d answers for %d kinds: an answer for something no handler returns", len(answers), len(kinds))
+	}
+}
+
+// TestUnknownErrorIsInternalAndLogged: an error of no kind is a 500 with
+// the short body, and its detail is logged, never sent. Outages are
+// logged too (without detail to the client); a client's mistake is not.
+func TestUnknownErrorIsInternalAndLogged(t *testing.T) {
+	var logs bytes.Buffer
+	s := &Server{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	r := httptest.NewRequest(http.MethodGet, "/api/jobs", nil)
+	rec := httptest.NewRecorder()
+	s.writeError(rec, r, errors.New("list jobs: secret driver detail"))
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "secret") {
+		t.Errorf("%d %s, want 500 without the detail", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR msg=\"internal error\"") || !strings.Contains(logs.String(), "secret driver detail") {
+		t.Errorf("not logged with its detail: %s", logs.String())
+	}
+
+	logs.Reset()
+	s.writeError(httptest.NewRecorder(), r, fmt.Errorf("get job: %w", repo.ErrNotFound))
+	if logs.Len() != 0 {
+		t.Errorf("a 404 is logged: %s", logs.String())
+	}
+	s.writeError(httptest.NewRecorder(), r, fmt.Errorf("list jobs: %w: dial tcp: refused", repo.ErrUnavailable))
+	if !strings.Contains(logs.String(), "level=ERROR msg=\"database unavailable\"") {
+		t.Errorf("an outage is not logged: %s", logs.String())
+	}
+
+	// A deadline passed because the client went away: a note, not a
+	// warning.
+	logs.Reset()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.writeError(httptest.NewRecorder(), r.WithContext(ctx), fmt.Errorf("list jobs: %w: %w", repo.ErrTimedOut, context.Canceled))
+	if !strings.Contains(logs.String(), "level=INFO msg=\"client went away\"") {
+		t.Errorf("a client gone is not an info line: %s", logs.String())
+	}
+}
+
+// TestErrorHeaders: 401 names the scheme, 405 the methods, 429 and 503
+// when to retry.
+func TestErrorHeaders(t *testing.T) {
 	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	r := httptest.NewRequest(http.MethodGet, "/api/jobs", nil)
-	undefined := &pq.Error{Code: "42P01", Message: `relation "jobs" does not exist`}
 	for _, c := range []struct {
-		name string
-		err  error
+		err          error
+		header, want string
 	}{
-		{"the driver's 42P01", fmt.Errorf("list jobs: %w", undefined)},
-		{"an undefined column", &pq.Error{Code: "42703"}},
-		{"the repositories' typed error", fmt.Errorf("list jobs: %w: %w", database.ErrSchema, undefined)},
-		{"embedded SQLite", errors.New("SQL logic error: no such table: jobs (1)")},
+		{repo.ErrUnauthenticated, "WWW-Authenticate", "Bearer"},
+		{&methodNotAllowed{allow: []string{"GET", "HEAD"}}, "Allow", "GET, HEAD"},
+		{&rateLimited{retryAfter: 1500 * 1e6}, "Retry-After", "2"},
+		{fmt.Errorf("%w: refused", repo.ErrUnavailable), "Retry-After", "1"},
+		{fmt.Errorf("%w: late", repo.ErrTimedOut), "Retry-After", "1"},
+		{fmt.Errorf("%w: behind", repo.ErrSchema), "Retry-After", "1"},
 	} {
-		status, body := s.classify(r, c.err, false)
-		if status != http.StatusServiceUnavailable || body.Code != "unavailable" || strings.Contains(body.Message, "relation") {
-			t.Errorf("%s: %d %q %q, want 503 unavailable without driver detail", c.name, status, body.Code, body.Message)
+		rec := httptest.NewRecorder()
+		s.writeError(rec, r, c.err)
+		if got := rec.Header().Get(c.header); got != c.want {
+			t.Errorf("%v: %s %q, want %q", c.err, c.header, got, c.want)
 		}
 	}
 }
@@ -96,5 +185,45 @@ func TestReadyzChecksTheSchema(t *testing.T) {
 		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.msg) {
 			t.Errorf("ready %v: %d %s, want %d and %q", c.ready, rec.Code, rec.Body, c.status, c.msg)
 		}
+	}
+}
+
+// TestUnreachableDatabaseIs503: a database nobody answers at is an outage
+// (503 unavailable, Retry-After), for a signed-in request and a login
+// alike. The repositories classify the refused connection; no ping is
+// needed to tell an outage from a bug.
+func TestUnreachableDatabaseIs503(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	db, err := sql.Open("postgres", "postgres://scopegate@"+addr+"/scopegate?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var logs bytes.Buffer
+	s, err := New(Config{Client: database.NewClient(db, dialect.Postgres, database.Options{}),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/api/jobs", nil),
+		httptest.NewRequest(http.MethodPost, "/api/session", strings.NewReader(`{"email":"a@b.test","password":"long enough password"}`)),
+	} {
+		req.Header.Set("Authorization", "Bearer some-token")
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" ||
+			!strings.Contains(rec.Body.String(), `"code":"unavailable","message":"the database is unavailable"`) {
+			t.Errorf("%s %s: %d %v %s, want 503 unavailable with Retry-After", req.Method, req.URL, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	if !strings.Contains(logs.String(), `msg="database unavailable"`) {
+		t.Errorf("the outage is not logged: %s", logs.String())
 	}
 }

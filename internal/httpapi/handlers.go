@@ -109,14 +109,13 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) error {
 	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
-	j, err := s.repos.Jobs.Create(r.Context(), repo.JobInput{
+	j, red, err := s.repos.Jobs.Create(r.Context(), repo.JobInput{
 		Title: in.Title.Value, Description: in.Description.Value, CompanyID: in.CompanyID.Value,
 		Status: in.Status.Value, SalaryMax: in.SalaryMax.ptr(), ManagerIDs: in.ManagerIDs.Value,
 	})
 	if err != nil {
 		return err
 	}
-	red := policy.Redact(scopeOf(r), j)
 	writeJSON(w, http.StatusCreated, oneBody[jobView]{Data: viewJob(j, red)})
 	return nil
 }
@@ -135,11 +134,10 @@ func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := repo.JobPatch{Title: in.Title.ptr(), Description: in.Description.ptr(), CompanyID: in.CompanyID.ptr(),
 		Status: in.Status.ptr(), SalaryMax: in.SalaryMax.ptr(), ClearSalaryMax: in.SalaryMax.Null, ManagerIDs: in.ManagerIDs.ptr()}
-	j, err := s.repos.Jobs.Update(r.Context(), id, p)
+	j, red, err := s.repos.Jobs.Update(r.Context(), id, p)
 	if err != nil {
 		return err
 	}
-	red := policy.Redact(scopeOf(r), j)
 	writeJSON(w, http.StatusOK, oneBody[jobView]{Data: viewJob(j, red)})
 	return nil
 }
@@ -180,11 +178,11 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
 	if err := nullNotAllowed(map[string]bool{"body": in.Body.Null, "internal": in.Internal.Null}); err != nil {
 		return err
 	}
-	n, err := s.repos.Notes.Create(r.Context(), id, repo.NoteInput{Body: in.Body.Value, Internal: in.Internal.Value})
+	n, red, err := s.repos.Notes.Create(r.Context(), id, repo.NoteInput{Body: in.Body.Value, Internal: in.Internal.Value})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, oneBody[noteView]{Data: viewNote(n, nil)})
+	writeJSON(w, http.StatusCreated, oneBody[noteView]{Data: viewNote(n, red)})
 	return nil
 }
 
@@ -200,11 +198,11 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
 	if err := nullNotAllowed(map[string]bool{"body": in.Body.Null, "internal": in.Internal.Null}); err != nil {
 		return err
 	}
-	n, err := s.repos.Notes.Update(r.Context(), id, repo.NotePatch{Body: in.Body.ptr(), Internal: in.Internal.ptr()})
+	n, red, err := s.repos.Notes.Update(r.Context(), id, repo.NotePatch{Body: in.Body.ptr(), Internal: in.Internal.ptr()})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, oneBody[noteView]{Data: viewNote(n, nil)})
+	writeJSON(w, http.StatusOK, oneBody[noteView]{Data: viewNote(n, red)})
 	return nil
 }
 
@@ -223,11 +221,11 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
 	if err := nullNotAllowed(map[string]bool{"name": in.Name.Null, "archived": in.Archived.Null}); err != nil {
 		return err
 	}
-	c, err := s.repos.Companies.Create(r.Context(), repo.CompanyInput{Name: in.Name.Value, Archived: in.Archived.Value})
+	c, red, err := s.repos.Companies.Create(r.Context(), repo.CompanyInput{Name: in.Name.Value, Archived: in.Archived.Value})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, oneBody[companyView]{Data: viewCompany(c, nil)})
+	writeJSON(w, http.StatusCreated, oneBody[companyView]{Data: viewCompany(c, red)})
 	return nil
 }
 
@@ -243,11 +241,11 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
 	if err := nullNotAllowed(map[string]bool{"name": in.Name.Null, "archived": in.Archived.Null}); err != nil {
 		return err
 	}
-	c, err := s.repos.Companies.Update(r.Context(), id, repo.CompanyPatch{Name: in.Name.ptr(), Archived: in.Archived.ptr()})
+	c, red, err := s.repos.Companies.Update(r.Context(), id, repo.CompanyPatch{Name: in.Name.ptr(), Archived: in.Archived.ptr()})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, oneBody[companyView]{Data: viewCompany(c, nil)})
+	writeJSON(w, http.StatusOK, oneBody[companyView]{Data: viewCompany(c, red)})
 	return nil
 }
 
@@ -276,12 +274,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		"role": in.Role.Null, "password": in.Password.Null}); err != nil {
 		return err
 	}
-	u, err := s.repos.Users.Create(r.Context(), repo.UserInput{Email: in.Email.Value, Name: in.Name.Value,
+	u, red, err := s.repos.Users.Create(r.Context(), repo.UserInput{Email: in.Email.Value, Name: in.Name.Value,
 		Phone: in.Phone.Value, Role: in.Role.Value, Password: in.Password.Value, CompanyID: in.CompanyID.ptr()})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, oneBody[userView]{Data: viewUser(u, policy.Redact(scopeOf(r), u))})
+	writeJSON(w, http.StatusCreated, oneBody[userView]{Data: viewUser(u, red)})
 	return nil
 }
 
@@ -303,10 +301,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := repo.UserPatch{Name: in.Name.ptr(), Phone: in.Phone.ptr(), Role: in.Role.ptr(), Banned: in.Banned.ptr(),
 		Active: in.Active.ptr(), CompanyID: in.CompanyID.ptr(), ClearCompanyID: in.CompanyID.Null}
-	u, err := s.repos.Users.Update(r.Context(), id, p)
+	u, red, err := s.repos.Users.Update(r.Context(), id, p)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, oneBody[userView]{Data: viewUser(u, policy.Redact(scopeOf(r), u))})
+	writeJSON(w, http.StatusOK, oneBody[userView]{Data: viewUser(u, red)})
 	return nil
 }

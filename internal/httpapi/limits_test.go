@@ -1,16 +1,9 @@
 package httpapi
 
 import (
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"testing"
-
-	"github.com/lib/pq"
 
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -54,23 +47,6 @@ func TestRequestLimits(t *testing.T) {
 			if w, ok := want[name]; ok && w != n {
 				t.Errorf("%s: limit %d, want %d", name, n, w)
 			}
-		}
-	}
-}
-
-// TestDataErrorsAreInvalid: a value PostgreSQL refuses (class 22, a NUL
-// byte among them) is the client's input: 422 in a body, 400 in a query,
-// never 500, even where no layer classified it first.
-func TestDataErrorsAreInvalid(t *testing.T) {
-	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	r := httptest.NewRequest(http.MethodPost, "/api/jobs", nil)
-	for _, code := range []pq.ErrorCode{"22021", "22001", "22003", "22P02", "22P05"} {
-		err := fmt.Errorf("auth: login: %w", &pq.Error{Code: code, Message: "invalid byte sequence"})
-		if status, body := s.classify(r, err, true); status != http.StatusUnprocessableEntity || body.Code != "invalid" || len(body.Fields) != 1 {
-			t.Errorf("%s in a body: %d %+v, want 422 invalid naming a field", code, status, body)
-		}
-		if status, _ := s.classify(r, err, false); status != http.StatusBadRequest {
-			t.Errorf("%s in a query: %d, want 400", code, status)
 		}
 	}
 }

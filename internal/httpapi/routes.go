@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/scopegate/scopegate/internal/auth"
-	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
@@ -135,7 +133,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.ready(ctx); err != nil {
 			s.log.WarnContext(r.Context(), "not ready", "error", err.Error())
 			msg := "the database is unavailable"
-			if errors.Is(err, database.ErrSchema) {
+			if errors.Is(err, repo.ErrSchema) {
 				msg = schemaUnavailable
 			}
 			w.Header().Set("Retry-After", retryAfterUnavailable)
@@ -161,9 +159,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if wait, ok := s.limiter.begin(email, host); !ok {
 		return &rateLimited{retryAfter: wait}
 	}
-	token, expires, err := s.auth.Login(r.Context(), in.Email, in.Password)
+	token, expires, err := s.repos.Sessions.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
-		if !errors.Is(err, auth.ErrUnauthenticated) {
+		if !errors.Is(err, repo.ErrUnauthenticated) {
 			// Not a wrong password: the database failed.
 			s.limiter.abandoned(email, host)
 			return err
@@ -178,7 +176,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	token, _ := bearer(r)
-	if err := s.auth.Logout(r.Context(), token); err != nil {
+	if err := s.repos.Sessions.Logout(r.Context(), token); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -187,20 +185,20 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	sc := scopeOf(r)
-	u, _, err := s.repos.Users.Get(r.Context(), preload.SurfaceUser, sc.UserID(), repo.GetOptions{})
+	u, red, err := s.repos.Users.Get(r.Context(), preload.SurfaceUser, sc.UserID(), repo.GetOptions{})
 	if err != nil {
 		return err
 	}
-	org, err := s.repos.Organizations.Current(r.Context())
+	org, orgRed, err := s.repos.Organizations.Current(r.Context())
 	if err != nil {
 		return err
 	}
-	can, err := policy.Can(r.Context(), "")
+	can, err := repo.Can(r.Context(), "")
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, oneBody[map[string]any]{Data: map[string]any{
-		"user": viewUser(u, nil), "org": viewOrg(org), "role": sc.Role(), "can": can,
+		"user": viewUser(u, red), "org": viewOrg(org, orgRed), "role": sc.Role(), "can": can,
 	}})
 	return nil
 }

@@ -16,10 +16,8 @@ import (
 	"time"
 
 	"github.com/scopegate/scopegate/ent"
-	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/logging"
-	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 	"github.com/scopegate/scopegate/internal/scope"
@@ -28,8 +26,9 @@ import (
 // Config is what a Server needs.
 type Config struct {
 	Client *ent.Client
-	// Ping checks that the database is reachable, after an error no
-	// table classifies (an outage is 503, not 500).
+	// Ping checks that the database is reachable: /readyz asks it when
+	// Ready is nil. Requests need no ping to answer an outage 503: the
+	// repositories classify a database that is down (repo.ErrUnavailable).
 	Ping func(context.Context) error
 	// Ready checks for /readyz that the database can serve this binary:
 	// reachable, and at the schema version it carries (no pending or
@@ -86,8 +85,6 @@ type Metrics interface {
 // Server is the API's http.Handler.
 type Server struct {
 	repos   *repo.Repos
-	auth    auth.Service
-	ping    func(context.Context) error
 	ready   func(context.Context) error
 	log     *slog.Logger
 	now     func() time.Time
@@ -115,8 +112,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		repos:   repo.New(cfg.Client),
-		auth:    auth.Service{Client: cfg.Client, Now: cfg.Now},
-		ping:    cfg.Ping,
 		ready:   cfg.Ready,
 		log:     cfg.Logger,
 		now:     cfg.Now,
@@ -130,8 +125,9 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.repos.Sessions.Auth.Now = cfg.Now
 	if s.ready == nil {
-		s.ready = s.ping
+		s.ready = cfg.Ping
 	}
 	switch s.timeout = cfg.RequestTimeout; {
 	case s.timeout == 0:
@@ -305,11 +301,9 @@ const (
 // handlerFunc is a route's handler: it returns an error for writeError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers a route with its access rule. inBody says whether an
-// InvalidError from it is about the request body (422) or the query (400).
+// handle registers a route with its access rule.
 func (s *Server) handle(pattern string, a access, h handlerFunc) {
 	s.patterns = append(s.patterns, pattern)
-	inBody := strings.HasPrefix(pattern, "POST") || strings.HasPrefix(pattern, "PATCH")
 	var observe func(method string, status int, elapsed time.Duration, statements int)
 	if s.metrics != nil {
 		observe = s.unmatched
@@ -339,19 +333,19 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 		if a != public {
 			ctx, err := s.authenticate(r)
 			if err != nil {
-				s.writeError(w, r, err, inBody)
+				s.writeError(w, r, err)
 				return
 			}
 			r = r.WithContext(ctx)
 			if a == adminOnly {
-				if err := policy.AuthorizeAdminSurface(ctx); err != nil {
-					s.writeError(w, r, err, inBody)
+				if err := repo.AuthorizeAdminSurface(ctx); err != nil {
+					s.writeError(w, r, err)
 					return
 				}
 			}
 		}
 		if err := h(w, r); err != nil {
-			s.writeError(w, r, err, inBody)
+			s.writeError(w, r, err)
 		}
 	}))
 }
@@ -374,9 +368,9 @@ func routeName(pattern string) string {
 func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	token, ok := bearer(r)
 	if !ok {
-		return nil, auth.ErrUnauthenticated
+		return nil, repo.ErrUnauthenticated
 	}
-	sc, err := s.auth.Authenticate(r.Context(), token)
+	sc, err := s.repos.Sessions.Authenticate(r.Context(), token)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,13 @@ package httpapi
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/preload"
 )
 
 // TestJSONTimeWritesWhatTimeWrites: jsonTime is only a faster path to the
@@ -31,4 +36,85 @@ func TestJSONTimeWritesWhatTimeWrites(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestViewsRenderEveryRegistryEdge: every edge the preload registry lets a
+// client load, on either surface, is written by the views under "edges",
+// keyed by its name, with what was loaded: an edge the views forgot would
+// be loaded, and paid for, and then dropped without a word.
+func TestViewsRenderEveryRegistryEdge(t *testing.T) {
+	types := map[preload.Entity]reflect.Type{
+		preload.Job: reflect.TypeFor[*ent.Job](), preload.Company: reflect.TypeFor[*ent.Company](),
+		preload.User: reflect.TypeFor[*ent.User](), preload.Note: reflect.TypeFor[*ent.Note](),
+	}
+	render := map[preload.Entity]func(any) any{
+		preload.Job:     func(e any) any { return viewJob(e.(*ent.Job), nil) },
+		preload.Company: func(e any) any { return viewCompany(e.(*ent.Company), nil) },
+		preload.User:    func(e any) any { return viewUser(e.(*ent.User), nil) },
+		preload.Note:    func(e any) any { return viewNote(e.(*ent.Note), nil) },
+	}
+	described := preload.Describe()
+	if len(described) == 0 {
+		t.Fatal("the registry describes no edge: the test proves nothing")
+	}
+	for _, d := range described {
+		t.Run(d.Surface.String()+"/"+string(d.Entity)+"."+d.Edge, func(t *testing.T) {
+			parentType, ok := types[d.Entity]
+			if !ok || render[d.Entity] == nil {
+				t.Fatalf("no view for entity %q", d.Entity)
+			}
+			parent := reflect.New(parentType.Elem())
+			edge := edgeField(parent.Elem().FieldByName("Edges"), d.Edge)
+			if !edge.IsValid() {
+				t.Fatalf("%v has no edge %q", parentType, d.Edge)
+			}
+			childType, many := edge.Type(), edge.Kind() == reflect.Slice
+			if many {
+				childType = childType.Elem()
+			}
+			if childType != types[d.Target] {
+				t.Fatalf("edge %q holds %v, the registry says %q", d.Edge, childType, d.Target)
+			}
+			child := reflect.New(childType.Elem())
+			child.Elem().FieldByName("ID").SetInt(42)
+			if many {
+				edge.Set(reflect.Append(edge, child))
+			} else {
+				edge.Set(child)
+			}
+
+			b, err := json.Marshal(render[d.Entity](parent.Interface()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Edges map[string]json.RawMessage `json:"edges"`
+			}
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			raw, ok := got.Edges[d.Edge]
+			if !ok {
+				t.Fatalf("the view drops edge %q: %s", d.Edge, b)
+			}
+			want := `{"id":42,`
+			if many {
+				want = `[{"id":42,`
+			}
+			if !strings.HasPrefix(string(raw), want) {
+				t.Errorf("edge %q renders %s, want the loaded %s", d.Edge, raw, childType)
+			}
+		})
+	}
+}
+
+// edgeField is the field of an ent Edges struct that holds the edge
+// named name (its JSON name).
+func edgeField(edges reflect.Value, name string) reflect.Value {
+	for i := range edges.NumField() {
+		if tag, _, _ := strings.Cut(edges.Type().Field(i).Tag.Get("json"), ","); tag == name && edges.Type().Field(i).IsExported() {
+			return edges.Field(i)
+		}
+	}
+	return reflect.Value{}
 }

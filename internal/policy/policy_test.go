@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -252,7 +253,8 @@ func TestRedact(t *testing.T) {
 	t.Run("Member", func(t *testing.T) {
 		j, self, other := mk()
 		s := scopeOf(t, ctxFor(t, 3, scope.RoleMember, false))
-		r := Redact(s, []*ent.Job{j})
+		r, err := Redact(s, []*ent.Job{j})
+		require.NoError(t, err)
 		assert.Equal(t, "me@x", self.Email, "own email stays")
 		assert.Empty(t, other.Email)
 		assert.Empty(t, other.Phone)
@@ -263,7 +265,8 @@ func TestRedact(t *testing.T) {
 	t.Run("Client", func(t *testing.T) {
 		j, _, other := mk()
 		s := scopeOf(t, ctxFor(t, 4, scope.RoleClient, false))
-		r := Redact(s, j)
+		r, err := Redact(s, j)
+		require.NoError(t, err)
 		assert.Nil(t, j.SalaryMax)
 		assert.Equal(t, []string{"salary_max"}, r.Fields(j))
 		assert.Empty(t, other.Email, "preloaded author is redacted too")
@@ -271,11 +274,134 @@ func TestRedact(t *testing.T) {
 	t.Run("Admin", func(t *testing.T) {
 		j, _, other := mk()
 		s := scopeOf(t, ctxFor(t, 1, scope.RoleAdmin, false))
-		r := Redact(s, j)
+		r, err := Redact(s, j)
+		require.NoError(t, err)
 		assert.Empty(t, r)
 		assert.Equal(t, "o@x", other.Email)
 		assert.NotNil(t, j.SalaryMax)
 	})
+}
+
+// TestRedactionsDriveRedact: Redact applies every row of the table, and
+// only those: each row's field, set on an entity of its type, is zeroed
+// and named for a scope that may not read it (a client reading another
+// user), and left for the system scope.
+func TestRedactionsDriveRedact(t *testing.T) {
+	client := scopeOf(t, ctxFor(t, 4, scope.RoleClient, false))
+	for _, row := range Redactions {
+		t.Run(row.Object+"."+row.Field, func(t *testing.T) {
+			e, field := entityWith(t, row)
+			r, err := Redact(client, e.Interface())
+			require.NoError(t, err)
+			assert.True(t, field.IsZero(), "not zeroed")
+			assert.Equal(t, RedactedFieldsOf(row.Object), r.Fields(e.Interface()))
+
+			sys, err := scope.System("test").Scope()
+			require.NoError(t, err)
+			e, field = entityWith(t, row)
+			r, err = Redact(sys, e.Interface())
+			require.NoError(t, err)
+			assert.False(t, field.IsZero(), "zeroed for the system scope")
+			assert.Empty(t, r)
+		})
+	}
+}
+
+// entityWith returns a new entity of row's type whose redactable fields
+// (every row's of its object) are set, and row's field.
+func entityWith(t *testing.T, row Redaction) (reflect.Value, reflect.Value) {
+	t.Helper()
+	e := reflect.New(row.typ.Elem())
+	e.Elem().FieldByName("ID").SetInt(99)
+	var field reflect.Value
+	for _, other := range Redactions {
+		if other.typ != row.typ {
+			continue
+		}
+		f := fieldByJSON(e.Elem(), other.Field)
+		require.True(t, f.IsValid(), "%v has no field %q", row.typ, other.Field)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		default:
+			t.Fatalf("%s.%s: set a %v", other.Object, other.Field, f.Kind())
+		}
+		if other.Field == row.Field {
+			field = f
+		}
+	}
+	return e, field
+}
+
+func fieldByJSON(v reflect.Value, name string) reflect.Value {
+	for i := range v.NumField() {
+		if tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); tag == name {
+			return v.Field(i)
+		}
+	}
+	return reflect.Value{}
+}
+
+// TestRedactWalksEveryEdge: under every edge of every known type Redact
+// visits what is loaded (an entity, or each of a list), so a field to hide
+// is hidden however deep it was preloaded; an edge to a type it does not
+// know (a session) fails closed.
+func TestRedactWalksEveryEdge(t *testing.T) {
+	s := scopeOf(t, ctxFor(t, 4, scope.RoleClient, false))
+	for typ, object := range Objects {
+		edges := reflect.New(typ.Elem()).Elem().FieldByName("Edges")
+		for i := range edges.NumField() {
+			f := edges.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			t.Run(object+"."+f.Name, func(t *testing.T) {
+				parent := reflect.New(typ.Elem())
+				target := reflect.New(f.Type)
+				elem := f.Type
+				if f.Type.Kind() == reflect.Slice {
+					elem = f.Type.Elem()
+				}
+				child := reflect.New(elem.Elem())
+				if f.Type.Kind() == reflect.Slice {
+					target.Elem().Set(reflect.Append(target.Elem(), child))
+				} else {
+					target.Elem().Set(child)
+				}
+				parent.Elem().FieldByName("Edges").Field(i).Set(target.Elem())
+				w := redactWalk{s: s, out: Redacted{}, seen: map[any]bool{}}
+				err := w.walk(parent)
+				if _, known := Objects[elem]; !known {
+					assert.ErrorIs(t, err, ErrUnredactable, "an edge to %v", elem)
+					return
+				}
+				require.NoError(t, err)
+				assert.True(t, w.seen[child.Interface()], "%s not visited", f.Name)
+			})
+		}
+	}
+}
+
+// TestRedactFailsClosed: a value Redact does not know is an error, never
+// passed through; nothing (nil, an empty list) is nothing to redact.
+func TestRedactFailsClosed(t *testing.T) {
+	s := scopeOf(t, ctxFor(t, 3, scope.RoleMember, false))
+	for _, v := range []any{&ent.Session{TokenHash: "secret"}, []*ent.AuditEvent{{}}, ent.User{}, "a string", map[string]any{}} {
+		_, err := Redact(s, v)
+		assert.ErrorIs(t, err, ErrUnredactable, "%T", v)
+	}
+	u := &ent.User{ID: 9, Email: "o@x"}
+	u.Edges.Sessions = []*ent.Session{{TokenHash: "secret"}}
+	_, err := Redact(s, u)
+	assert.ErrorIs(t, err, ErrUnredactable, "a user with their sessions loaded")
+
+	for _, v := range []any{nil, (*ent.User)(nil), []*ent.Job(nil), []*ent.Job{}} {
+		r, err := Redact(s, v)
+		require.NoError(t, err, "%T", v)
+		assert.Empty(t, r)
+	}
 }
 
 func scopeOf(t *testing.T, ctx context.Context) scope.Scope {

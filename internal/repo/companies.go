@@ -30,18 +30,22 @@ type CompanyPatch struct {
 func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.Company], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
 	p, err := planList(s, preload.Company, surface, "", opts)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
 	q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Companies(q, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Company]{}, classify("list companies", err)
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
 	}
-	return page(s, p, rows, func(c *ent.Company) (int, int) { return c.OrgID, c.ID }), nil
+	pg, err := page(s, p, rows, func(c *ent.Company) (int, int) { return c.OrgID, c.ID })
+	if err != nil {
+		return Page[*ent.Company]{}, classifyQuery("list companies", err)
+	}
+	return pg, nil
 }
 
 // Get returns one company. ErrNotFound if it does not exist or the scope may
@@ -50,27 +54,31 @@ func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opt
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Company, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get company", err)
+		return nil, nil, classifyQuery("get company", err)
 	}
 	c, err := preload.Companies(r.Client.Company.Query().Where(company.ID(id)), tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get company", err)
+		return nil, nil, classifyQuery("get company", err)
 	}
-	return c, policy.Redact(s, c), nil
+	red, err := policy.Redact(s, c)
+	if err != nil {
+		return nil, nil, classifyQuery("get company", err)
+	}
+	return c, red, nil
 }
 
 // Create creates a company in the scope's organization. A name taken in the
 // organization is ErrConflict.
-func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, error) {
+func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create company"
 	if err := policy.Authorize(ctx, policy.CompanyCreate, nil); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	f := fields{}
 	f.text("name", in.Name, requiredText, MaxNameLen)
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Company
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) (err error) {
@@ -78,13 +86,17 @@ func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, e
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a company. ErrNotFound if the scope cannot see it.
-func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Company, error) {
+func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Company, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update company"
 	f := fields{}
@@ -92,7 +104,7 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 		f.text("name", *p.Name, nonEmptyText, MaxNameLen)
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Company
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -111,9 +123,13 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Delete deletes a company. A company that still has jobs or clients is
@@ -138,7 +154,7 @@ func (r Companies) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Company.DeleteOne(c).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }
 
 func orConflict(err error, msg string) error {

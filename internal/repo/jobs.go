@@ -63,14 +63,14 @@ func (p JobPatch) unchanged(j *ent.Job) bool {
 func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, opts ListOptions) (Page[*ent.Job], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
 	if f.Status != "" && job.StatusValidator(job.Status(f.Status)) != nil {
-		return Page[*ent.Job]{}, classify("list jobs", invalid("status", "must be draft, published or archived"))
+		return Page[*ent.Job]{}, classifyQuery("list jobs", invalidQuery("status", "must be draft, published or archived"))
 	}
 	p, err := planList(s, preload.Job, surface, f.Status, opts)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
 	q := r.Client.Job.Query().Where(predicate.Job(p.keyset)).Order(job.ByOrgID(), job.ByID()).Limit(p.limit + 1)
 	if f.Status != "" {
@@ -78,9 +78,13 @@ func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, op
 	}
 	rows, err := preload.Jobs(q, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Job]{}, classify("list jobs", err)
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
 	}
-	return page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID }), nil
+	pg, err := page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID })
+	if err != nil {
+		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
+	}
+	return pg, nil
 }
 
 // Get returns one job. ErrNotFound if it does not exist or the scope may not
@@ -89,13 +93,17 @@ func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts Get
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Job, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get job", err)
+		return nil, nil, classifyQuery("get job", err)
 	}
 	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get job", err)
+		return nil, nil, classifyQuery("get job", err)
 	}
-	return j, policy.Redact(s, j), nil
+	red, err := policy.Redact(s, j)
+	if err != nil {
+		return nil, nil, classifyQuery("get job", err)
+	}
+	return j, red, nil
 }
 
 // validateJob checks a job's fields; mode is requiredText for a create,
@@ -121,15 +129,15 @@ func validateJob(f fields, mode int, title, description *string, status *string,
 
 // Create creates a job in the scope's organization. A company or manager the
 // scope cannot see is ErrNotFound, exactly like a missing one.
-func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
+func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create job"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	if err := policy.Authorize(ctx, policy.JobCreate, nil); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	f := fields{}
 	validateJob(f, requiredText, &in.Title, &in.Description, &in.Status, in.SalaryMax)
@@ -140,7 +148,7 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 		f.add("company_id", "must be an id")
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Job
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -158,14 +166,18 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, error) {
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a job. ErrNotFound if the scope cannot see it; ErrForbidden
 // if it can but may not change it.
-func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) {
+func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update job"
 	f := fields{}
@@ -174,7 +186,7 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 		f.add("company_id", "must be an id")
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Job
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -209,9 +221,13 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, error) 
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Delete deletes a job and its notes. ErrNotFound if the scope cannot see
@@ -231,5 +247,5 @@ func (r Jobs) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Job.DeleteOne(j).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }

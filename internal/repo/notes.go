@@ -33,16 +33,16 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 	const op = "list notes"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	p, err := planList(s, preload.Note, surface, "job:"+itoa(jobID), opts)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Notes(q, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.Note]{}, classify(op, err)
+		return Page[*ent.Note]{}, classifyQuery(op, err)
 	}
 	// A hidden job and a missing one both answer ErrNotFound, not an
 	// empty list. A note the scope sees proves its job visible (docs/design.md
@@ -51,10 +51,14 @@ func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opt
 	// every page that has notes.
 	if len(rows) == 0 {
 		if ok, err := r.Client.Job.Query().Where(job.ID(jobID)).Exist(ctx); err != nil || !ok {
-			return Page[*ent.Note]{}, classify(op, orNotFound(err))
+			return Page[*ent.Note]{}, classifyQuery(op, orNotFound(err))
 		}
 	}
-	return page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID }), nil
+	pg, err := page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID })
+	if err != nil {
+		return Page[*ent.Note]{}, classifyQuery(op, err)
+	}
+	return pg, nil
 }
 
 // Get returns one note. ErrNotFound if it does not exist or the scope may
@@ -63,29 +67,33 @@ func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.Note, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get note", err)
+		return nil, nil, classifyQuery("get note", err)
 	}
 	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get note", err)
+		return nil, nil, classifyQuery("get note", err)
 	}
-	return n, policy.Redact(s, n), nil
+	red, err := policy.Redact(s, n)
+	if err != nil {
+		return nil, nil, classifyQuery("get note", err)
+	}
+	return n, red, nil
 }
 
 // Create writes a note on a job the scope can see (ErrNotFound otherwise).
 // Only admins and managers may write internal notes (policy note.internal):
 // a member or client could not read theirs back.
-func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, error) {
+func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "create note"
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	f := fields{}
 	f.text("body", in.Body, requiredText, MaxNoteBodyLen)
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Note
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -105,13 +113,17 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a note. ErrNotFound if the scope cannot see it.
-func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, error) {
+func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, policy.Redacted, error) {
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	const op = "update note"
 	f := fields{}
@@ -119,7 +131,7 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		f.text("body", *p.Body, nonEmptyText, MaxNoteBodyLen)
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.Note
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -143,9 +155,13 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, erro
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Delete deletes a note. ErrNotFound if the scope cannot see it.
@@ -161,5 +177,5 @@ func (r Notes) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Note.DeleteOne(n).Exec(ctx)
 	})
-	return classify(op, err)
+	return classifyQuery(op, err)
 }

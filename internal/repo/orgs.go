@@ -5,38 +5,57 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/policy"
 )
 
 // Organizations reads organizations. A user scope sees only its own; they
 // change only under a system scope (scopegate org create).
 type Organizations struct{ Client *ent.Client }
 
-// Get returns one organization. ErrNotFound if it is not the scope's.
-func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, error) {
+// Get returns one organization, and its redaction. ErrNotFound if it is
+// not the scope's.
+func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, policy.Redacted, error) {
+	const op = "get organization"
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	o, err := r.Client.Organization.Query().Where(organization.ID(id)).Only(ctx)
-	return o, classify("get organization", err)
+	if err != nil {
+		return nil, nil, classifyQuery(op, err)
+	}
+	red, err := redact(ctx, o)
+	if err != nil {
+		return nil, nil, classifyQuery(op, err)
+	}
+	return o, red, nil
 }
 
-// Current returns the scope's own organization.
-func (r Organizations) Current(ctx context.Context) (*ent.Organization, error) {
+// Current returns the scope's own organization, and its redaction.
+func (r Organizations) Current(ctx context.Context) (*ent.Organization, policy.Redacted, error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return nil, classify("current organization", err)
+		return nil, nil, classifyQuery("current organization", err)
 	}
 	org, ok := s.OrgID()
 	if !ok {
-		return nil, classify("current organization", ErrNotFound)
+		return nil, nil, classifyQuery("current organization", ErrNotFound)
 	}
 	return r.Get(ctx, org)
 }
 
-// List returns the organizations the scope may see: its own, or every one
-// for the system scope.
-func (r Organizations) List(ctx context.Context) ([]*ent.Organization, error) {
+// List returns the organizations the scope may see, and their redaction:
+// its own, or every one for the system scope.
+func (r Organizations) List(ctx context.Context) ([]*ent.Organization, policy.Redacted, error) {
+	const op = "list organizations"
 	os, err := r.Client.Organization.Query().Order(organization.ByID()).All(ctx)
-	return os, classify("list organizations", err)
+	if err != nil {
+		return nil, nil, classifyQuery(op, err)
+	}
+	red, err := redact(ctx, os)
+	if err != nil {
+		return nil, nil, classifyQuery(op, err)
+	}
+	return os, red, nil
 }
 
 // Repos bundles the repositories over one client.
@@ -46,6 +65,7 @@ type Repos struct {
 	Companies     Companies
 	Jobs          Jobs
 	Notes         Notes
+	Sessions      Sessions
 }
 
 // New returns the repositories over client.
@@ -56,5 +76,6 @@ func New(client *ent.Client) *Repos {
 		Companies:     Companies{client},
 		Jobs:          Jobs{client},
 		Notes:         Notes{client},
+		Sessions:      Sessions{auth.Service{Client: client}},
 	}
 }

@@ -87,7 +87,7 @@ func decodeCursor(raw string, want cursor) (org, id int, err error) {
 		c.AfterOrg = want.Org
 	}
 	if err != nil || c.After <= 0 || c.AfterOrg <= 0 || c.Org != want.Org || c.Surface != want.Surface || c.Filter != want.Filter || c.Kind != want.Kind {
-		return 0, 0, invalid("cursor", "not a cursor of this list")
+		return 0, 0, invalidQuery("cursor", "not a cursor of this list")
 	}
 	return c.AfterOrg, c.After, nil
 }
@@ -137,7 +137,7 @@ func planList(s scope.Scope, entity preload.Entity, surface preload.Surface, fil
 	case limit == 0:
 		limit = DefaultLimit
 	case limit < 0 || limit > MaxLimit:
-		return listPlan{}, invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+		return listPlan{}, invalidQuery("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
 	org, _ := s.OrgID()
 	pos := cursor{Org: org, Surface: surface.String(), Filter: filter, Kind: string(entity)}
@@ -153,8 +153,9 @@ func planList(s scope.Scope, entity preload.Entity, surface preload.Surface, fil
 }
 
 // page cuts the limit+1 rows a list fetched into a redacted page and its
-// cursor; key returns a row's (org_id, id).
-func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int)) Page[T] {
+// cursor; key returns a row's (org_id, id). A row Redact cannot redact is
+// an error, never a page.
+func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int)) (Page[T], error) {
 	next := ""
 	if len(rows) > p.limit {
 		rows = rows[:p.limit]
@@ -166,7 +167,22 @@ func page[T any](s scope.Scope, p listPlan, rows []T, key func(T) (org, id int))
 		}
 		next = encodeCursor(c)
 	}
-	return Page[T]{Items: rows, NextCursor: next, Redacted: policy.Redact(s, rows)}
+	red, err := policy.Redact(s, rows)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	return Page[T]{Items: rows, NextCursor: next, Redacted: red}, nil
+}
+
+// redact redacts v, what a repository method returns, under the scope in
+// ctx: every method that returns an entity returns its redaction, so that
+// no caller has to remember to compute it.
+func redact(ctx context.Context, v any) (policy.Redacted, error) {
+	s, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Redact(s, v)
 }
 
 // checkSurface refuses the admin surface to anyone but admins and the system

@@ -2,10 +2,8 @@ package repo
 
 import (
 	"context"
-	"errors"
 	"strings"
 
-	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scopegate/scopegate/ent"
@@ -71,18 +69,22 @@ func HashPassword(pw string) (string, error) {
 func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.User], error) {
 	s, err := scopeOf(ctx)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
 	p, err := planList(s, preload.User, surface, "", opts)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
 	q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
 	rows, err := preload.Users(q, p.tree).All(ctx)
 	if err != nil {
-		return Page[*ent.User]{}, classify("list users", err)
+		return Page[*ent.User]{}, classifyQuery("list users", err)
 	}
-	return page(s, p, rows, func(u *ent.User) (int, int) { return u.OrgID, u.ID }), nil
+	pg, err := page(s, p, rows, func(u *ent.User) (int, int) { return u.OrgID, u.ID })
+	if err != nil {
+		return Page[*ent.User]{}, classifyQuery("list users", err)
+	}
+	return pg, nil
 }
 
 // Get returns one user. ErrNotFound if it does not exist or the scope may not
@@ -91,13 +93,17 @@ func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts Ge
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	s, tree, err := planGet(ctx, preload.User, surface, opts)
 	if err != nil {
-		return nil, nil, classify("get user", err)
+		return nil, nil, classifyQuery("get user", err)
 	}
 	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), tree).Only(ctx)
 	if err != nil {
-		return nil, nil, classify("get user", err)
+		return nil, nil, classifyQuery("get user", err)
 	}
-	return u, policy.Redact(s, u), nil
+	red, err := policy.Redact(s, u)
+	if err != nil {
+		return nil, nil, classifyQuery("get user", err)
+	}
+	return u, red, nil
 }
 
 func validateRole(f fields, role string, companyID *int) {
@@ -120,10 +126,10 @@ func validateRole(f fields, role string, companyID *int) {
 // Create creates a user in the scope's organization. A company the scope
 // cannot see is ErrNotFound; an email in use (in any organization) is
 // ErrConflict.
-func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
+func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, policy.Redacted, error) {
 	const op = "create user"
 	if err := policy.Authorize(ctx, policy.UserCreate, nil); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	f := fields{}
@@ -136,11 +142,11 @@ func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
 	validateRole(f, in.Role, in.CompanyID)
 	f.password(in.Password)
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	hash, err := HashPassword(in.Password)
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.User
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) (err error) {
@@ -152,18 +158,22 @@ func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, error) {
 		return err
 	})
 	if database.UniqueViolation(err, "users", "email") {
-		return nil, classify(op, &ConflictError{Reason: "a user with this email already exists", Err: err})
+		return nil, nil, classify(op, &ConflictError{Reason: "a user with this email already exists", Err: err})
 	}
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // Update changes a user. ErrNotFound if the scope cannot see them;
 // ErrForbidden for a field the scope may not set; ErrConflict for a change
 // that would leave the organization without an active, unbanned admin.
-func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, error) {
+func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, policy.Redacted, error) {
 	const op = "update user"
 	f := fields{}
 	if p.Name != nil {
@@ -176,7 +186,7 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 		f.add("role", "must be admin, manager, member or client")
 	}
 	if err := f.err(); err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
 	var out *ent.User
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
@@ -236,9 +246,13 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, erro
 		return err
 	})
 	if err != nil {
-		return nil, classify(op, err)
+		return nil, nil, classify(op, err)
 	}
-	return out, nil
+	red, err := redact(ctx, out)
+	if err != nil {
+		return nil, nil, classify(op, err)
+	}
+	return out, red, nil
 }
 
 // lockAdmins locks the organization's active, unbanned admins in id order
@@ -303,15 +317,10 @@ func (r Users) Delete(ctx context.Context, id int) error {
 			return err
 		}
 		err = tx.User.DeleteOne(u).Exec(ctx)
-		if isFKViolation(err) {
+		if database.ForeignKeyViolated(err) {
 			return conflict("the user wrote notes or created jobs; ban them instead")
 		}
 		return err
 	})
-	return classify(op, err)
-}
-
-func isFKViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+	return classifyQuery(op, err)
 }

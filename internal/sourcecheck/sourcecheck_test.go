@@ -250,6 +250,67 @@ func TestEntRuntimeIsImportedOnce(t *testing.T) {
 	assert.Equal(t, []string{runtimeImporter}, importers)
 }
 
+// driverImporters are the packages that may import lib/pq: the seam to the
+// driver, which classifies its errors once for everything above it
+// (repositories, HTTP), and the migrations, which create and drop
+// databases by quoted name. Tests and the integration helpers may use it
+// to drive a server.
+var driverImporters = map[string]bool{"internal/database": true, "internal/migration": true}
+
+// TestDriverStaysBelowTheSeam: no package above internal/database reads
+// lib/pq's error codes (or anything else of lib/pq): the repositories ask
+// database.RowRefused and the like, and the HTTP API the repositories'
+// kinds.
+func TestDriverStaysBelowTheSeam(t *testing.T) {
+	var found []string
+	for _, f := range walkSources(t) {
+		if strings.HasSuffix(f.rel, "_test.go") || strings.HasPrefix(f.rel, "integration/") || driverImporters[path.Dir(f.rel)] {
+			continue
+		}
+		for _, imp := range f.file.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == "github.com/lib/pq" || strings.HasPrefix(p, "github.com/lib/pq/") {
+				found = append(found, f.rel)
+			}
+		}
+	}
+	assert.Empty(t, found, "lib/pq imported above internal/database")
+}
+
+// TestOnlyTheRepositoriesRedact: redaction is the repositories' guarantee.
+// Every repository method that returns an entity returns its redaction;
+// a handler (or anything else) calling policy.Redact itself would be a
+// second place to forget it.
+func TestOnlyTheRepositoriesRedact(t *testing.T) {
+	var found []string
+	for _, f := range walkSources(t) {
+		dir := path.Dir(f.rel)
+		if strings.HasSuffix(f.rel, "_test.go") || dir == "internal/repo" || dir == "internal/policy" {
+			continue
+		}
+		name := ""
+		for _, imp := range f.file.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == module+"/internal/policy" {
+				name = "policy"
+				if imp.Name != nil {
+					name = imp.Name.Name
+				}
+			}
+		}
+		if name == "" {
+			continue
+		}
+		ast.Inspect(f.file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "Redact" {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == name {
+					found = append(found, f.fset.Position(sel.Pos()).String())
+				}
+			}
+			return true
+		})
+	}
+	assert.Empty(t, found, "policy.Redact called outside internal/repo")
+}
+
 // TestOpenBuildsAClientWithWorkingPolicies: a client built by database.Open
 // answers a user scope, and refuses a missing scope with scope.ErrNoScope,
 // not with ent's "uninitialized Policy" (which would mean ent/runtime was
