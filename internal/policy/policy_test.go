@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -350,7 +351,7 @@ func fieldByJSON(v reflect.Value, name string) reflect.Value {
 // know (a session) fails closed.
 func TestRedactWalksEveryEdge(t *testing.T) {
 	s := scopeOf(t, ctxFor(t, 4, scope.RoleClient, false))
-	for typ, object := range Objects {
+	for typ, object := range objects {
 		edges := reflect.New(typ.Elem()).Elem().FieldByName("Edges")
 		for i := range edges.NumField() {
 			f := edges.Type().Field(i)
@@ -373,7 +374,7 @@ func TestRedactWalksEveryEdge(t *testing.T) {
 				parent.Elem().FieldByName("Edges").Field(i).Set(target.Elem())
 				w := redactWalk{s: s, out: Redacted{}, seen: map[any]bool{}}
 				err := w.walk(parent)
-				if _, known := Objects[elem]; !known {
+				if _, known := objects[elem]; !known {
 					assert.ErrorIs(t, err, ErrUnredactable, "an edge to %v", elem)
 					return
 				}
@@ -396,6 +397,14 @@ func TestRedactFailsClosed(t *testing.T) {
 	u.Edges.Sessions = []*ent.Session{{TokenHash: "secret"}}
 	_, err := Redact(s, u)
 	assert.ErrorIs(t, err, ErrUnredactable, "a user with their sessions loaded")
+	// ent's WithNamedManagers fills an unexported map, which Redact does
+	// not walk.
+	j := &ent.Job{ID: 1}
+	named := reflect.ValueOf(&j.Edges).Elem().FieldByName("namedManagers")
+	reflect.NewAt(named.Type(), unsafe.Pointer(named.UnsafeAddr())).Elem().Set(
+		reflect.ValueOf(map[string][]*ent.User{"m": {{ID: 9, Email: "o@x"}}}))
+	_, err = Redact(s, j)
+	assert.ErrorIs(t, err, ErrUnredactable, "a job with named managers loaded")
 
 	for _, v := range []any{nil, (*ent.User)(nil), []*ent.Job(nil), []*ent.Job{}} {
 		r, err := Redact(s, v)

@@ -56,11 +56,11 @@ func mayReadSalary(s scope.Scope, _ *ent.Job) bool {
 	return s.IsSystem() || s.Role() != scope.RoleClient
 }
 
-// Objects names every entity type Redact knows, by its name in the
+// objects names every entity type Redact knows, by its name in the
 // redaction table. A type that is not here cannot be redacted: Redact
 // refuses it (ErrUnredactable) rather than let its fields through
 // unchecked.
-var Objects = map[reflect.Type]string{
+var objects = map[reflect.Type]string{
 	reflect.TypeFor[*ent.Organization](): "organization",
 	reflect.TypeFor[*ent.User]():         "user",
 	reflect.TypeFor[*ent.Company]():      "company",
@@ -69,7 +69,7 @@ var Objects = map[reflect.Type]string{
 }
 
 // ErrUnredactable is Redact's answer for a value it does not know how to
-// redact: a type not in Objects (a new entity, or an edge to one).
+// redact: a type not in objects (a new entity, or an edge to one).
 var ErrUnredactable = errors.New("policy: cannot redact")
 
 // redactable is what Redact knows of one entity type: the rows of the
@@ -78,12 +78,16 @@ type redactable struct {
 	rows      []Redaction
 	edgesAt   int   // index of the entity's Edges field
 	edgeIndex []int // indexes of the exported fields of Edges: the edges
+	// namedAt are the indexes of Edges' unexported maps: the named
+	// edges of ent's WithNamedX, which Redact does not walk. One loaded
+	// is ErrUnredactable.
+	namedAt []int
 }
 
-// redactables is Objects with each type's rows and edges, built once.
+// redactables is objects with each type's rows and edges, built once.
 var redactables = func() map[reflect.Type]*redactable {
 	out := map[reflect.Type]*redactable{}
-	for t := range Objects {
+	for t := range objects {
 		r := &redactable{}
 		f, ok := t.Elem().FieldByName("Edges")
 		if !ok || len(f.Index) != 1 {
@@ -91,16 +95,19 @@ var redactables = func() map[reflect.Type]*redactable {
 		}
 		r.edgesAt = f.Index[0]
 		for i := range f.Type.NumField() {
-			if f.Type.Field(i).IsExported() {
+			switch field := f.Type.Field(i); {
+			case field.IsExported():
 				r.edgeIndex = append(r.edgeIndex, i)
+			case field.Type.Kind() == reflect.Map:
+				r.namedAt = append(r.namedAt, i)
 			}
 		}
 		out[t] = r
 	}
 	for _, row := range Redactions {
 		r, ok := out[row.typ]
-		if !ok || Objects[row.typ] != row.Object {
-			panic(fmt.Sprintf("policy: redaction %s.%s is for %v, which Objects does not name %q", row.Object, row.Field, row.typ, row.Object))
+		if !ok || objects[row.typ] != row.Object {
+			panic(fmt.Sprintf("policy: redaction %s.%s is for %v, which objects does not name %q", row.Object, row.Field, row.typ, row.Object))
 		}
 		r.rows = append(r.rows, row)
 	}
@@ -120,7 +127,7 @@ func (r Redacted) Fields(v any) []string { return r[v] }
 // zeroed. Redacted values never reach a serializer, so no later code can
 // leak them by accident.
 //
-// It fails closed: a value of a type it does not know (not in Objects),
+// It fails closed: a value of a type it does not know (not in objects),
 // at the top or under an edge, is ErrUnredactable, and the caller must not
 // use v. Knowing no rule for a type is not the same as knowing it has
 // nothing to hide.
@@ -172,6 +179,11 @@ func (w *redactWalk) walk(v reflect.Value) error {
 		for _, i := range r.edgeIndex {
 			if err := w.walk(edges.Field(i)); err != nil {
 				return err
+			}
+		}
+		for _, i := range r.namedAt {
+			if edges.Field(i).Len() > 0 {
+				return fmt.Errorf("%w: a named edge of %s", ErrUnredactable, v.Type())
 			}
 		}
 		return nil
