@@ -81,10 +81,6 @@ func TestWorldModelsEveryType(t *testing.T) {
 	for _, typ := range world.Types {
 		_, ok := world.Columns[typ]
 		assert.True(t, ok, "world.Columns has no entry for %s (the columns the oracles group by and filter on)", typ)
-		_, ok = oracleMarkerColumn[typ]
-		assert.True(t, ok, "oracleMarkerColumn has no entry for %s (the column the leak oracle's updates mark)", typ)
-		_, ok = rlsTables[typ]
-		assert.True(t, ok, "rlsTables has no entry for %s", typ)
 	}
 }
 
@@ -107,32 +103,5 @@ func TestMutationOracleSnapshotsEveryTable(t *testing.T) {
 			}
 		}
 		assert.Equal(t, hasUpdatedAt, moHasUpdatedAt[typ], "moHasUpdatedAt[%s]: table %s has updated_at: %t", typ, tbl, hasUpdatedAt)
-	}
-}
-
-// planUncheckedTables are the tables TestPlanScopedQueries does not hold to
-// index probes, each with why. Every other table of the schema must be in
-// planTenantTables.
-var planUncheckedTables = map[string]string{
-	"organizations": "one row per tenant, and every scope reads at most its own",
-	"audit_events":  "written by the audit hook, read by no repository statement",
-}
-
-// TestPlanChecksEveryTenantTable: every table of the schema is either one
-// whose reads the plan test checks (planTenantTables: a sequential scan of
-// it fails) or named in planUncheckedTables with why. A new table that is
-// neither would have its plans unchecked, silently.
-func TestPlanChecksEveryTenantTable(t *testing.T) {
-	for _, tbl := range schemaTables() {
-		_, unchecked := planUncheckedTables[tbl]
-		switch {
-		case planTenantTables[tbl] && unchecked:
-			t.Errorf("%s is both in planTenantTables and planUncheckedTables", tbl)
-		case !planTenantTables[tbl] && !unchecked:
-			t.Errorf("%s: not in planTenantTables (plan_test.go), whose reads must be index probes, nor in planUncheckedTables with why", tbl)
-		}
-	}
-	for tbl := range planTenantTables {
-		assert.Contains(t, schemaTables(), tbl, "planTenantTables names %s, which the schema does not have", tbl)
 	}
 }
