@@ -154,6 +154,18 @@ var ScopeEdges = map[string]map[string]ScopeEdge{
 	},
 }
 
+// TableOf maps every type to its table, so that code and tests that list
+// the schema's tables read them from here rather than keep a list.
+var TableOf = map[string]string{
+	TypeAuditEvent:   auditevent.Table,
+	TypeCompany:      company.Table,
+	TypeJob:          job.Table,
+	TypeNote:         note.Table,
+	TypeOrganization: organization.Table,
+	TypeSession:      session.Table,
+	TypeUser:         user.Table,
+}
+
 // TenantColumn reports, for every type, whether its table has its own
 // org_id column.
 var TenantColumn = map[string]bool{

@@ -148,10 +148,8 @@ const (
 
 var moTables = []string{"organizations", "users", "companies", "jobs", "job_managers", "notes", "sessions", "audit_events"}
 
-var moTableOf = map[string]string{
-	world.Organization: "organizations", world.User: "users", world.Session: "sessions",
-	world.Company: "companies", world.Job: "jobs", world.Note: "notes", world.AuditEvent: "audit_events",
-}
+// moTableOf is each type's table (the generated ent.TableOf).
+var moTableOf = ent.TableOf
 
 var moTimeCols = map[string]bool{"created_at": true, "updated_at": true, "expires_at": true, "at": true}
 

@@ -39,6 +39,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
+	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/ent/privacy"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
@@ -954,12 +955,29 @@ func (o *oracle) marker() time.Time {
 	return time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
 }
 
-// oracleMarkerColumn is the column each type's update sets to the marker.
-var oracleMarkerColumn = map[string]string{
-	world.Organization: "updated_at", world.User: "updated_at", world.Company: "updated_at",
-	world.Job: "updated_at", world.Note: "updated_at", world.Session: "expires_at",
-	world.AuditEvent: "",
-}
+// oracleMarkerColumn is the column each type's update sets to the marker:
+// updated_at for every type whose table has one (read from ent/migrate, so
+// a new type with TimeMixin needs no edit here), and these for the others;
+// "" for a type no update changes.
+var oracleMarkerColumn = func() map[string]string {
+	out := map[string]string{world.Session: "expires_at", world.AuditEvent: ""}
+	for _, typ := range world.Types {
+		if _, set := out[typ]; set {
+			continue
+		}
+		for _, t := range entmigrate.Tables {
+			if t.Name != ent.TableOf[typ] {
+				continue
+			}
+			for _, c := range t.Columns {
+				if c.Name == "updated_at" {
+					out[typ] = "updated_at"
+				}
+			}
+		}
+	}
+	return out
+}()
 
 // changed returns the rows holding the marker, read under the all-tenant
 // system scope inside the transaction.

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
 	"github.com/scopegate/scopegate/internal/database"
@@ -25,16 +26,15 @@ import (
 )
 
 // rlsTables maps the oracle's types to their tables: every table that holds
-// tenant data, the organizations, sessions and audit events included.
-var rlsTables = map[string]string{
-	world.Organization: "organizations",
-	world.User:         "users",
-	world.Session:      "sessions",
-	world.Company:      "companies",
-	world.Job:          "jobs",
-	world.Note:         "notes",
-	world.AuditEvent:   "audit_events",
-}
+// tenant data, the organizations, sessions and audit events included. Read
+// from the generated ent.TableOf, so a new type needs no edit here.
+var rlsTables = func() map[string]string {
+	out := map[string]string{}
+	for _, typ := range world.Types {
+		out[typ] = ent.TableOf[typ]
+	}
+	return out
+}()
 
 // rlsWorld is a generated world, its snapshot and every viewer of it.
 type rlsWorld struct {

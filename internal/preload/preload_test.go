@@ -2,6 +2,9 @@ package preload
 
 import (
 	"errors"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,42 +18,77 @@ func TestRegistryIsValid(t *testing.T) {
 	require.NoError(t, Validate())
 }
 
-// TestDesignTable pins the table of docs/design.md section 4, cell by cell.
+// TestDesignTable holds the registry to the table of docs/design.md
+// section 4, read from the design itself, cell by cell: an entry is
+// allowed on a surface exactly where the table does not say "no", it
+// filters exactly where the table says "only", and it has a per-parent
+// cap exactly where the table says "at most N per". Nothing is listed that
+// the table does not have, so a registry entry without its row in the
+// design (or the reverse) fails here. (What each filter and order keeps is
+// the preload oracle's business: integration/oracle_preload_test.go.)
 func TestDesignTable(t *testing.T) {
-	cells := []struct {
-		entity      Entity
-		edge        string
-		user, admin string // "" = refused on that surface; else the filter
-	}{
-		{Job, "company", "all", "all"},
-		{Job, "managers", "active users only", "all"},
-		{Job, "notes", "public notes only (internal = false)", "all"},
-		{Job, "creator", "", "all"},
-		{Note, "author", "all", "all"},
-		{Company, "jobs", "published jobs only", "all"},
-		{User, "company", "all", "all"},
-		{User, "managed_jobs", "", "all"},
-	}
-	for _, c := range cells {
-		for s, want := range map[Surface]string{SurfaceUser: c.user, SurfaceAdmin: c.admin} {
-			d, ok := describe(c.entity, s, c.edge)
-			if want == "" {
-				assert.False(t, ok, "%s.%s must be refused on %s", c.entity, c.edge, s)
+	rows := designPreloadRows(t)
+	require.NotEmpty(t, rows, "no preload table in docs/design.md section 4")
+	atMost := regexp.MustCompile(`at most (\d+) per`)
+	for key, cells := range rows {
+		entity, edge, ok := strings.Cut(key, ".")
+		require.True(t, ok, "row %q of docs/design.md section 4 is not entity.edge", key)
+		for s, cell := range map[Surface]string{SurfaceUser: cells[0], SurfaceAdmin: cells[1]} {
+			d, ok := describe(Entity(entity), s, edge)
+			if cell == "no" {
+				assert.False(t, ok, "%s must be refused on %s", key, s)
 				continue
 			}
-			if assert.True(t, ok, "%s.%s must be allowed on %s", c.entity, c.edge, s) {
-				assert.Equal(t, want, d.Filter, "%s.%s on %s", c.entity, c.edge, s)
+			if !assert.True(t, ok, "%s must be allowed on %s", key, s) {
+				continue
 			}
+			assert.Equal(t, strings.Contains(cell, " only"), d.Filter != "all", "%s on %s: the design says %q, the registry filters %q", key, s, cell, d.Filter)
+			limit := 0
+			if m := atMost.FindStringSubmatch(cell); m != nil {
+				limit, _ = strconv.Atoi(m[1])
+			}
+			assert.Equal(t, limit, d.Limit, "%s on %s: per-parent cap", key, s)
 		}
 	}
 	// Nothing beyond the table.
-	assert.Len(t, Describe(), 14)
+	for _, d := range Describe() {
+		_, ok := rows[string(d.Entity)+"."+d.Edge]
+		assert.True(t, ok, "the registry lists %s.%s on %s; docs/design.md section 4 has no row for it", d.Entity, d.Edge, d.Surface)
+	}
 	d, _ := describe(Job, SurfaceUser, "managers")
 	assert.Equal(t, "updated_at newest first", d.Order)
 	d, _ = describe(Job, SurfaceAdmin, "managers")
 	assert.Equal(t, "updated_at newest first", d.Order)
 	d, _ = describe(Job, SurfaceUser, "notes")
 	assert.Equal(t, NotesPerJob, d.Limit)
+}
+
+// designPreloadRows reads the table of docs/design.md section 4: its rows
+// by their first cell (job.managers), each with its user and admin cells.
+func designPreloadRows(t *testing.T) map[string][2]string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/design.md")
+	require.NoError(t, err)
+	rows := map[string][2]string{}
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			in = strings.HasPrefix(line, "## 4. ")
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if !in || !strings.HasPrefix(line, "|") || len(cells) != 3 {
+			continue
+		}
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if cells[0] == "entity.edge" || strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		rows[cells[0]] = [2]string{cells[1], cells[2]}
+	}
+	return rows
 }
 
 func TestParseMergesPaths(t *testing.T) {
