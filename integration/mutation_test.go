@@ -649,7 +649,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 	})
 
 	t.Run("InOrg narrows queries and bulk mutations to its tenant and cannot create in another", func(t *testing.T) {
-		m := loadModel(t, tt.db.Raw)
+		s := loadWorld(t, tt.db)
 		inScope, err := scope.System(reason).InOrg(a.Org.ID).Scope()
 		require.NoError(t, err)
 		inA := scope.NewContext(context.Background(), inScope)
@@ -657,8 +657,8 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 		for _, r := range entityReaders(c) {
 			got, err := r.all(inA)
 			require.NoError(t, err, r.typ)
-			assert.ElementsMatch(t, m.ownedBy(r.typ, a.Org.ID), got, "%s under InOrg(A)", r.typ)
-			for _, id := range m.ownedBy(r.typ, b.Org.ID) {
+			assert.ElementsMatch(t, s.OfOrg(r.typ, a.Org.ID), got, "%s under InOrg(A)", r.typ)
+			for _, id := range s.OfOrg(r.typ, b.Org.ID) {
 				assert.True(t, ent.IsNotFound(r.get(inA, id)), "%s %d of B under InOrg(A)", r.typ, id)
 			}
 		}
@@ -666,7 +666,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 			got, err := e.traverse(inA, nil)
 			require.NoError(t, err, e.String())
 			for _, id := range got {
-				assert.Equal(t, a.Org.ID, m.owner(e.to, id), "traverse %s under InOrg(A) reached %s %d", e, e.to, id)
+				assert.Equal(t, a.Org.ID, s.OrgOf(e.To, id), "traverse %s under InOrg(A) reached %s %d", e, e.To, id)
 			}
 		}
 
@@ -738,11 +738,11 @@ func TestAuthenticatorScope(t *testing.T) {
 
 	t.Run("email lookup reads exactly that user", func(t *testing.T) {
 		ctx := authCtx(t, scope.AuthLookup{Email: b.Manager.Email})
-		assertSees(t, c, loadModel(t, tt.db.Raw), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
+		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
 		for _, e := range edgeReaders(c) {
 			got, err := e.traverse(ctx, nil)
 			require.NoError(t, err, e.String())
-			if e.to == ent.TypeUser {
+			if e.To == ent.TypeUser {
 				for _, id := range got {
 					assert.Equal(t, b.Manager.ID, id, "traverse %s", e)
 				}
@@ -755,7 +755,7 @@ func TestAuthenticatorScope(t *testing.T) {
 	t.Run("token lookup reads exactly that session and its user", func(t *testing.T) {
 		s := a.Session[a.Member.ID]
 		ctx := authCtx(t, scope.AuthLookup{TokenHash: s.TokenHash})
-		assertSees(t, c, loadModel(t, tt.db.Raw), ctx, visibleSets{
+		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{
 			ent.TypeUser:    userIDs(a.Member),
 			ent.TypeSession: sessionIDs(s),
 		})

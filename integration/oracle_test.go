@@ -524,13 +524,7 @@ func (o *oracle) visible(typ string) []int { return o.world.Visible(o.v, typ) }
 
 // reach follows e from every id of from and keeps what the scope sees: the
 // expected answer of a traversal from rows the scope sees (rule 7).
-func (o *oracle) reach(e world.Edge, from []int) []int {
-	var to []int
-	for _, id := range from {
-		to = append(to, o.world.Neighbors(e, id)...)
-	}
-	return o.world.Filter(o.v, e.To, to)
-}
+func (o *oracle) reach(e world.Edge, from []int) []int { return o.world.Reach(o.v, e, from) }
 
 // matching keeps the ids whose column equals value.
 func (o *oracle) matching(typ string, ids []int, column string, value any) []int {

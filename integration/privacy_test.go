@@ -2,7 +2,8 @@ package integration
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/integration/pgtest"
+	"github.com/scopegate/scopegate/integration/world"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -239,12 +241,20 @@ func entityReaders(c *ent.Client) []entityReader {
 // can see (narrowed to the given parent ids if not nil), eager loads it on
 // every parent the scope can see and returns parent id -> child ids.
 type edgeReader struct {
-	from, edge, to string
-	traverse       func(ctx context.Context, parents []int) ([]int, error)
-	eager          func(ctx context.Context) (map[int][]int, error)
+	world.Edge
+	traverse func(ctx context.Context, parents []int) ([]int, error)
+	eager    func(ctx context.Context) (map[int][]int, error)
 }
 
-func (e edgeReader) String() string { return e.from + "." + e.edge }
+// schemaEdge returns world's edge from typ named name.
+func schemaEdge(typ, name string) world.Edge {
+	for _, e := range world.EdgesFrom(typ) {
+		if e.Name == name {
+			return e
+		}
+	}
+	panic("world has no edge " + typ + "." + name)
+}
 
 // eagerMany and eagerOne collect an eager load's result.
 func eagerMany[P, C any](ps []P, pid func(P) int, children func(P) []C, cid func(C) int) map[int][]int {
@@ -320,138 +330,138 @@ func edgeReaders(c *ent.Client) []edgeReader {
 	type ctxT = context.Context
 	return []edgeReader{
 		// Organization
-		{ent.TypeOrganization, organization.EdgeUsers, ent.TypeUser,
+		{schemaEdge(ent.TypeOrganization, organization.EdgeUsers),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryUsers().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithUsers().All(ctx)
 				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.User { return x.Edges.Users }, uID), err
 			}},
-		{ent.TypeOrganization, organization.EdgeCompanies, ent.TypeCompany,
+		{schemaEdge(ent.TypeOrganization, organization.EdgeCompanies),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryCompanies().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithCompanies().All(ctx)
 				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Company { return x.Edges.Companies }, cID), err
 			}},
-		{ent.TypeOrganization, organization.EdgeJobs, ent.TypeJob,
+		{schemaEdge(ent.TypeOrganization, organization.EdgeJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithJobs().All(ctx)
 				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Job { return x.Edges.Jobs }, jID), err
 			}},
-		{ent.TypeOrganization, organization.EdgeNotes, ent.TypeNote,
+		{schemaEdge(ent.TypeOrganization, organization.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithNotes().All(ctx)
 				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Note { return x.Edges.Notes }, nID), err
 			}},
 		// User
-		{ent.TypeUser, user.EdgeOrg, ent.TypeOrganization,
+		{schemaEdge(ent.TypeUser, user.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithOrg().All(ctx)
 				return eagerOne(xs, uID, func(x *ent.User) *ent.Organization { return x.Edges.Org }, orgID), err
 			}},
-		{ent.TypeUser, user.EdgeCompany, ent.TypeCompany,
+		{schemaEdge(ent.TypeUser, user.EdgeCompany),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryCompany().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithCompany().All(ctx)
 				return eagerOne(xs, uID, func(x *ent.User) *ent.Company { return x.Edges.Company }, cID), err
 			}},
-		{ent.TypeUser, user.EdgeManagedJobs, ent.TypeJob,
+		{schemaEdge(ent.TypeUser, user.EdgeManagedJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryManagedJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithManagedJobs().All(ctx)
 				return eagerMany(xs, uID, func(x *ent.User) []*ent.Job { return x.Edges.ManagedJobs }, jID), err
 			}},
-		{ent.TypeUser, user.EdgeNotes, ent.TypeNote,
+		{schemaEdge(ent.TypeUser, user.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithNotes().All(ctx)
 				return eagerMany(xs, uID, func(x *ent.User) []*ent.Note { return x.Edges.Notes }, nID), err
 			}},
-		{ent.TypeUser, user.EdgeSessions, ent.TypeSession,
+		{schemaEdge(ent.TypeUser, user.EdgeSessions),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QuerySessions().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithSessions().All(ctx)
 				return eagerMany(xs, uID, func(x *ent.User) []*ent.Session { return x.Edges.Sessions }, sID), err
 			}},
-		{ent.TypeUser, user.EdgeCreatedJobs, ent.TypeJob,
+		{schemaEdge(ent.TypeUser, user.EdgeCreatedJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryCreatedJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithCreatedJobs().All(ctx)
 				return eagerMany(xs, uID, func(x *ent.User) []*ent.Job { return x.Edges.CreatedJobs }, jID), err
 			}},
 		// Company
-		{ent.TypeCompany, company.EdgeOrg, ent.TypeOrganization,
+		{schemaEdge(ent.TypeCompany, company.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithOrg().All(ctx)
 				return eagerOne(xs, cID, func(x *ent.Company) *ent.Organization { return x.Edges.Org }, orgID), err
 			}},
-		{ent.TypeCompany, company.EdgeJobs, ent.TypeJob,
+		{schemaEdge(ent.TypeCompany, company.EdgeJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithJobs().All(ctx)
 				return eagerMany(xs, cID, func(x *ent.Company) []*ent.Job { return x.Edges.Jobs }, jID), err
 			}},
-		{ent.TypeCompany, company.EdgeClients, ent.TypeUser,
+		{schemaEdge(ent.TypeCompany, company.EdgeClients),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryClients().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithClients().All(ctx)
 				return eagerMany(xs, cID, func(x *ent.Company) []*ent.User { return x.Edges.Clients }, uID), err
 			}},
 		// Job
-		{ent.TypeJob, job.EdgeOrg, ent.TypeOrganization,
+		{schemaEdge(ent.TypeJob, job.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithOrg().All(ctx)
 				return eagerOne(xs, jID, func(x *ent.Job) *ent.Organization { return x.Edges.Org }, orgID), err
 			}},
-		{ent.TypeJob, job.EdgeCompany, ent.TypeCompany,
+		{schemaEdge(ent.TypeJob, job.EdgeCompany),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryCompany().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithCompany().All(ctx)
 				return eagerOne(xs, jID, func(x *ent.Job) *ent.Company { return x.Edges.Company }, cID), err
 			}},
-		{ent.TypeJob, job.EdgeManagers, ent.TypeUser,
+		{schemaEdge(ent.TypeJob, job.EdgeManagers),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryManagers().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithManagers().All(ctx)
 				return eagerMany(xs, jID, func(x *ent.Job) []*ent.User { return x.Edges.Managers }, uID), err
 			}},
-		{ent.TypeJob, job.EdgeNotes, ent.TypeNote,
+		{schemaEdge(ent.TypeJob, job.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithNotes().All(ctx)
 				return eagerMany(xs, jID, func(x *ent.Job) []*ent.Note { return x.Edges.Notes }, nID), err
 			}},
-		{ent.TypeJob, job.EdgeCreator, ent.TypeUser,
+		{schemaEdge(ent.TypeJob, job.EdgeCreator),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryCreator().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithCreator().All(ctx)
 				return eagerOne(xs, jID, func(x *ent.Job) *ent.User { return x.Edges.Creator }, uID), err
 			}},
 		// Note
-		{ent.TypeNote, note.EdgeOrg, ent.TypeOrganization,
+		{schemaEdge(ent.TypeNote, note.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithOrg().All(ctx)
 				return eagerOne(xs, nID, func(x *ent.Note) *ent.Organization { return x.Edges.Org }, orgID), err
 			}},
-		{ent.TypeNote, note.EdgeJob, ent.TypeJob,
+		{schemaEdge(ent.TypeNote, note.EdgeJob),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryJob().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithJob().All(ctx)
 				return eagerOne(xs, nID, func(x *ent.Note) *ent.Job { return x.Edges.Job }, jID), err
 			}},
-		{ent.TypeNote, note.EdgeAuthor, ent.TypeUser,
+		{schemaEdge(ent.TypeNote, note.EdgeAuthor),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryAuthor().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithAuthor().All(ctx)
 				return eagerOne(xs, nID, func(x *ent.Note) *ent.User { return x.Edges.Author }, uID), err
 			}},
 		// Session
-		{ent.TypeSession, session.EdgeUser, ent.TypeUser,
+		{schemaEdge(ent.TypeSession, session.EdgeUser),
 			func(ctx ctxT, p []int) ([]int, error) { return sq(p).QueryUser().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Session.Query().WithUser().All(ctx)
@@ -461,397 +471,46 @@ func edgeReaders(c *ent.Client) []edgeReader {
 }
 
 // ---------------------------------------------------------------------------
-// Model: the database read with plain SQL (no ent, no privacy), and docs/design.md
-// section 3 computed from it in plain Go.
+// Model: integration/world, the one plain-Go model of docs/design.md
+// section 3, over the database read with raw SQL (no ent, no privacy).
 // ---------------------------------------------------------------------------
 
-type mUser struct {
-	ID, Org int
-	Role    string
-	Banned  bool
-	Company int // 0: none
-}
-
-type mJob struct {
-	ID, Org, Company, Creator int
-	Status                    string
-	Managers                  []int
-}
-
-type mNote struct {
-	ID, Org, Job, Author int
-	Internal             bool
-}
-
-type tenantModel struct {
-	orgs      []int
-	users     map[int]mUser
-	companies map[int]int // id -> org
-	jobs      map[int]mJob
-	notes     map[int]mNote
-	sessions  map[int]int // id -> user
-	audits    map[int]int // id -> org (0: none)
-}
-
-func loadModel(t *testing.T, db *sql.DB) *tenantModel {
+// loadWorld reads the fixture back as world's snapshot.
+func loadWorld(t *testing.T, db *pgtest.DB) *world.Snapshot {
 	t.Helper()
-	ctx := context.Background()
-	m := &tenantModel{users: map[int]mUser{}, companies: map[int]int{}, jobs: map[int]mJob{},
-		notes: map[int]mNote{}, sessions: map[int]int{}, audits: map[int]int{}}
-	scan := func(query string, row func(*sql.Rows) error) {
-		rows, err := db.QueryContext(ctx, query)
-		require.NoError(t, err, query)
-		defer rows.Close()
-		for rows.Next() {
-			require.NoError(t, row(rows), query)
-		}
-		require.NoError(t, rows.Err(), query)
-	}
-	scan(`SELECT id FROM organizations`, func(r *sql.Rows) error {
-		var id int
-		err := r.Scan(&id)
-		m.orgs = append(m.orgs, id)
-		return err
-	})
-	scan(`SELECT id, org_id, role, banned, coalesce(company_id, 0) FROM users`, func(r *sql.Rows) error {
-		var u mUser
-		err := r.Scan(&u.ID, &u.Org, &u.Role, &u.Banned, &u.Company)
-		m.users[u.ID] = u
-		return err
-	})
-	scan(`SELECT id, org_id FROM companies`, func(r *sql.Rows) error {
-		var id, org int
-		err := r.Scan(&id, &org)
-		m.companies[id] = org
-		return err
-	})
-	scan(`SELECT id, org_id, company_id, created_by_id, status FROM jobs`, func(r *sql.Rows) error {
-		var j mJob
-		err := r.Scan(&j.ID, &j.Org, &j.Company, &j.Creator, &j.Status)
-		m.jobs[j.ID] = j
-		return err
-	})
-	scan(`SELECT job_id, user_id FROM job_managers`, func(r *sql.Rows) error {
-		var jid, uid int
-		if err := r.Scan(&jid, &uid); err != nil {
-			return err
-		}
-		j := m.jobs[jid]
-		j.Managers = append(j.Managers, uid)
-		m.jobs[jid] = j
-		return nil
-	})
-	scan(`SELECT id, org_id, job_id, author_id, internal FROM notes`, func(r *sql.Rows) error {
-		var n mNote
-		err := r.Scan(&n.ID, &n.Org, &n.Job, &n.Author, &n.Internal)
-		m.notes[n.ID] = n
-		return err
-	})
-	scan(`SELECT id, user_id FROM sessions`, func(r *sql.Rows) error {
-		var id, uid int
-		err := r.Scan(&id, &uid)
-		m.sessions[id] = uid
-		return err
-	})
-	scan(`SELECT id, coalesce(org_id, 0) FROM audit_events`, func(r *sql.Rows) error {
-		var id, org int
-		err := r.Scan(&id, &org)
-		m.audits[id] = org
-		return err
-	})
-	return m
+	s, err := world.Load(context.Background(), db.Raw)
+	require.NoError(t, err)
+	return s
 }
 
-// owner returns the tenant a row belongs to (0: none).
-func (m *tenantModel) owner(typ string, id int) int {
-	switch typ {
-	case ent.TypeOrganization:
-		return id
-	case ent.TypeUser:
-		return m.users[id].Org
-	case ent.TypeCompany:
-		return m.companies[id]
-	case ent.TypeJob:
-		return m.jobs[id].Org
-	case ent.TypeNote:
-		return m.notes[id].Org
-	case ent.TypeSession:
-		return m.users[m.sessions[id]].Org
-	case ent.TypeAuditEvent:
-		return m.audits[id]
+// viewerOf is u's user scope, as the model sees it: u as stored.
+func viewerOf(s *world.Snapshot, u *ent.User) world.Viewer {
+	row, ok := s.Users[u.ID]
+	if !ok {
+		panic(fmt.Sprintf("user %d is not in the snapshot", u.ID))
 	}
-	panic("unknown type " + typ)
-}
-
-// rows returns every id of typ.
-func (m *tenantModel) rows(typ string) []int {
-	var ids []int
-	switch typ {
-	case ent.TypeOrganization:
-		ids = slices.Clone(m.orgs)
-	case ent.TypeUser:
-		ids = keys(m.users)
-	case ent.TypeCompany:
-		ids = keys(m.companies)
-	case ent.TypeJob:
-		ids = keys(m.jobs)
-	case ent.TypeNote:
-		ids = keys(m.notes)
-	case ent.TypeSession:
-		ids = keys(m.sessions)
-	case ent.TypeAuditEvent:
-		ids = keys(m.audits)
-	default:
-		panic("unknown type " + typ)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// ownedBy returns the ids of typ that belong to org.
-func (m *tenantModel) ownedBy(typ string, org int) []int {
-	var out []int
-	for _, id := range m.rows(typ) {
-		if m.owner(typ, id) == org {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func keys[V any](mp map[int]V) []int {
-	out := make([]int, 0, len(mp))
-	for k := range mp {
-		out = append(out, k)
-	}
-	return out
-}
-
-// viewer is a user scope as the model sees it.
-type viewer struct {
-	ID, Org int
-	Role    string
-	Banned  bool
-	Company int
-}
-
-func viewerOf(u *ent.User) viewer {
-	v := viewer{ID: u.ID, Org: u.OrgID, Role: string(u.Role), Banned: u.Banned}
-	if u.CompanyID != nil {
-		v.Company = *u.CompanyID
-	}
-	return v
-}
-
-func (m *tenantModel) jobVisible(v viewer, id int) bool {
-	j, ok := m.jobs[id]
-	if !ok || j.Org != v.Org || v.Banned {
-		return false
-	}
-	switch v.Role {
-	case "admin":
-		return true
-	case "manager", "member":
-		return j.Status == "published" || slices.Contains(j.Managers, v.ID)
-	case "client":
-		return j.Company == v.Company && j.Status == "published"
-	}
-	return false
-}
-
-// visible computes docs/design.md section 3 for v: rule 2 (the tenant), then rules
-// 3 to 6.
-func (m *tenantModel) visible(v viewer, typ string, id int) bool {
-	if m.owner(typ, id) != v.Org {
-		return false
-	}
-	switch typ {
-	case ent.TypeOrganization:
-		return true
-	case ent.TypeUser:
-		switch {
-		case v.Banned:
-			return id == v.ID
-		case v.Role == "client":
-			if id == v.ID {
-				return true
-			}
-			for jid, j := range m.jobs {
-				if slices.Contains(j.Managers, id) && m.jobVisible(v, jid) {
-					return true
-				}
-			}
-			return false
-		}
-		return true
-	case ent.TypeCompany:
-		if v.Banned {
-			return false
-		}
-		return v.Role != "client" || id == v.Company
-	case ent.TypeJob:
-		return m.jobVisible(v, id)
-	case ent.TypeNote:
-		n := m.notes[id]
-		switch {
-		case v.Banned:
-			return false
-		case v.Role == "admin":
-			return true
-		case v.Role == "manager":
-			return m.jobVisible(v, n.Job)
-		}
-		return !n.Internal && m.jobVisible(v, n.Job)
-	case ent.TypeSession:
-		return !v.Banned && (v.Role == "admin" || m.sessions[id] == v.ID)
-	case ent.TypeAuditEvent:
-		return !v.Banned && v.Role == "admin"
-	}
-	panic("unknown type " + typ)
-}
-
-func (m *tenantModel) visibleRows(v viewer, typ string) []int {
-	var out []int
-	for _, id := range m.rows(typ) {
-		if m.visible(v, typ, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// linked returns the rows that edge links parent to, whatever anyone sees.
-func (m *tenantModel) linked(from, edge string, parent int) []int {
-	var out []int
-	add := func(id int) {
-		if id != 0 {
-			out = append(out, id)
-		}
-	}
-	switch from + "." + edge {
-	case "Organization.users":
-		for id, u := range m.users {
-			if u.Org == parent {
-				add(id)
-			}
-		}
-	case "Organization.companies":
-		for id, org := range m.companies {
-			if org == parent {
-				add(id)
-			}
-		}
-	case "Organization.jobs":
-		for id, j := range m.jobs {
-			if j.Org == parent {
-				add(id)
-			}
-		}
-	case "Organization.notes":
-		for id, n := range m.notes {
-			if n.Org == parent {
-				add(id)
-			}
-		}
-	case "User.org":
-		add(m.users[parent].Org)
-	case "User.company":
-		add(m.users[parent].Company)
-	case "User.managed_jobs":
-		for id, j := range m.jobs {
-			if slices.Contains(j.Managers, parent) {
-				add(id)
-			}
-		}
-	case "User.notes":
-		for id, n := range m.notes {
-			if n.Author == parent {
-				add(id)
-			}
-		}
-	case "User.sessions":
-		for id, uid := range m.sessions {
-			if uid == parent {
-				add(id)
-			}
-		}
-	case "User.created_jobs":
-		for id, j := range m.jobs {
-			if j.Creator == parent {
-				add(id)
-			}
-		}
-	case "Company.org":
-		add(m.companies[parent])
-	case "Company.jobs":
-		for id, j := range m.jobs {
-			if j.Company == parent {
-				add(id)
-			}
-		}
-	case "Company.clients":
-		for id, u := range m.users {
-			if u.Company == parent {
-				add(id)
-			}
-		}
-	case "Job.org":
-		add(m.jobs[parent].Org)
-	case "Job.company":
-		add(m.jobs[parent].Company)
-	case "Job.managers":
-		out = append(out, m.jobs[parent].Managers...)
-	case "Job.notes":
-		for id, n := range m.notes {
-			if n.Job == parent {
-				add(id)
-			}
-		}
-	case "Job.creator":
-		add(m.jobs[parent].Creator)
-	case "Note.org":
-		add(m.notes[parent].Org)
-	case "Note.job":
-		add(m.notes[parent].Job)
-	case "Note.author":
-		add(m.notes[parent].Author)
-	case "Session.user":
-		add(m.sessions[parent])
-	default:
-		panic("unknown edge " + from + "." + edge)
-	}
-	return out
-}
-
-// expectedTraversal is what following e from parents (already narrowed to
-// what v sees) may return: the linked rows v can see, and nothing else.
-func (m *tenantModel) expectedTraversal(v viewer, e edgeReader, parents []int) []int {
-	seen := map[int]bool{}
-	out := []int{}
-	for _, p := range parents {
-		for _, c := range m.linked(e.from, e.edge, p) {
-			if !seen[c] && m.visible(v, e.to, c) {
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-	}
-	return out
+	return world.UserViewer(row)
 }
 
 // checkComposition asserts rule 7 for v on every edge: a traversal and an
 // eager load return exactly the linked rows that a direct query for them
 // would return, from every parent v can see, and nothing from parents v
 // cannot see.
-func checkComposition(t *testing.T, c *ent.Client, m *tenantModel, v viewer, ctx context.Context, hidden map[string][]int) {
+func checkComposition(t *testing.T, c *ent.Client, s *world.Snapshot, v world.Viewer, ctx context.Context, hidden map[string][]int) {
 	t.Helper()
-	for _, e := range edgeReaders(c) {
-		parents := m.visibleRows(v, e.from)
+	readers := edgeReaders(c)
+	read := make([]world.Edge, len(readers))
+	for i, e := range readers {
+		read[i] = e.Edge
+	}
+	require.ElementsMatch(t, world.Edges, read, "edgeReaders must read every edge of the schema")
+	for _, e := range readers {
+		parents := s.Visible(v, e.From)
 		got, err := e.traverse(ctx, nil)
 		require.NoError(t, err, "traverse %s", e)
-		assert.ElementsMatch(t, m.expectedTraversal(v, e, parents), got, "traverse %s from every visible parent", e)
+		assert.ElementsMatch(t, s.Reach(v, e.Edge, parents), got, "traverse %s from every visible parent", e)
 
-		if hp := hidden[e.from]; len(hp) > 0 {
+		if hp := hidden[e.From]; len(hp) > 0 {
 			got, err := e.traverse(ctx, hp)
 			require.NoError(t, err, "traverse %s from hidden parents", e)
 			assert.Empty(t, got, "traverse %s from parents the scope cannot see", e)
@@ -859,9 +518,9 @@ func checkComposition(t *testing.T, c *ent.Client, m *tenantModel, v viewer, ctx
 
 		loaded, err := e.eager(ctx)
 		require.NoError(t, err, "eager %s", e)
-		assert.ElementsMatch(t, parents, keys(loaded), "eager %s: parents", e)
+		assert.ElementsMatch(t, parents, slices.Collect(maps.Keys(loaded)), "eager %s: parents", e)
 		for _, p := range parents {
-			assert.ElementsMatch(t, m.expectedTraversal(v, e, []int{p}), loaded[p], "eager %s of %s %d", e, e.from, p)
+			assert.ElementsMatch(t, s.Reach(v, e.Edge, []int{p}), loaded[p], "eager %s of %s %d", e, e.From, p)
 		}
 	}
 }
@@ -876,7 +535,7 @@ func checkComposition(t *testing.T, c *ent.Client, m *tenantModel, v viewer, ctx
 // TestTenantSafeKeys.)
 func TestTenantIsolationForEveryEntity(t *testing.T) {
 	tt := seedTwoTenants(t)
-	m := loadModel(t, tt.db.Raw)
+	s := loadWorld(t, tt.db)
 	a, b := tt.A, tt.B
 	ctx := pgtest.UserContext(t, a.Admin)
 	orgA, orgB := a.Org.ID, b.Org.ID
@@ -884,12 +543,12 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 	// The fixture must really hold rows of B for every entity, or this
 	// test proves nothing.
 	for _, r := range entityReaders(tt.db.Client) {
-		require.NotEmpty(t, m.ownedBy(r.typ, orgB), "fixture: no %s rows in tenant B", r.typ)
+		require.NotEmpty(t, s.OfOrg(r.typ, orgB), "fixture: no %s rows in tenant B", r.typ)
 	}
 
 	for _, r := range entityReaders(tt.db.Client) {
 		t.Run(r.typ, func(t *testing.T) {
-			want := m.ownedBy(r.typ, orgA)
+			want := s.OfOrg(r.typ, orgA)
 			require.NotEmpty(t, want)
 
 			t.Run("All returns every row of A and none of B", func(t *testing.T) {
@@ -897,7 +556,7 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 				require.NoError(t, err)
 				assert.ElementsMatch(t, want, got)
 				for _, id := range got {
-					assert.Equal(t, orgA, m.owner(r.typ, id), "%s %d belongs to another tenant", r.typ, id)
+					assert.Equal(t, orgA, s.OrgOf(r.typ, id), "%s %d belongs to another tenant", r.typ, id)
 				}
 			})
 			t.Run("Count counts A only", func(t *testing.T) {
@@ -906,7 +565,7 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 				assert.Equal(t, len(want), n)
 			})
 			t.Run("Get of every row of B is not found like a missing row", func(t *testing.T) {
-				for _, id := range m.ownedBy(r.typ, orgB) {
+				for _, id := range s.OfOrg(r.typ, orgB) {
 					err := r.get(ctx, id)
 					require.Error(t, err, "%s %d of tenant B", r.typ, id)
 					assert.True(t, ent.IsNotFound(err), "%s %d: want not found, got %v", r.typ, id, err)
@@ -923,25 +582,25 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 	t.Run("traversals and eager loads of every edge", func(t *testing.T) {
 		hidden := map[string][]int{}
 		for _, r := range entityReaders(tt.db.Client) {
-			hidden[r.typ] = m.ownedBy(r.typ, orgB)
+			hidden[r.typ] = s.OfOrg(r.typ, orgB)
 		}
 		// Explicitly: nothing of B, whatever links A's rows hold.
 		for _, e := range edgeReaders(tt.db.Client) {
 			got, err := e.traverse(ctx, nil)
 			require.NoError(t, err, "traverse %s", e)
 			for _, id := range got {
-				assert.Equal(t, orgA, m.owner(e.to, id), "traverse %s reached %s %d of another tenant", e, e.to, id)
+				assert.Equal(t, orgA, s.OrgOf(e.To, id), "traverse %s reached %s %d of another tenant", e, e.To, id)
 			}
 			loaded, err := e.eager(ctx)
 			require.NoError(t, err, "eager %s", e)
 			for p, cs := range loaded {
-				assert.Equal(t, orgA, m.owner(e.from, p), "eager %s: parent %d of another tenant", e, p)
+				assert.Equal(t, orgA, s.OrgOf(e.From, p), "eager %s: parent %d of another tenant", e, p)
 				for _, id := range cs {
-					assert.Equal(t, orgA, m.owner(e.to, id), "eager %s reached %s %d of another tenant", e, e.to, id)
+					assert.Equal(t, orgA, s.OrgOf(e.To, id), "eager %s reached %s %d of another tenant", e, e.To, id)
 				}
 			}
 		}
-		checkComposition(t, tt.db.Client, m, viewerOf(a.Admin), ctx, hidden)
+		checkComposition(t, tt.db.Client, s, viewerOf(s, a.Admin), ctx, hidden)
 	})
 
 	t.Run("traversals starting from B's rows by id go nowhere", func(t *testing.T) {
@@ -978,7 +637,7 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 		var n int
 		walkEdges(orgs, func(typ string, id int) {
 			n++
-			assert.Equal(t, orgA, m.owner(typ, id), "%s %d of another tenant in a deep eager load", typ, id)
+			assert.Equal(t, orgA, s.OrgOf(typ, id), "%s %d of another tenant in a deep eager load", typ, id)
 		})
 		assert.Greater(t, n, 50, "the deep load should reach many rows")
 	})
@@ -1076,7 +735,7 @@ type visibleSets map[string][]int
 
 // assertSees checks All, Count and Get of every entity against want, and
 // that every row of the database outside want is not found by Get.
-func assertSees(t *testing.T, c *ent.Client, m *tenantModel, ctx context.Context, want visibleSets) {
+func assertSees(t *testing.T, c *ent.Client, s *world.Snapshot, ctx context.Context, want visibleSets) {
 	t.Helper()
 	for _, r := range entityReaders(c) {
 		w := want[r.typ]
@@ -1086,7 +745,7 @@ func assertSees(t *testing.T, c *ent.Client, m *tenantModel, ctx context.Context
 		n, err := r.count(ctx)
 		require.NoError(t, err, r.typ)
 		assert.Equal(t, len(w), n, "%s: Count", r.typ)
-		for _, id := range m.rows(r.typ) {
+		for _, id := range s.IDs(r.typ) {
 			err := r.get(ctx, id)
 			if slices.Contains(w, id) {
 				assert.NoError(t, err, "%s %d: Get", r.typ, id)
@@ -1097,14 +756,12 @@ func assertSees(t *testing.T, c *ent.Client, m *tenantModel, ctx context.Context
 	}
 }
 
-func (m *tenantModel) auditOf(org int) []int { return m.ownedBy(ent.TypeAuditEvent, org) }
-
 // TestRowScopingRules checks each rule of docs/design.md section 3, one subtest per
 // rule, in both tenants, with explicit expectations written from the
 // fixture (and, for rule 7, from the model).
 func TestRowScopingRules(t *testing.T) {
 	tt := seedTwoTenants(t)
-	m := loadModel(t, tt.db.Raw)
+	s := loadWorld(t, tt.db)
 	c := tt.db.Client
 	tenants := map[string]*tenantRows{"A": tt.A, "B": tt.B}
 
@@ -1114,7 +771,7 @@ func TestRowScopingRules(t *testing.T) {
 			assert.ErrorIs(t, err, scope.ErrNoScope, r.typ)
 			got, err := r.all(tt.sys)
 			require.NoError(t, err, r.typ)
-			assert.ElementsMatch(t, m.rows(r.typ), got, "%s: system scope", r.typ)
+			assert.ElementsMatch(t, s.IDs(r.typ), got, "%s: system scope", r.typ)
 		}
 	})
 
@@ -1126,7 +783,7 @@ func TestRowScopingRules(t *testing.T) {
 					got, err := r.all(ctx)
 					require.NoError(t, err)
 					for _, id := range got {
-						assert.Equal(t, u.OrgID, m.owner(r.typ, id), "user %s of org %d sees %s %d", u.Email, u.OrgID, r.typ, id)
+						assert.Equal(t, u.OrgID, s.OrgOf(r.typ, id), "user %s of org %d sees %s %d", u.Email, u.OrgID, r.typ, id)
 					}
 				}
 			}
@@ -1135,7 +792,7 @@ func TestRowScopingRules(t *testing.T) {
 
 	for name, tn := range tenants {
 		t.Run("3 a banned user sees only their own user row and their organization/"+name, func(t *testing.T) {
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Banned), visibleSets{
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Banned), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				ent.TypeUser:         userIDs(tn.Banned),
 			})
@@ -1144,15 +801,15 @@ func TestRowScopingRules(t *testing.T) {
 
 	for name, tn := range tenants {
 		t.Run("4 an admin sees every row of the organization, audit events included/"+name, func(t *testing.T) {
-			require.NotEmpty(t, m.auditOf(tn.Org.ID))
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Admin), visibleSets{
+			require.NotEmpty(t, s.OfOrg(ent.TypeAuditEvent, tn.Org.ID))
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Admin), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				ent.TypeUser:         userIDs(tn.users()...),
 				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
 				ent.TypeJob:          jobIDs(tn.jobs()...),
 				ent.TypeNote:         noteIDs(tn.notes()...),
 				ent.TypeSession:      sessionIDs(tn.sessions()...),
-				ent.TypeAuditEvent:   m.auditOf(tn.Org.ID),
+				ent.TypeAuditEvent:   s.OfOrg(ent.TypeAuditEvent, tn.Org.ID),
 			})
 		})
 	}
@@ -1165,7 +822,7 @@ func TestRowScopingRules(t *testing.T) {
 			notes := append(slices.Clone(publicNotes),
 				tn.InternalNote[tn.Pub1.ID], tn.InternalNote[tn.Pub2.ID],
 				tn.PublicNote[tn.Draft1.ID], tn.InternalNote[tn.Draft1.ID])
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Manager), visibleSets{
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Manager), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				ent.TypeUser:         userIDs(tn.users()...),
 				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
@@ -1178,7 +835,7 @@ func TestRowScopingRules(t *testing.T) {
 			notes2 := append(slices.Clone(publicNotes),
 				tn.InternalNote[tn.Pub1.ID], tn.InternalNote[tn.Pub2.ID],
 				tn.PublicNote[tn.Draft2.ID], tn.InternalNote[tn.Draft2.ID])
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Manager2), visibleSets{
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Manager2), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				ent.TypeUser:         userIDs(tn.users()...),
 				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
@@ -1188,7 +845,7 @@ func TestRowScopingRules(t *testing.T) {
 			})
 		})
 		t.Run("5 a member sees all companies and users, published and managed jobs, public notes on them/"+name, func(t *testing.T) {
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Member), visibleSets{
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Member), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				ent.TypeUser:         userIDs(tn.users()...),
 				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
@@ -1201,7 +858,7 @@ func TestRowScopingRules(t *testing.T) {
 
 	for name, tn := range tenants {
 		t.Run("6 a client sees their company, its published jobs, public notes on them, themselves and those jobs' managers/"+name, func(t *testing.T) {
-			assertSees(t, c, m, pgtest.UserContext(t, tn.Client), visibleSets{
+			assertSees(t, c, s, pgtest.UserContext(t, tn.Client), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
 				// Not Member (manages an archived job of C1), not
 				// Manager2 (manages jobs of C2 only).
@@ -1218,16 +875,16 @@ func TestRowScopingRules(t *testing.T) {
 		for _, tn := range tenants {
 			for _, u := range tn.users() {
 				t.Run(u.Email, func(t *testing.T) {
-					v := viewerOf(u)
+					v := viewerOf(s, u)
 					hidden := map[string][]int{}
 					for _, r := range entityReaders(c) {
-						for _, id := range m.rows(r.typ) {
-							if !m.visible(v, r.typ, id) {
+						for _, id := range s.IDs(r.typ) {
+							if !s.Sees(v, r.typ, id) {
 								hidden[r.typ] = append(hidden[r.typ], id)
 							}
 						}
 					}
-					checkComposition(t, c, m, v, pgtest.UserContext(t, u), hidden)
+					checkComposition(t, c, s, v, pgtest.UserContext(t, u), hidden)
 				})
 			}
 		}

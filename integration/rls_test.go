@@ -237,10 +237,8 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 }
 
 func firstOf(s *world.Snapshot, typ string, org int) int {
-	for _, id := range s.IDs(typ) {
-		if s.OrgOf(typ, id) == org {
-			return id
-		}
+	if ids := s.OfOrg(typ, org); len(ids) > 0 {
+		return ids[0]
 	}
 	panic(fmt.Sprintf("no %s in org %d", typ, org))
 }

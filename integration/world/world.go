@@ -26,7 +26,11 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
+	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/ent/note"
+	"github.com/scopegate/scopegate/ent/organization"
+	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/scope"
@@ -45,6 +49,12 @@ const (
 
 // Types lists every entity type of the schema.
 var Types = []string{Organization, User, Session, Company, Job, Note, AuditEvent}
+
+// TableOf maps each entity type to its table, as ent generates it.
+var TableOf = map[string]string{
+	Organization: organization.Table, User: user.Table, Session: session.Table,
+	Company: company.Table, Job: job.Table, Note: note.Table, AuditEvent: auditevent.Table,
+}
 
 // Edge is one edge of the ent schema, from one type to another.
 type Edge struct {
@@ -486,6 +496,29 @@ func (s *Snapshot) Sees(v Viewer, typ string, id int) bool {
 // Visible returns the ids of typ the viewer must see, sorted.
 func (s *Snapshot) Visible(v Viewer, typ string) []int {
 	return s.Filter(v, typ, s.IDs(typ))
+}
+
+// Reach follows e from every id of from and keeps what the viewer must see,
+// sorted and without duplicates: the expected answer of a traversal, or of
+// an eager load of one parent, from rows the viewer sees (rule 7).
+func (s *Snapshot) Reach(v Viewer, e Edge, from []int) []int {
+	var to []int
+	for _, id := range from {
+		to = append(to, s.Neighbors(e, id)...)
+	}
+	return s.Filter(v, e.To, to)
+}
+
+// OfOrg returns the ids of typ that belong to organization org (OrgOf),
+// sorted: the raw ownership, whatever any scope sees.
+func (s *Snapshot) OfOrg(typ string, org int) []int {
+	out := []int{}
+	for _, id := range s.IDs(typ) {
+		if s.OrgOf(typ, id) == any(org) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Filter keeps the ids the viewer must see, sorted and without duplicates.
