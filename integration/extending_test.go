@@ -6,6 +6,8 @@ package integration
 // done for every entity and table.
 
 import (
+	"encoding/json"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
+	"github.com/scopegate/scopegate/internal/httpapi"
 )
 
 // schemaTables returns the tables of the ent schema, join tables included.
@@ -104,4 +107,86 @@ func TestMutationOracleSnapshotsEveryTable(t *testing.T) {
 		}
 		assert.Equal(t, hasUpdatedAt, moHasUpdatedAt[typ], "moHasUpdatedAt[%s]: table %s has updated_at: %t", typ, tbl, hasUpdatedAt)
 	}
+}
+
+// openAPIOperation is what TestHTTPRouteListsCoverEveryRoute reads of one
+// operation of the OpenAPI document.
+type openAPIOperation struct {
+	Security    *[]any `json:"security"` // [] for a public route
+	RequestBody any    `json:"requestBody"`
+	Parameters  []struct {
+		Ref string `json:"$ref"`
+		In  string `json:"in"`
+	} `json:"parameters"`
+}
+
+// pathParam is a parameter of an OpenAPI path: {id}.
+var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// routeMatcher matches "METHOD /concrete/path" against an OpenAPI
+// operation: its method, and its path with each parameter as a number.
+func routeMatcher(method, path string) *regexp.Regexp {
+	parts := pathParam.Split(path, -1)
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	return regexp.MustCompile("^" + method + " " + strings.Join(parts, "[0-9]+") + "$")
+}
+
+// TestHTTPRouteListsCoverEveryRoute: the hand-written route lists of the
+// HTTP tests reach every route of the OpenAPI document (which
+// TestOpenAPIListsEveryRoute holds to the server's routes): every route
+// that needs a token is in unauthenticatedRoutes (401 without one), every
+// route with a body in fuzzBodyRoutes, every route with a query parameter
+// in fuzzQueryRoutes. A new route missing from them would go untested for
+// those contracts, without a word.
+func TestHTTPRouteListsCoverEveryRoute(t *testing.T) {
+	var doc struct {
+		Paths      map[string]map[string]openAPIOperation `json:"paths"`
+		Components struct {
+			Parameters map[string]struct {
+				In string `json:"in"`
+			} `json:"parameters"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(httpapi.OpenAPI(), &doc))
+	w := apiNewWorld(t, apiOptions{loginLimit: 1000, noLogin: true})
+	var unauth, body, query []string
+	for _, r := range unauthenticatedRoutes(w) {
+		unauth = append(unauth, r.method+" "+r.path)
+	}
+	for _, r := range fuzzBodyRoutes(w) {
+		body = append(body, r.method+" "+r.path)
+	}
+	for _, r := range fuzzQueryRoutes(w) {
+		query = append(query, r.method+" "+r.path)
+	}
+	covered := func(list []string, method, path string) bool {
+		return slices.ContainsFunc(list, routeMatcher(method, path).MatchString)
+	}
+	n := 0
+	for path, item := range doc.Paths {
+		for method, op := range item {
+			method = strings.ToUpper(method)
+			n++
+			public := op.Security != nil && len(*op.Security) == 0
+			if !public && !covered(unauth, method, path) {
+				t.Errorf("%s %s needs a token but is not in unauthenticatedRoutes (httpapi_test.go)", method, path)
+			}
+			if op.RequestBody != nil && !covered(body, method, path) {
+				t.Errorf("%s %s reads a body but is not in fuzzBodyRoutes (httpapi_fuzz_test.go)", method, path)
+			}
+			for _, p := range op.Parameters {
+				in := p.In
+				if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok {
+					in = doc.Components.Parameters[name].In
+				}
+				if in == "query" && !covered(query, method, path) {
+					t.Errorf("%s %s reads a query but is not in fuzzQueryRoutes (httpapi_fuzz_test.go)", method, path)
+					break
+				}
+			}
+		}
+	}
+	require.Greater(t, n, 30, "the OpenAPI document lists only %d operations", n)
 }

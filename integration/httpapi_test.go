@@ -1006,15 +1006,16 @@ func TestHTTPPreloadNotAllowed(t *testing.T) {
 	assertUnchanged(t, w.db, before, "refused preloads")
 }
 
-// TestHTTPUnauthenticated: every route that needs a token answers 401
-// unauthenticated, with one body, for no token, a malformed header, an
-// unknown token, a revoked token and an expired one; and changes nothing.
-// Failed logins are 401 with that body too, whatever failed.
-func TestHTTPUnauthenticated(t *testing.T) {
-	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
+// unauthRoute is a request TestHTTPUnauthenticated sends without a valid
+// token.
+type unauthRoute struct{ method, path, body string }
+
+// unauthenticatedRoutes is every route that needs a token, on rows of
+// tenant A (TestHTTPRouteListsCoverEveryRoute checks it against the
+// OpenAPI document).
+func unauthenticatedRoutes(w *apiWorld) []unauthRoute {
 	a := w.a
-	type route struct{ method, path, body string }
-	routes := []route{
+	return []unauthRoute{
 		{"DELETE", "/api/session", ""},
 		{"GET", "/api/me", ""},
 		{"GET", "/api/policy", ""},
@@ -1045,6 +1046,16 @@ func TestHTTPUnauthenticated(t *testing.T) {
 		{"GET", "/api/admin/users", ""},
 		{"GET", fmt.Sprintf("/api/admin/users/%d", a.users["member"].ID), ""},
 	}
+}
+
+// TestHTTPUnauthenticated: every route that needs a token answers 401
+// unauthenticated, with one body, for no token, a malformed header, an
+// unknown token, a revoked token and an expired one; and changes nothing.
+// Failed logins are 401 with that body too, whatever failed.
+func TestHTTPUnauthenticated(t *testing.T) {
+	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
+	a := w.a
+	routes := unauthenticatedRoutes(w)
 
 	revoked := w.login(t, a.users["admin"].Email)
 	apiStatus(t, w.do(t, "DELETE", "/api/session", revoked, ""), http.StatusNoContent)
