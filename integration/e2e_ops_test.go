@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/internal/demo"
 )
 
@@ -19,11 +20,10 @@ import (
 // profiler answers only with --pprof, and the API's listener serves
 // neither.
 func TestE2EOps(t *testing.T) {
-	bin := e2eBinary(t)
-	dir := t.TempDir()
-	s := e2eServe(t, bin, dir, e2eEnv(), "--pprof")
-	require.True(t, strings.HasPrefix(s.ops, "http://127.0.0.1:"), "ops address %q", s.ops)
-	require.NotEqual(t, s.base, s.ops)
+	sg := binary.Command{Path: binary.Scopegate(t), Dir: t.TempDir()}
+	s := e2eServe(t, sg, "--pprof")
+	require.True(t, strings.HasPrefix(s.Ops, "http://127.0.0.1:"), "ops address %q", s.Ops)
+	require.NotEqual(t, s.Base, s.Ops)
 
 	token := s.login(t, "member@acme.test", demo.Password)
 	code, body := s.do(t, "GET", "/api/jobs", token, "")
@@ -47,7 +47,7 @@ func TestE2EOps(t *testing.T) {
 		assert.Contains(t, body, `"not_found"`, "API listener, %s", path)
 	}
 
-	code, metrics := e2eDo(t, "GET", s.ops+"/metrics", "", "")
+	code, metrics := e2eDo(t, "GET", s.Ops+"/metrics", "", "")
 	require.Equal(t, http.StatusOK, code, metrics)
 	for _, want := range []string{
 		`scopegate_http_requests_total{method="POST",route="/api/session",status="201"} 1`,
@@ -72,26 +72,26 @@ func TestE2EOps(t *testing.T) {
 		assert.NotContains(t, metrics, raw, "a raw path in a label")
 	}
 
-	code, body = e2eDo(t, "GET", s.ops+"/debug/pprof/", "", "")
+	code, body = e2eDo(t, "GET", s.Ops+"/debug/pprof/", "", "")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "goroutine")
-	code, _ = e2eDo(t, "GET", s.ops+"/debug/pprof/heap?debug=1", "", "")
+	code, _ = e2eDo(t, "GET", s.Ops+"/debug/pprof/heap?debug=1", "", "")
 	assert.Equal(t, http.StatusOK, code)
 	s.stop(t)
 
 	// Without --pprof the ops listener has no profiler.
-	s = e2eServe(t, bin, dir, e2eEnv())
-	code, _ = e2eDo(t, "GET", s.ops+"/metrics", "", "")
+	s = e2eServe(t, sg)
+	code, _ = e2eDo(t, "GET", s.Ops+"/metrics", "", "")
 	assert.Equal(t, http.StatusOK, code)
 	for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap"} {
-		code, _ = e2eDo(t, "GET", s.ops+path, "", "")
+		code, _ = e2eDo(t, "GET", s.Ops+path, "", "")
 		assert.Equal(t, http.StatusNotFound, code, "ops listener without --pprof, %s", path)
 	}
 	s.stop(t)
 
 	// Disabled: no ops listener, and the API still serves.
-	s = e2eServe(t, bin, dir, e2eEnv(), "--ops-addr=")
-	assert.Empty(t, s.ops)
+	s = e2eServe(t, sg, "--ops-addr=")
+	assert.Empty(t, s.Ops)
 	code, _ = s.do(t, "GET", "/healthz", "", "")
 	assert.Equal(t, http.StatusOK, code)
 	s.stop(t)

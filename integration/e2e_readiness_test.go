@@ -3,33 +3,17 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/migration"
 )
-
-// e2eExit runs the binary and returns its exit status and output, whatever
-// the status.
-func e2eExit(t *testing.T, bin, dir string, env []string, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Env = dir, env
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), string(out)
-	}
-	require.NoError(t, err)
-	return 0, string(out)
-}
 
 // errorCode returns the code of an error body.
 func errorCode(t *testing.T, body string) string {
@@ -46,35 +30,35 @@ func errorCode(t *testing.T, body string) string {
 // server, /readyz says 503 and requests that need a dropped table answer 503
 // unavailable, never 500; 'migrate up' (and the grants) make it ready again.
 func TestE2EMigrateDownUnderARunningServer(t *testing.T) {
-	bin := e2eBinary(t)
+	bin := binary.Scopegate(t)
 	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
 	require.NoError(t, err)
 	t.Cleanup(func() { drop(context.Background()) })
 	dir := t.TempDir()
 	const appRole = "scopegate_e2e_app"
-	owner := e2eEnv("MIGRATE_DATABASE_URL="+url, "SCOPEGATE_APP_PASSWORD="+appRole)
-	env := e2eEnv("DATABASE_URL="+pgtest.AsRole(url, appRole), "MIGRATE_DATABASE_URL="+url)
-	e2eRun(t, bin, dir, owner, "migrate", "up")
-	e2eRun(t, bin, dir, owner, "db", "grant", "--role", appRole)
-	e2eRun(t, bin, dir, env, "org", "create", "--name", "Acme", "--slug", "acme")
-	e2eRun(t, bin, dir, env, "user", "create", "--org", "acme", "--email", "boss@acme.test",
+	owner := binary.Command{Path: bin, Dir: dir, Env: binary.Env("MIGRATE_DATABASE_URL="+url, "SCOPEGATE_APP_PASSWORD="+appRole)}
+	sg := binary.Command{Path: bin, Dir: dir, Env: binary.Env("DATABASE_URL="+pgtest.AsRole(url, appRole), "MIGRATE_DATABASE_URL="+url)}
+	owner.MustRun(t, "migrate", "up")
+	owner.MustRun(t, "db", "grant", "--role", appRole)
+	sg.MustRun(t, "org", "create", "--name", "Acme", "--slug", "acme")
+	sg.MustRun(t, "user", "create", "--org", "acme", "--email", "boss@acme.test",
 		"--name", "Boss", "--role", "admin", "--password", "long enough password")
 
-	s := e2eServe(t, bin, dir, env)
+	s := e2eServe(t, sg)
 	token := s.login(t, "boss@acme.test", "long enough password")
 	code, body := s.do(t, "POST", "/api/companies", token, `{"name":"Initech"}`)
 	require.Equal(t, http.StatusCreated, code, body)
 	code, _ = s.do(t, "GET", "/readyz", "", "")
 	require.Equal(t, http.StatusOK, code)
 
-	code, out := e2eExit(t, bin, dir, owner, "migrate", "down")
+	code, out := owner.Run(t, "migrate", "down")
 	assert.Equal(t, 2, code, "migrate down without --yes is refused:\n%s", out)
 	assert.Contains(t, out, "pass --yes to confirm")
 	code, _ = s.do(t, "GET", "/readyz", "", "")
 	assert.Equal(t, http.StatusOK, code, "nothing was rolled back")
 
 	// One migration down: the schema is no longer this binary's.
-	assert.Contains(t, e2eRun(t, bin, dir, owner, "migrate", "down", "--yes"), "rolled back migration")
+	assert.Contains(t, owner.MustRun(t, "migrate", "down", "--yes"), "rolled back migration")
 	code, body = s.do(t, "GET", "/readyz", "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, code, body)
 	assert.Equal(t, "unavailable", errorCode(t, body))
@@ -83,7 +67,7 @@ func TestE2EMigrateDownUnderARunningServer(t *testing.T) {
 	// Everything down: the tables are gone under the running server.
 	for i := 0; ; i++ {
 		require.Less(t, i, 50, "migrate down never ran out of migrations")
-		code, out := e2eExit(t, bin, dir, owner, "migrate", "down", "--yes")
+		code, out := owner.Run(t, "migrate", "down", "--yes")
 		if code != 0 {
 			require.Contains(t, out, "no applied migration to roll back")
 			break
@@ -101,8 +85,8 @@ func TestE2EMigrateDownUnderARunningServer(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, code, body)
 
 	// Up again, grants again (they went with the tables): ready.
-	e2eRun(t, bin, dir, owner, "migrate", "up")
-	e2eRun(t, bin, dir, owner, "db", "grant", "--role", appRole)
+	owner.MustRun(t, "migrate", "up")
+	owner.MustRun(t, "db", "grant", "--role", appRole)
 	code, body = s.do(t, "GET", "/readyz", "", "")
 	assert.Equal(t, http.StatusOK, code, body)
 	code, body = s.do(t, "GET", "/api/jobs", token, "")

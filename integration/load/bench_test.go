@@ -1,20 +1,16 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/httpapi/openapitest"
 	"github.com/scopegate/scopegate/internal/seed"
@@ -45,6 +41,10 @@ var (
 	full = config{orgs: 50, jobsPerOrg: 400, rounds: 7, concurrency: []int{1, 8, 32},
 		requests: map[string]int{"list": 300, "get": 1000, "create": 600}, growth: true}
 )
+
+// TestMain removes, after the tests, the binaries of scopegate and the
+// floor that the suites build once and share (binary.Main).
+func TestMain(m *testing.M) { os.Exit(binary.Main(m)) }
 
 // TestLoadShort is the CI form of the suite: a small world, a few requests
 // per route and concurrency, and the checks that make the benchmark's
@@ -98,7 +98,6 @@ func BenchmarkLoad(b *testing.B) {
 type suite struct {
 	cfg        config
 	db         *pgtest.DB
-	bin, floor string
 	sg, fl     *server
 	token      string
 	jobIDs     []int
@@ -110,8 +109,6 @@ func newSuite(tb testing.TB, cfg config) *suite {
 	tb.Helper()
 	ctx := context.Background()
 	s := &suite{cfg: cfg}
-	dir := tb.TempDir()
-	s.bin, s.floor = build(tb, dir, "scopegate", "../../cmd/scopegate"), build(tb, dir, "floor", "./floor")
 	s.db = pgtest.New(tb)
 	res, err := seed.Scale(ctx, s.db.SQL, seed.NewShape(cfg.orgs, cfg.jobsPerOrg, 0), seed.Options{Analyze: s.db.Owner(tb)})
 	if err != nil {
@@ -124,9 +121,9 @@ func newSuite(tb testing.TB, cfg config) *suite {
 			break
 		}
 	}
-	s.sg = start(tb, "scopegate", s.bin, s.db.URL, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0", "--pprof")
-	s.fl = start(tb, "floor", s.floor, s.db.URL, "--addr", "127.0.0.1:0")
-	s.token = login(tb, s.sg.base, admin.Email, seed.Password)
+	s.sg = serveScopegate(tb, "scopegate", s.db.URL, "--pprof")
+	s.fl = serveFloor(tb, s.db.URL)
+	s.token = binary.Login(tb, Client(1), s.sg.Base, admin.Email, seed.Password)
 
 	// The ids the get and create requests use: the admin's first page.
 	var page struct {
@@ -140,7 +137,7 @@ func newSuite(tb testing.TB, cfg config) *suite {
 			} `json:"edges"`
 		} `json:"data"`
 	}
-	body := get(tb, s.sg.base+listPath, s.token)
+	body := get(tb, s.sg.Base+listPath, s.token)
 	if err := json.Unmarshal(body, &page); err != nil || len(page.Data) == 0 {
 		tb.Fatalf("the admin's first page (%v): %s", err, body)
 	}
@@ -198,7 +195,7 @@ func (s *suite) sameAnswers(tb testing.TB) {
 	}
 	for _, route := range routes {
 		rq := s.request(route)(0)
-		a, b := send(tb, v.Client(c), s.sg.base, s.token, rq), send(tb, c, s.fl.base, s.token, rq)
+		a, b := send(tb, v.Client(c), s.sg.Base, s.token, rq), send(tb, c, s.fl.Base, s.token, rq)
 		if route == "create" {
 			a, b = withoutIdentity(tb, a), withoutIdentity(tb, b)
 		}
@@ -236,7 +233,7 @@ func (s *suite) compare(tb testing.TB) report {
 			client := Client(conc)
 			// One unmeasured run each warms connections and caches.
 			for _, sv := range []*server{s.sg, s.fl} {
-				Run(ctx, client, sv.base, s.token, min(c.n, 4*conc), conc, s.request(route))
+				Run(ctx, client, sv.Base, s.token, min(c.n, 4*conc), conc, s.request(route))
 			}
 			var ratios, p99Ratios []float64
 			for range s.cfg.rounds {
@@ -265,7 +262,7 @@ func (s *suite) compare(tb testing.TB) report {
 // alloc_space of a profile taken right after start).
 func (s *suite) profile(tb testing.TB, dir string) {
 	tb.Helper()
-	ops := strings.TrimSuffix(s.sg.metrics, "/metrics")
+	ops := s.sg.Ops
 	save := func(name, url string) {
 		b := get(tb, url, "")
 		if err := os.WriteFile(filepath.Join(dir, name+".pprof"), b, 0o644); err != nil {
@@ -279,7 +276,7 @@ func (s *suite) profile(tb testing.TB, dir string) {
 			defer close(done)
 			client := Client(8)
 			for ctx.Err() == nil {
-				Run(ctx, client, s.sg.base, s.token, 100, 8, s.request(route))
+				Run(ctx, client, s.sg.Base, s.token, 100, 8, s.request(route))
 			}
 		}()
 		save(route+".allocs-before", ops+"/debug/pprof/allocs")
@@ -292,10 +289,34 @@ func (s *suite) profile(tb testing.TB, dir string) {
 
 // ---- servers
 
+// server is one of the servers compared: scopegate or the floor.
 type server struct {
-	name, base, metrics string
-	pid                 int
+	name string
+	*binary.Server
+	metrics string // the URL of its allocation counters
 }
+
+// serveScopegate starts `scopegate serve` against the database at url,
+// with extra flags. Its default logging stays on (an access line per
+// request is part of what it costs), into a file as it would be in
+// production.
+func serveScopegate(tb testing.TB, name, url string, extra ...string) *server {
+	tb.Helper()
+	sg := binary.Command{Path: binary.Scopegate(tb), Env: binary.Env("DATABASE_URL=" + url)}
+	s := sg.Serve(tb, extra...)
+	return &server{name: name, Server: s, metrics: s.Ops + "/metrics"}
+}
+
+// serveFloor starts the floor (./floor) against the database at url; it
+// serves its counters on its only listener.
+func serveFloor(tb testing.TB, url string) *server {
+	tb.Helper()
+	fl := binary.Command{Path: binary.Build(tb, floorPackage), Env: binary.Env("DATABASE_URL=" + url)}
+	s := fl.Listen(tb, false, "--addr", "127.0.0.1:0")
+	return &server{name: "floor", Server: s, metrics: s.Base + "/metrics"}
+}
+
+const floorPackage = "github.com/scopegate/scopegate/integration/load/floor"
 
 // run is one measured run, with the server's allocations over it.
 func (sv *server) run(tb testing.TB, ctx context.Context, c *http.Client, token string, n, conc int, next func(int) Request) Result {
@@ -304,7 +325,7 @@ func (sv *server) run(tb testing.TB, ctx context.Context, c *http.Client, token 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := Run(ctx, c, sv.base, token, n, conc, next)
+	r := Run(ctx, c, sv.Base, token, n, conc, next)
 	if r.Errors > 0 {
 		tb.Fatalf("%s: %d of %d requests failed; the first: %s", sv.name, r.Errors, n, r.FirstErr)
 	}
@@ -316,131 +337,20 @@ func (sv *server) run(tb testing.TB, ctx context.Context, c *http.Client, token 
 	return r
 }
 
-func build(tb testing.TB, dir, name, pkg string) string {
-	tb.Helper()
-	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("go build %s: %v", pkg, err)
-	}
-	return bin
-}
-
-// start runs a server binary against the database at url and waits for
-// the addresses it prints ("listening on http://…", and for scopegate
-// "ops listening on http://…").
-func start(tb testing.TB, name, bin, url string, args ...string) *server {
-	tb.Helper()
-	cmd := exec.Command(bin, args...)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "MIGRATE_DATABASE_URL=") && !strings.HasPrefix(kv, "SCOPEGATE_") {
-			env = append(env, kv)
-		}
-	}
-	// The server's default logging stays on (an access line per request
-	// is part of what it costs), into a file as it would be in production.
-	cmd.Env = append(env, "DATABASE_URL="+url)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	logFile, err := os.Create(filepath.Join(tb.TempDir(), name+".log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	// Buffered: the two address lines arrive back to back, and a line
-	// sent while the loop below is busy would be lost.
-	lines := make(chan string, 64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	tb.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-done // os/exec: every read of the pipe ends before Wait
-		cmd.Wait()
-		logFile.Close()
-	})
-	sv := &server{name: name, pid: cmd.Process.Pid}
-	deadline := time.After(60 * time.Second)
-	for sv.base == "" || sv.metrics == "" {
-		select {
-		case line := <-lines:
-			if rest, ok := strings.CutPrefix(line, "ops listening on "); ok {
-				sv.metrics = strings.Fields(rest)[0] + "/metrics"
-			} else if rest, ok := strings.CutPrefix(line, "listening on "); ok {
-				sv.base = strings.Fields(rest)[0]
-				if name == "floor" {
-					sv.metrics = sv.base + "/metrics"
-				}
-			}
-		case <-done:
-			log, _ := os.ReadFile(logFile.Name())
-			tb.Fatalf("%s exited before listening:\n%s", name, log)
-		case <-deadline:
-			tb.Fatalf("%s did not start listening within 60s", name)
-		}
-	}
-	return sv
-}
-
-func login(tb testing.TB, base, email, password string) string {
-	tb.Helper()
-	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
-	b := send(tb, Client(1), base, "", Request{Method: "POST", Path: "/api/session", Body: string(body), Want: http.StatusCreated})
-	var out struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" {
-		tb.Fatalf("login %s: %s", email, b)
-	}
-	return out.Token
-}
-
+// get fetches url and returns its body; it fails the test unless the
+// answer is 200.
 func get(tb testing.TB, url, token string) []byte {
 	tb.Helper()
-	base, path, _ := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
-	return send(tb, Client(1), "http://"+base, token, Request{Method: "GET", Path: "/" + path, Want: http.StatusOK})
+	return send(tb, Client(1), url, token, Request{Method: "GET", Want: http.StatusOK})
 }
 
+// send sends rq to the server at base and returns the body; it fails the
+// test unless the answer is rq.Want.
 func send(tb testing.TB, c *http.Client, base, token string, rq Request) []byte {
 	tb.Helper()
-	var body io.Reader
-	if rq.Body != "" {
-		body = strings.NewReader(rq.Body)
+	a := binary.Send(context.Background(), c, rq.Method, base+rq.Path, token, rq.Body)
+	if a.Err != nil || a.Status != rq.Want {
+		tb.Fatalf("%s %s%s: %d %s (%v)", rq.Method, base, rq.Path, a.Status, a.Body, a.Err)
 	}
-	req, err := http.NewRequest(rq.Method, base+rq.Path, body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != rq.Want {
-		tb.Fatalf("%s %s%s: %d %s (%v)", rq.Method, base, rq.Path, resp.StatusCode, b, err)
-	}
-	return b
+	return a.Body
 }

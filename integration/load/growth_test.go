@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/preload"
@@ -52,9 +53,9 @@ func (s *suite) grow(tb testing.TB) []growthReport {
 	if small.Email == "" || large.Email == "" {
 		tb.Fatalf("no admin of a small and of the large tenant among %+v", res.Logins)
 	}
-	big := start(tb, "scopegate-1M", s.bin, db.URL, "serve", "--addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0")
-	smallToken, largeToken := login(tb, big.base, small.Email, seed.Password), login(tb, big.base, large.Email, seed.Password)
-	smallJobs, largeJobs := pageIDs(tb, big.base, smallToken), pageIDs(tb, big.base, largeToken)
+	big := serveScopegate(tb, "scopegate-1M", db.URL)
+	smallToken, largeToken := binary.Login(tb, Client(1), big.Base, small.Email, seed.Password), binary.Login(tb, Client(1), big.Base, large.Email, seed.Password)
+	smallJobs, largeJobs := pageIDs(tb, big.Base, smallToken), pageIDs(tb, big.Base, largeToken)
 
 	type variant struct {
 		sv    *server
@@ -81,7 +82,7 @@ func (s *suite) grow(tb testing.TB) []growthReport {
 	var out []growthReport
 	for _, p := range pairs {
 		for _, v := range []variant{p.a, p.b} {
-			Run(ctx, client, v.sv.base, v.token, 4*growthConc, growthConc, v.next)
+			Run(ctx, client, v.sv.Base, v.token, 4*growthConc, growthConc, v.next)
 		}
 		var p50 [2][]float64
 		var ratios []float64

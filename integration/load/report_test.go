@@ -28,7 +28,7 @@ func (s *side) add(r Result, sv *server) {
 	s.p99 = append(s.p99, ms(r.Quantile(0.99)))
 	s.mallocs = append(s.mallocs, r.Mallocs)
 	s.bytes = append(s.bytes, r.Bytes)
-	if rss, err := RSS(sv.pid); err == nil {
+	if rss, err := RSS(sv.PID()); err == nil {
 		s.rss = rss
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/seed"
 )
@@ -51,8 +52,8 @@ func seedFixture(t *testing.T, db *pgtest.DB, jobsPerOrg int) *fixture {
 // page of jobs for the ids the requests use.
 func (f *fixture) signIn(t *testing.T, base string) {
 	t.Helper()
-	f.token = login(t, base, f.admin.Email, seed.Password)
-	a := send(context.Background(), http.DefaultClient, "GET", base+"/api/jobs?preload=managers&limit=50", f.token, "")
+	f.token = binary.Login(t, http.DefaultClient, base, f.admin.Email, seed.Password)
+	a := binary.Send(context.Background(), http.DefaultClient, "GET", base+"/api/jobs?preload=managers&limit=50", f.token, "")
 	var page struct {
 		Data []struct {
 			ID        int `json:"id"`
@@ -64,8 +65,8 @@ func (f *fixture) signIn(t *testing.T, base string) {
 			} `json:"edges"`
 		} `json:"data"`
 	}
-	if a.err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &page) != nil || len(page.Data) == 0 {
-		t.Fatalf("the admin's first page: %d %v %s", a.status, a.err, a.body)
+	if a.Err != nil || a.Status != http.StatusOK || json.Unmarshal(a.Body, &page) != nil || len(page.Data) == 0 {
+		t.Fatalf("the admin's first page: %d %v %s", a.Status, a.Err, a.Body)
 	}
 	f.jobIDs = f.jobIDs[:0]
 	for _, j := range page.Data {
@@ -78,7 +79,7 @@ func (f *fixture) signIn(t *testing.T, base string) {
 		}
 	}
 	if f.managerIDs == nil {
-		t.Fatalf("no job of the first page has managers: %s", a.body)
+		t.Fatalf("no job of the first page has managers: %s", a.Body)
 	}
 }
 

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 )
 
@@ -91,7 +90,7 @@ func TestKilledJob(t *testing.T) {
 	if os.Getenv("SCOPEGATE_RELIABILITY_FULL") == "1" {
 		plan = killedJobFullPlan
 	}
-	bin := scopegateBinary(t)
+	bin := binary.Scopegate(t)
 	start := time.Now()
 	db := pgtest.New(t)
 	w := killedJobSeed(t, db, plan.rows)
@@ -114,23 +113,23 @@ func TestKilledJob(t *testing.T) {
 		after := killedJobCountsOf(t, db.Raw)
 		killedJobConsistent(t, db.Raw)
 		runs = append(runs, killedJobRunReport{attempt: i + 1, how: how + ", let commit >= " + strconv.Itoa(k.afterBatches) + " batches first",
-			rows: after.audited - before.audited, took: run.took})
+			rows: after.audited - before.audited, took: run.proc.Took()})
 	}
 
 	left := len(w.stale) - killedJobCountsOf(t, db.Raw).audited
 	final := killedJobStart(t, bin, db, plan.batchSize, len(plan.kills)+1)
-	<-final.done
-	require.NoError(t, final.err, "the last run must finish\n%s", final.output())
+	<-final.proc.Exited()
+	require.NoError(t, final.proc.Err(), "the last run must finish\n%s", final.output())
 	sum := killedJobSummary(t, final)
 	assert.Equal(t, left, sum.matched, "the last run finds what the killed ones left")
 	assert.Equal(t, left, sum.changed, "and does all of it")
-	runs = append(runs, killedJobRunReport{attempt: final.attempt, how: "to completion (exit 0)", rows: sum.changed, took: final.took})
+	runs = append(runs, killedJobRunReport{attempt: final.attempt, how: "to completion (exit 0)", rows: sum.changed, took: final.proc.Took()})
 
 	// A further run finds nothing left: the work is done, not redone. (It
 	// writes nothing, so it is not among the runs reported.)
 	again := killedJobStart(t, bin, db, plan.batchSize, len(plan.kills)+2)
-	<-again.done
-	require.NoError(t, again.err, "%s", again.output())
+	<-again.proc.Exited()
+	require.NoError(t, again.proc.Err(), "%s", again.output())
 	assert.Equal(t, killedJobRunSummary{}, killedJobSummary(t, again), "a run after the end changes nothing")
 
 	killedJobCheckEnd(t, db.Raw, w, runs)
@@ -238,22 +237,17 @@ type killedJobRun struct {
 	attempt int
 	// appName is the application_name of its connections, by which the
 	// test finds its backends in pg_stat_activity.
-	appName        string
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-	started        time.Time
-	done           chan struct{} // closed when the process has exited
-	err            error         // its exit, once done
-	took           time.Duration
+	appName string
+	proc    *binary.Process
 }
 
 func (r *killedJobRun) output() string {
-	return fmt.Sprintf("run %d stdout:\n%s\nstderr:\n%s", r.attempt, r.stdout.String(), r.stderr.String())
+	return fmt.Sprintf("run %d stdout:\n%s\nstderr:\n%s", r.attempt, r.proc.Output(), r.proc.LogTail())
 }
 
 func (r *killedJobRun) exited() bool {
 	select {
-	case <-r.done:
+	case <-r.proc.Exited():
 		return true
 	default:
 		return false
@@ -264,35 +258,16 @@ func (r *killedJobRun) exited() bool {
 // audit events tell the runs apart.
 func killedJobStart(t *testing.T, bin string, db *pgtest.DB, batchSize, attempt int) *killedJobRun {
 	t.Helper()
-	r := &killedJobRun{attempt: attempt, appName: fmt.Sprintf("killedjob-run-%d", attempt), done: make(chan struct{})}
+	r := &killedJobRun{attempt: attempt, appName: fmt.Sprintf("killedjob-run-%d", attempt)}
 	u, err := url.Parse(db.URL)
 	require.NoError(t, err)
 	q := u.Query()
 	q.Set("application_name", r.appName)
 	u.RawQuery = q.Encode()
-	r.cmd = exec.Command(bin, "job", "run", "archive-stale",
+	sg := binary.Command{Path: bin, Env: binary.Env("DATABASE_URL=" + u.String())}
+	r.proc = sg.Start(t, "job", "run", "archive-stale",
 		"--batch-size", strconv.Itoa(batchSize), "--older-than", killedJobOlderThan,
 		"--note", fmt.Sprintf("killedjob attempt %d", attempt))
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "MIGRATE_DATABASE_URL=") {
-			r.cmd.Env = append(r.cmd.Env, kv)
-		}
-	}
-	r.cmd.Env = append(r.cmd.Env, "DATABASE_URL="+u.String())
-	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
-	r.started = time.Now()
-	require.NoError(t, r.cmd.Start())
-	go func() {
-		r.err = r.cmd.Wait()
-		r.took = time.Since(r.started)
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		if !r.exited() {
-			_ = r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
 	return r
 }
 
@@ -300,14 +275,14 @@ func killedJobStart(t *testing.T, bin string, db *pgtest.DB, batchSize, attempt 
 // been killed, not have finished on its own.
 func (r *killedJobRun) kill(t *testing.T) {
 	t.Helper()
-	require.False(t, r.exited(), "run %d ended before the kill: %v\n%s", r.attempt, r.err, r.output())
-	require.NoError(t, r.cmd.Process.Signal(syscall.SIGKILL))
-	<-r.done
+	require.False(t, r.exited(), "run %d ended before the kill: %v\n%s", r.attempt, r.proc.Err(), r.output())
+	r.proc.Signal(t, syscall.SIGKILL)
+	<-r.proc.Exited()
 	var exit *exec.ExitError
-	require.ErrorAs(t, r.err, &exit, "run %d", r.attempt)
+	require.ErrorAs(t, r.proc.Err(), &exit, "run %d", r.attempt)
 	ws, ok := exit.Sys().(syscall.WaitStatus)
 	require.True(t, ok)
-	require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "run %d: %v", r.attempt, r.err)
+	require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL, "run %d: %v", r.attempt, r.proc.Err())
 }
 
 // killedJobCounts is what is committed: archived jobs, and archive-stale's
@@ -335,7 +310,7 @@ func killedJobWait(t *testing.T, what string, run *killedJobRun, cond func() boo
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if run != nil && run.exited() {
-			t.Fatalf("run %d exited while waiting for %s: %v\n%s", run.attempt, what, run.err, run.output())
+			t.Fatalf("run %d exited while waiting for %s: %v\n%s", run.attempt, what, run.proc.Err(), run.output())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -470,7 +445,7 @@ var killedJobSummaryLine = regexp.MustCompile(`archive-stale run \S+: done; chan
 
 func killedJobSummary(t *testing.T, r *killedJobRun) killedJobRunSummary {
 	t.Helper()
-	m := killedJobSummaryLine.FindStringSubmatch(r.stdout.String())
+	m := killedJobSummaryLine.FindStringSubmatch(r.proc.Output())
 	require.NotNil(t, m, "no summary line\n%s", r.output())
 	var s killedJobRunSummary
 	for i, p := range []*int{&s.changed, &s.matched, &s.batches} {

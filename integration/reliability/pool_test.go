@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 )
 
@@ -26,18 +27,18 @@ func TestPoolExhaustion(t *testing.T) {
 	// requests holding connections (lib/pq cancels their statements) and
 	// those waiting for one.
 	s := startServer(t, db.URL, "--db-max-conns", "2", "--request-timeout", deadline.String(), "--statement-timeout", "0")
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	const clients = 12
-	c := httpClient(clients, deadline+5*time.Second)
-	answers := make([]answer, clients)
+	c := binary.Client(clients, deadline+5*time.Second)
+	answers := make([]binary.Answer, clients)
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			answers[i] = send(context.Background(), c, "GET", s.base+"/api/jobs?preload=company", f.token, "")
+			answers[i] = binary.Send(context.Background(), c, "GET", s.Base+"/api/jobs?preload=company", f.token, "")
 		}()
 	}
 	// While they wait, exactly two statements of the application role
@@ -49,10 +50,10 @@ func TestPoolExhaustion(t *testing.T) {
 	wg.Wait()
 	var slowest time.Duration
 	for i, a := range answers {
-		if a.err != nil || a.status != http.StatusServiceUnavailable || a.errorCode() != "unavailable" || a.retryAfter == "" {
-			t.Errorf("request %d: want 503 unavailable with Retry-After, got %d %v %s (Retry-After %q)", i, a.status, a.err, a.body, a.retryAfter)
+		if a.Err != nil || a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "unavailable" || a.RetryAfter == "" {
+			t.Errorf("request %d: want 503 unavailable with Retry-After, got %d %v %s (Retry-After %q)", i, a.Status, a.Err, a.Body, a.RetryAfter)
 		}
-		slowest = max(slowest, a.took)
+		slowest = max(slowest, a.Took)
 	}
 	// Bounded by the deadline, with room for a busy machine: the point is
 	// that no request waits for the lock's holder.
@@ -67,9 +68,9 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 
 	release()
-	a := send(context.Background(), c, "GET", s.base+"/api/jobs?preload=company", f.token, "")
-	if a.status != http.StatusOK {
-		t.Fatalf("after the lock is released: %d %v %s", a.status, a.err, a.body)
+	a := binary.Send(context.Background(), c, "GET", s.Base+"/api/jobs?preload=company", f.token, "")
+	if a.Status != http.StatusOK {
+		t.Fatalf("after the lock is released: %d %v %s", a.Status, a.Err, a.Body)
 	}
 }
 
@@ -80,21 +81,21 @@ func TestStatementTimeout(t *testing.T) {
 	db := pgtest.New(t)
 	f := seedFixture(t, db, 10)
 	s := startServer(t, db.URL, "--request-timeout", "30s", "--statement-timeout", "500ms")
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	defer release()
-	a := send(context.Background(), httpClient(1, 40*time.Second), "GET", s.base+"/api/jobs/"+strconv.Itoa(f.jobIDs[0]), f.token, "")
-	if a.err != nil || a.status != http.StatusServiceUnavailable || a.errorCode() != "unavailable" || a.retryAfter == "" {
-		t.Fatalf("want 503 unavailable with Retry-After, got %d %v %s (Retry-After %q)", a.status, a.err, a.body, a.retryAfter)
+	a := binary.Send(context.Background(), binary.Client(1, 40*time.Second), "GET", s.Base+"/api/jobs/"+strconv.Itoa(f.jobIDs[0]), f.token, "")
+	if a.Err != nil || a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "unavailable" || a.RetryAfter == "" {
+		t.Fatalf("want 503 unavailable with Retry-After, got %d %v %s (Retry-After %q)", a.Status, a.Err, a.Body, a.RetryAfter)
 	}
 	// Ended by the statement timeout, not the 30 s request deadline.
-	if a.took > 10*time.Second {
-		t.Errorf("the request took %s: the 500ms statement timeout did not end it", a.took)
+	if a.Took > 10*time.Second {
+		t.Errorf("the request took %s: the 500ms statement timeout did not end it", a.Took)
 	}
-	if log := s.logTail(); !strings.Contains(log, "statement timeout") {
+	if log := s.LogTail(); !strings.Contains(log, "statement timeout") {
 		t.Errorf("the server's log does not say which timeout ended the statement:\n%s", log)
 	}
-	t.Logf("statement behind a lock, statement timeout 500ms, request deadline 30s: 503 after %s", a.took.Round(time.Millisecond))
+	t.Logf("statement behind a lock, statement timeout 500ms, request deadline 30s: 503 after %s", a.Took.Round(time.Millisecond))
 }
 
 // TestClientDisconnectCancelsStatement: a client that hangs up while its
@@ -105,14 +106,14 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 	db := pgtest.New(t)
 	f := seedFixture(t, db, 10)
 	s := startServer(t, db.URL, "--request-timeout", "10m", "--statement-timeout", "0")
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	defer release()
 
 	ctx, hangUp := context.WithCancel(context.Background())
-	done := make(chan answer, 1)
+	done := make(chan binary.Answer, 1)
 	go func() {
-		done <- send(ctx, httpClient(1, time.Minute), "GET", s.base+"/api/jobs?preload=company", f.token, "")
+		done <- binary.Send(ctx, binary.Client(1, time.Minute), "GET", s.Base+"/api/jobs?preload=company", f.token, "")
 	}()
 	waiting := func() bool {
 		return slices.ContainsFunc(appBackends(t, db.Raw), func(b string) bool { return strings.HasPrefix(b, "active Lock") })
@@ -121,8 +122,8 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 		t.Fatalf("the request's statement never waited on the lock: %q", appBackends(t, db.Raw))
 	}
 	hangUp()
-	if a := <-done; a.err == nil {
-		t.Fatalf("the client hung up but got an answer: %d %s", a.status, a.body)
+	if a := <-done; a.Err == nil {
+		t.Fatalf("the client hung up but got an answer: %d %s", a.Status, a.Body)
 	}
 	start := time.Now()
 	if !eventually(5*time.Second, func() bool { return len(appBackends(t, db.Raw)) == 0 }) {
@@ -132,7 +133,7 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 	// The server is fine: the next request on another connection works
 	// once the lock is gone.
 	release()
-	if a := send(context.Background(), http.DefaultClient, "GET", s.base+"/api/jobs", f.token, ""); a.status != http.StatusOK {
-		t.Fatalf("after the hang-up: %d %v %s", a.status, a.err, a.body)
+	if a := binary.Send(context.Background(), http.DefaultClient, "GET", s.Base+"/api/jobs", f.token, ""); a.Status != http.StatusOK {
+		t.Fatalf("after the hang-up: %d %v %s", a.Status, a.Err, a.Body)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 )
 
@@ -33,21 +34,21 @@ func TestDatabaseRestart(t *testing.T) {
 	db := pgtest.NewOn(t, pg.URL)
 	f := seedFixture(t, db, 40)
 	s := startServer(t, db.URL, "--request-timeout", deadline.String(), "--db-max-conns", "8")
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 
 	// The client gives up two seconds after the server's deadline: an
 	// answer later than that is a hang.
-	c := httpClient(clients, deadline+2*time.Second)
+	c := binary.Client(clients, deadline+2*time.Second)
 	var stopped atomic.Bool
-	load := startMixedLoad(clients, c, s.base, f, "restart-", func(answer) bool { return !stopped.Load() })
+	load := startMixedLoad(clients, c, s.Base, f, "restart-", func(binary.Answer) bool { return !stopped.Load() })
 
 	time.Sleep(2 * time.Second) // load against a healthy database
 	pg.Stop(t)
 	down := time.Now()
 	// /readyz says so during the outage.
-	ready := send(context.Background(), c, "GET", s.base+"/readyz", "", "")
-	if ready.status != http.StatusServiceUnavailable || ready.retryAfter == "" {
-		t.Errorf("/readyz during the outage: %d %v %s (Retry-After %q), want 503 with Retry-After", ready.status, ready.err, ready.body, ready.retryAfter)
+	ready := binary.Send(context.Background(), c, "GET", s.Base+"/readyz", "", "")
+	if ready.Status != http.StatusServiceUnavailable || ready.RetryAfter == "" {
+		t.Errorf("/readyz during the outage: %d %v %s (Retry-After %q), want 503 with Retry-After", ready.Status, ready.Err, ready.Body, ready.RetryAfter)
 	}
 	time.Sleep(outage - time.Since(down))
 	// PostgreSQL accepts connections a little before pg_ctl notices and
@@ -60,8 +61,8 @@ func TestDatabaseRestart(t *testing.T) {
 	time.Sleep(4 * time.Second) // load after the restart
 	stopped.Store(true)
 	load.wait()
-	if ready := send(context.Background(), c, "GET", s.base+"/readyz", "", ""); ready.status != http.StatusOK {
-		t.Errorf("/readyz after the restart: %d %s", ready.status, ready.body)
+	if ready := binary.Send(context.Background(), c, "GET", s.Base+"/readyz", "", ""); ready.Status != http.StatusOK {
+		t.Errorf("/readyz after the restart: %d %s", ready.Status, ready.Body)
 	}
 
 	// Classify every exchange by when it ran.
@@ -70,24 +71,24 @@ func TestDatabaseRestart(t *testing.T) {
 	for _, e := range load.log.all() {
 		a := e.answer
 		switch {
-		case a.err != nil:
-			t.Errorf("%s at %s: no answer within %s (a hang): %v", e.kind, e.start.Sub(down).Round(time.Millisecond), deadline+2*time.Second, a.err)
-		case a.status >= 500 && (a.status != http.StatusServiceUnavailable || a.errorCode() != "unavailable" || a.retryAfter == ""):
-			t.Errorf("%s at %s: %d %s (Retry-After %q), want 503 unavailable with Retry-After", e.kind, e.start.Sub(down).Round(time.Millisecond), a.status, a.body, a.retryAfter)
-		case a.status >= 400 && a.status < 500:
-			t.Errorf("%s: %d %s", e.kind, a.status, a.body)
+		case a.Err != nil:
+			t.Errorf("%s at %s: no answer within %s (a hang): %v", e.kind, e.start.Sub(down).Round(time.Millisecond), deadline+2*time.Second, a.Err)
+		case a.Status >= 500 && (a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "unavailable" || a.RetryAfter == ""):
+			t.Errorf("%s at %s: %d %s (Retry-After %q), want 503 unavailable with Retry-After", e.kind, e.start.Sub(down).Round(time.Millisecond), a.Status, a.Body, a.RetryAfter)
+		case a.Status >= 400 && a.Status < 500:
+			t.Errorf("%s: %d %s", e.kind, a.Status, a.Body)
 		}
-		if a.err == nil && a.took > deadline+time.Second {
-			t.Errorf("%s at %s took %s; the request deadline is %s", e.kind, e.start.Sub(down).Round(time.Millisecond), a.took, deadline)
+		if a.Err == nil && a.Took > deadline+time.Second {
+			t.Errorf("%s at %s took %s; the request deadline is %s", e.kind, e.start.Sub(down).Round(time.Millisecond), a.Took, deadline)
 		}
-		if a.status >= 500 && e.end.After(lastFailure) {
+		if a.Status >= 500 && e.end.After(lastFailure) {
 			lastFailure = e.end
 		}
 		switch {
 		case e.start.After(down) && e.end.Before(restarting):
 			during = append(during, e)
-			if a.status < 500 {
-				t.Errorf("%s during the outage answered %d: the database was down", e.kind, a.status)
+			if a.Status < 500 {
+				t.Errorf("%s during the outage answered %d: the database was down", e.kind, a.Status)
 			}
 		case e.start.After(up):
 			after = append(after, e)
@@ -102,10 +103,10 @@ func TestDatabaseRestart(t *testing.T) {
 	// restart failed, and requests after the restart did succeed.
 	var ok, failedLate int
 	for _, e := range after {
-		if e.answer.status < 300 {
+		if e.answer.Status < 300 {
 			ok++
 		}
-		if e.answer.status >= 500 && e.start.After(up.Add(recovery)) {
+		if e.answer.Status >= 500 && e.start.After(up.Add(recovery)) {
 			failedLate++
 		}
 	}
@@ -125,7 +126,7 @@ func TestDatabaseRestart(t *testing.T) {
 type exchange struct {
 	kind       string
 	start, end time.Time
-	answer     answer
+	answer     binary.Answer
 }
 
 type exchangeLog struct {
@@ -154,7 +155,7 @@ func quantiles(xs []exchange) string {
 	}
 	d := make([]time.Duration, len(xs))
 	for i, e := range xs {
-		d[i] = e.answer.took
+		d[i] = e.answer.Took
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Millisecond) }
@@ -171,7 +172,7 @@ type mixedLoad struct {
 // startMixedLoad starts clients that send mixed requests (mixedRequest,
 // writes titled prefix+n) to base until more returns false for an answer
 // one of them got.
-func startMixedLoad(clients int, c *http.Client, base string, f *fixture, prefix string, more func(answer) bool) *mixedLoad {
+func startMixedLoad(clients int, c *http.Client, base string, f *fixture, prefix string, more func(binary.Answer) bool) *mixedLoad {
 	l := &mixedLoad{log: newExchangeLog(), writes: newWrites()}
 	var seq atomic.Int64
 	for worker := range clients {
@@ -182,11 +183,11 @@ func startMixedLoad(clients int, c *http.Client, base string, f *fixture, prefix
 			for {
 				kind, method, path, body, title := mixedRequest(r, f, prefix, &seq)
 				start := time.Now()
-				a := send(context.Background(), c, method, base+path, f.token, body)
+				a := binary.Send(context.Background(), c, method, base+path, f.token, body)
 				if title != "" {
-					l.writes.sent(title, a.err == nil && a.status == http.StatusCreated)
+					l.writes.sent(title, a.Err == nil && a.Status == http.StatusCreated)
 				}
-				l.log.add(exchange{kind: kind, start: start, end: start.Add(a.took), answer: a})
+				l.log.add(exchange{kind: kind, start: start, end: start.Add(a.Took), answer: a})
 				if !more(a) {
 					return
 				}

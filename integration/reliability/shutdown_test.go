@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 )
 
@@ -29,13 +30,13 @@ func TestShutdownDrains(t *testing.T) {
 	db := pgtest.New(t)
 	f := seedFixture(t, db, 40)
 	s := startServer(t, db.URL, "--shutdown-timeout", drain.String())
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 
 	var signalled atomic.Bool
-	c := httpClient(clients, 30*time.Second)
+	c := binary.Client(clients, 30*time.Second)
 	// Each client goes on until the server stops answering it after the
 	// signal.
-	load := startMixedLoad(clients, c, s.base, f, "drain-", func(a answer) bool { return a.err == nil || !signalled.Load() })
+	load := startMixedLoad(clients, c, s.Base, f, "drain-", func(a binary.Answer) bool { return a.Err == nil || !signalled.Load() })
 	time.Sleep(time.Second)
 	// Hold new jobs back (SHARE blocks INSERT, not SELECT), so that
 	// writes are in flight when the signal comes.
@@ -46,10 +47,10 @@ func TestShutdownDrains(t *testing.T) {
 	inFlight := strings.Count(strings.Join(appBackends(t, db.Raw), "\n"), "active Lock")
 	signalled.Store(true)
 	signalAt := time.Now()
-	s.signal(t, syscall.SIGTERM)
+	s.Signal(t, syscall.SIGTERM)
 
 	// While the held writes drain, the listener refuses new connections.
-	host := strings.TrimPrefix(s.base, "http://")
+	host := strings.TrimPrefix(s.Base, "http://")
 	refused := eventually(time.Second, func() bool {
 		conn, err := net.DialTimeout("tcp", host, time.Second)
 		if err == nil {
@@ -59,7 +60,7 @@ func TestShutdownDrains(t *testing.T) {
 		return errors.Is(err, syscall.ECONNREFUSED)
 	})
 	select {
-	case <-s.exited:
+	case <-s.Exited():
 		t.Fatal("serve exited before the writes in flight were released")
 	default:
 	}
@@ -68,30 +69,30 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	release()
-	err := s.wait(t, drain+5*time.Second)
+	err := s.Wait(t, drain+5*time.Second)
 	exitAfter := time.Since(signalAt)
 	load.wait()
 	if err != nil {
-		t.Errorf("serve after SIGTERM: %v, want exit 0\n%s", err, s.logTail())
+		t.Errorf("serve after SIGTERM: %v, want exit 0\n%s", err, s.LogTail())
 	}
 	if exitAfter > drain {
 		t.Errorf("serve exited %s after SIGTERM; the drain timeout is %s", exitAfter, drain)
 	}
-	if !strings.Contains(s.output(), "shutting down") {
-		t.Errorf("serve did not say it was shutting down:\n%s", s.output())
+	if !strings.Contains(s.Output(), "shutting down") {
+		t.Errorf("serve did not say it was shutting down:\n%s", s.Output())
 	}
 
 	var answered, heldDone, noAnswer int
 	for _, e := range load.log.all() {
 		a := e.answer
 		switch {
-		case a.err != nil:
+		case a.Err != nil:
 			noAnswer++
-			if e.start.Before(signalAt) && !isConnClosed(a.err) {
-				t.Errorf("%s sent %s before the signal: %v", e.kind, signalAt.Sub(e.start), a.err)
+			if e.start.Before(signalAt) && !isConnClosed(a.Err) {
+				t.Errorf("%s sent %s before the signal: %v", e.kind, signalAt.Sub(e.start), a.Err)
 			}
-		case a.status != http.StatusOK && a.status != http.StatusCreated:
-			t.Errorf("%s: %d %s, want its normal answer", e.kind, a.status, a.body)
+		case a.Status != http.StatusOK && a.Status != http.StatusCreated:
+			t.Errorf("%s: %d %s, want its normal answer", e.kind, a.Status, a.Body)
 		default:
 			answered++
 			if e.kind == "create" && e.start.Before(signalAt) && e.end.After(signalAt.Add(time.Second)) {
@@ -121,27 +122,27 @@ func TestShutdownTimeout(t *testing.T) {
 	db := pgtest.New(t)
 	f := seedFixture(t, db, 10)
 	s := startServer(t, db.URL, "--shutdown-timeout", drain.String(), "--request-timeout", "1m", "--statement-timeout", "0")
-	f.signIn(t, s.base)
+	f.signIn(t, s.Base)
 	release := lockTable(t, db.Raw, "jobs", "SHARE")
 	w := newWrites()
 	const held = 4
 	var wg sync.WaitGroup
-	answers := make([]answer, held)
+	answers := make([]binary.Answer, held)
 	for i := range held {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			title := fmt.Sprintf("abandoned-%d", i)
-			answers[i] = send(context.Background(), httpClient(1, time.Minute), "POST", s.base+"/api/jobs", f.token, f.createBody(title))
-			w.sent(title, answers[i].err == nil && answers[i].status == http.StatusCreated)
+			answers[i] = binary.Send(context.Background(), binary.Client(1, time.Minute), "POST", s.Base+"/api/jobs", f.token, f.createBody(title))
+			w.sent(title, answers[i].Err == nil && answers[i].Status == http.StatusCreated)
 		}()
 	}
 	if !eventually(5*time.Second, func() bool { return strings.Count(strings.Join(appBackends(t, db.Raw), "\n"), "active Lock") == held }) {
 		t.Fatalf("want %d writes waiting on the lock: %q", held, appBackends(t, db.Raw))
 	}
 	signalAt := time.Now()
-	s.signal(t, syscall.SIGTERM)
-	err := s.wait(t, drain+5*time.Second)
+	s.Signal(t, syscall.SIGTERM)
+	err := s.Wait(t, drain+5*time.Second)
 	exitAfter := time.Since(signalAt)
 	if err == nil {
 		t.Error("serve exited 0 though requests were abandoned at the drain timeout")
@@ -157,8 +158,8 @@ func TestShutdownTimeout(t *testing.T) {
 	release()
 	wg.Wait()
 	for i, a := range answers {
-		if a.err == nil && a.status != http.StatusServiceUnavailable {
-			t.Errorf("abandoned write %d answered %d %s, want 503 or no answer", i, a.status, a.body)
+		if a.Err == nil && a.Status != http.StatusServiceUnavailable {
+			t.Errorf("abandoned write %d answered %d %s, want 503 or no answer", i, a.Status, a.Body)
 		}
 	}
 	acked, unacked := w.check(t, db.Raw, "abandoned-", len(f.managerIDs))

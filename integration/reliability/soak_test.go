@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
 	"github.com/scopegate/scopegate/internal/httpapi"
@@ -102,22 +103,22 @@ func TestSoak(t *testing.T) {
 	s.run(plan.warmup, soakReadScenarios)
 	s.closeIdle()
 	time.Sleep(time.Second)
-	start := soakRuntimeOf(t, srv.ops)
+	start := soakRuntimeOf(t, srv.Ops)
 	s.stats = newSoakStats()
 
 	began := time.Now()
 	s.run(plan.requests, soakScenarios)
 	elapsed := time.Since(began)
 	s.closeIdle()
-	end := soakRuntimeOf(t, srv.ops)
+	end := soakRuntimeOf(t, srv.Ops)
 	time.Sleep(2 * time.Second)
-	idle := soakRuntimeOf(t, srv.ops)
+	idle := soakRuntimeOf(t, srv.Ops)
 	// Generous: a connection's goroutines end a moment after the client
 	// closed it; only a leak stays above the bound for ten more seconds.
 	settled := idle
 	for deadline := time.Now().Add(10 * time.Second); settled.goroutines > start.goroutines+10 && time.Now().Before(deadline); {
 		time.Sleep(time.Second)
-		settled = soakRuntimeOf(t, srv.ops)
+		settled = soakRuntimeOf(t, srv.Ops)
 	}
 
 	s.resolveSightings()
@@ -254,7 +255,7 @@ func (m *soakModel) add(row any) {
 // soak is one TestSoak's server, model and tallies.
 type soak struct {
 	t      *testing.T
-	srv    *server
+	srv    *binary.Server
 	client *http.Client // the workers' connections
 	// loginFrom and failFrom are each worker's clients for logins, from
 	// loopback addresses of its own: the login limiter counts a login in
@@ -295,12 +296,12 @@ type soakSighting struct {
 	where string
 }
 
-func newSoak(t *testing.T, srv *server, db *pgtest.DB, res seed.Result, plan soakPlan) *soak {
+func newSoak(t *testing.T, srv *binary.Server, db *pgtest.DB, res seed.Result, plan soakPlan) *soak {
 	t.Helper()
 	ctx := context.Background()
 	val, err := openapitest.Server()
 	require.NoError(t, err)
-	s := &soak{t: t, srv: srv, client: httpClient(plan.workers, 30*time.Second), val: val,
+	s := &soak{t: t, srv: srv, client: binary.Client(plan.workers, 30*time.Second), val: val,
 		errs: map[string]*soakErrors{}, stats: newSoakStats(),
 		preloads: map[preload.Surface]map[preload.Entity][]string{}}
 	for _, sf := range preload.Surfaces {
@@ -352,7 +353,7 @@ func newSoak(t *testing.T, srv *server, db *pgtest.DB, res seed.Result, plan soa
 	logins = append(logins, soakLogin{0, "banned member", members[1].Email})
 	tokens := make([]string, len(logins))
 	for i, l := range logins {
-		tokens[i] = login(t, srv.base, l.email, seed.Password)
+		tokens[i] = binary.Login(t, http.DefaultClient, srv.Base, l.email, seed.Password)
 	}
 
 	// The model, read after the sign-ins (their sessions are part of the
@@ -559,7 +560,7 @@ func (w *soakWorker) do(q soakReq) (int, map[string]any) {
 	if q.body != "" {
 		rd = strings.NewReader(q.body)
 	}
-	req, err := http.NewRequest(q.method, s.srv.base+q.path, rd)
+	req, err := http.NewRequest(q.method, s.srv.Base+q.path, rd)
 	if err != nil {
 		w.fail("transport", "%s %s: %v", q.method, q.path, err)
 		return 0, nil
