@@ -17,6 +17,7 @@ import (
 )
 
 func TestTestsConnectAsTheApplicationRole(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	var user string
@@ -34,6 +35,7 @@ func TestTestsConnectAsTheApplicationRole(t *testing.T) {
 }
 
 func TestPrivilegedSaysWhyRLSWouldNotHold(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	why, err := database.Privileged(ctx, db.SQL)
@@ -48,6 +50,7 @@ func TestPrivilegedSaysWhyRLSWouldNotHold(t *testing.T) {
 }
 
 func TestApplicationRoleHasDMLGrantsOnly(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	for _, stmt := range []string{
@@ -69,6 +72,7 @@ func TestApplicationRoleHasDMLGrantsOnly(t *testing.T) {
 }
 
 func TestGrantIsIdempotentAndRefusesOwners(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	owner, err := sql.Open("postgres", db.OwnerURL)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestAuthLoginAuthenticateLogout(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	hash, err := repo.HashPassword("correct horse battery")

@@ -53,6 +53,7 @@ func preparedOnConn(t *testing.T, db *sql.DB) map[string]int64 {
 }
 
 func TestStatementCacheReusesAndIsBounded(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db := onePool(t, d.OwnerURL, 2)
 	ctx := context.Background()
@@ -85,6 +86,7 @@ func TestStatementCacheReusesAndIsBounded(t *testing.T) {
 // to the table of a SELECT *) fails once with PostgreSQL's 0A000; the seam
 // then forgets it, and the next run prepares it afresh.
 func TestStatementCacheForgetsStaleStatements(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db := onePool(t, d.OwnerURL, 0)
 	ctx := context.Background()
@@ -113,6 +115,7 @@ func TestStatementCacheForgetsStaleStatements(t *testing.T) {
 // with quotes and backslashes arrive unchanged, and a NUL byte, which no
 // literal can carry, is refused by PostgreSQL and leaves the pool usable.
 func TestSettingsLiteralsArriveUnchanged(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	ctx := context.Background()
 	for _, email := range []string{`o'hara@example.com`, `back\slash@example.com`, `'); SELECT 1; --@x.y`, "ünï@例え.jp"} {
@@ -139,6 +142,7 @@ func TestSettingsLiteralsArriveUnchanged(t *testing.T) {
 // its rollback, whether its first statement carried BEGIN (no parameters)
 // or BEGIN went on its own before it (parameters).
 func TestLazyBeginStillIsolates(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db := onePool(t, d.OwnerURL, 0)
 	ctx := context.Background()
@@ -183,6 +187,7 @@ func TestLazyBeginStillIsolates(t *testing.T) {
 // (database/sql keeps two idle by default), and the prepared statements
 // stay with the connections.
 func TestPoolKeepsItsConnections(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db, err := database.Open(context.Background(), d.OwnerURL, database.Options{})
 	require.NoError(t, err)
@@ -215,6 +220,7 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 // ends first takes them along: the connection's next statement, in or out
 // of a transaction, runs without them.
 func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db := onePool(t, d.URL, 0)
 	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
@@ -258,6 +264,8 @@ func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
 // them: a read unit's get is one message (EXECUTE with its riders) and the
 // COMMIT, and the statement was prepared by the first get.
 func TestRidersTravelWithTheStatement(t *testing.T) {
+	// Not parallel: database.RiderExecutes counts the whole process's
+	// statements, and a test running beside this one would add its own.
 	d := pgtest.New(t)
 	db := onePool(t, d.URL, 0)
 	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
@@ -282,6 +290,7 @@ func TestRidersTravelWithTheStatement(t *testing.T) {
 // loads under ByKey too, is planned for its own arguments (plan.go). No
 // plan mode outlives its transaction on the pooled connection.
 func TestPlanModes(t *testing.T) {
+	t.Parallel()
 	d := pgtest.New(t)
 	db := onePool(t, d.URL, 0)
 	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})

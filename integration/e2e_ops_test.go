@@ -20,6 +20,7 @@ import (
 // profiler answers only with --pprof, and the API's listener serves
 // neither.
 func TestE2EOps(t *testing.T) {
+	t.Parallel()
 	sg := binary.Command{Path: binary.Scopegate(t), Dir: t.TempDir()}
 	s := e2eServe(t, sg, "--pprof")
 	require.True(t, strings.HasPrefix(s.Ops, "http://127.0.0.1:"), "ops address %q", s.Ops)

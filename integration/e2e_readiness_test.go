@@ -30,6 +30,7 @@ func errorCode(t *testing.T, body string) string {
 // server, /readyz says 503 and requests that need a dropped table answer 503
 // unavailable, never 500; 'migrate up' (and the grants) make it ready again.
 func TestE2EMigrateDownUnderARunningServer(t *testing.T) {
+	t.Parallel()
 	bin := binary.Scopegate(t)
 	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
 	require.NoError(t, err)

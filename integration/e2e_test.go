@@ -69,6 +69,7 @@ func (s e2eServer) stop(t *testing.T) {
 // create an organization and an admin, serve, log in over HTTP, use a few
 // routes, and stop it with SIGTERM.
 func TestE2EPostgres(t *testing.T) {
+	t.Parallel()
 	bin := binary.Scopegate(t)
 	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
 	require.NoError(t, err)
@@ -142,6 +143,7 @@ func TestE2EPostgres(t *testing.T) {
 // DATABASE_URL creates ./scopegate.db, seeds the demo world, prints the demo
 // logins, and answers for a demo user; the other organization's job is 404.
 func TestE2EEmbeddedDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := e2eServe(t, binary.Command{Path: binary.Scopegate(t), Dir: dir})
 	_, err := os.Stat(filepath.Join(dir, "scopegate.db"))

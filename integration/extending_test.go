@@ -41,6 +41,7 @@ func schemaTables() []string {
 // nothing and says so to no one), where the ent rules alone would have
 // allowed it.
 func TestRLSPoliciesCoverEveryCommand(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	rows, err := db.Owner(t).Query(`
 		SELECT c.relname, coalesce(array_to_string(array_agg(DISTINCT p.cmd), ','), '')
@@ -76,6 +77,7 @@ func TestRLSPoliciesCoverEveryCommand(t *testing.T) {
 // or mutated by them, and TestLeakOracleCoversSchema checks the edges of
 // the types it lists only.
 func TestWorldModelsEveryType(t *testing.T) {
+	t.Parallel()
 	var types []string
 	for typ := range ent.ScopeEdges {
 		types = append(types, typ)
@@ -93,6 +95,7 @@ func TestWorldModelsEveryType(t *testing.T) {
 // moHasUpdatedAt says which types ent stamps on update. A table missing
 // from moTables is a table whose changes the oracle cannot see.
 func TestMutationOracleSnapshotsEveryTable(t *testing.T) {
+	t.Parallel()
 	assert.ElementsMatch(t, schemaTables(), moTables, "the schema's tables and moTables")
 	for _, typ := range world.Types {
 		tbl := moTableOf[typ]
@@ -141,6 +144,7 @@ func routeMatcher(method, path string) *regexp.Regexp {
 // in fuzzQueryRoutes. A new route missing from them would go untested for
 // those contracts, without a word.
 func TestHTTPRouteListsCoverEveryRoute(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Paths      map[string]map[string]openAPIOperation `json:"paths"`
 		Components struct {

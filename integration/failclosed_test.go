@@ -428,6 +428,7 @@ func noScopeContexts() map[string]context.Context {
 // query shape of every entity and every mutation fails with
 // scope.ErrNoScope, and not one statement reaches the database.
 func TestNoScopeFailsClosedForEveryQueryAndMutation(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	c := tt.db.Client
 	before := tableChecksums(t, tt.db)

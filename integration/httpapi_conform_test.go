@@ -60,6 +60,7 @@ func noRedirects() *http.Client {
 // too; the login needs no token for it. Nothing changes. A string at the
 // limit, counted in characters, is fine.
 func TestHTTPTextLimits(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -136,6 +137,7 @@ func TestHTTPTextLimits(t *testing.T) {
 // it): 70,000 manager_ids once made the link check exceed PostgreSQL's
 // 65,535 parameters (a 500).
 func TestHTTPIDListLimit(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -165,6 +167,7 @@ func TestHTTPIDListLimit(t *testing.T) {
 // TestHTTPUncleanPaths: a path that is not clean answers JSON (the
 // canonical 404), never the mux's redirect with an HTML body.
 func TestHTTPUncleanPaths(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	c := noRedirects()
 	for _, p := range []string{
@@ -190,6 +193,7 @@ func TestHTTPUncleanPaths(t *testing.T) {
 // type says what JSON the field takes; a valid object padded past 1 MiB
 // names the size limit, not "trailing data".
 func TestHTTPBodyShape(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -243,6 +247,7 @@ func TestHTTPBodyShape(t *testing.T) {
 // TestHTTPMediaType: a body that is not application/json is 415
 // unsupported_media_type, the login's too; a charset parameter is fine.
 func TestHTTPMediaType(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	c := w.srv.Client()
 	auth := "Bearer " + w.tokens["admin"]
@@ -269,6 +274,7 @@ func TestHTTPMediaType(t *testing.T) {
 // TestHTTPMethodNotAllowed: a known path asked with a method it does not
 // serve is 405 method_not_allowed with Allow; an unknown path stays 404.
 func TestHTTPMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -304,6 +310,7 @@ func TestHTTPMethodNotAllowed(t *testing.T) {
 // TestHTTPChallengeHeaders: 401 carries WWW-Authenticate: Bearer, a failed
 // login's included; 429 carries Retry-After.
 func TestHTTPChallengeHeaders(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{noLogin: true, loginLimit: 1})
 	for _, r := range []apiResp{
 		w.do(t, "GET", "/api/me", "", ""),
@@ -332,6 +339,7 @@ func assertRetryAfter(t *testing.T, r apiResp, window time.Duration) {
 // that repeats the stored values) answers 200 with the row and writes
 // nothing: no updated_at bump. A real change still bumps it.
 func TestHTTPPatchNothing(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	pub := a.pub
@@ -376,6 +384,7 @@ func TestHTTPPatchNothing(t *testing.T) {
 // (section 2: company_id is for clients only; section 6 lets admins set
 // it). It was silently ignored.
 func TestHTTPUserCompanyNull(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -402,6 +411,7 @@ func TestHTTPUserCompanyNull(t *testing.T) {
 // terms, never in the validator's ("value is less than the required
 // length", "value out of range").
 func TestHTTPValidationMessages(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]

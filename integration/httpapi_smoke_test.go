@@ -19,6 +19,7 @@ import (
 )
 
 func TestHTTPSmoke(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	hash, _ := repo.HashPassword("correct horse battery")

@@ -74,6 +74,7 @@ func apiNoteIDs(ns []*ent.Note) []int {
 // is 200, a hidden one is the missing id's 404, the admin surface and the
 // policy are 403 for everyone but the admin.
 func TestHTTPReadsByRole(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	vis := apiVisibility(a)
@@ -216,6 +217,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 // TestHTTPMe: GET /api/me gives the user with their own unredacted contact
 // fields, the organization, the role and what the policy lets them do.
 func TestHTTPMe(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	every := []string{"job.read", "job.create", "job.update", "job.delete",
 		"company.read", "company.create", "company.update", "company.delete",
@@ -274,6 +276,7 @@ func TestHTTPMe(t *testing.T) {
 // everyone and the admin surface too for admins; GET /api/policy lists and
 // filters the rules (403 for non-admins is in TestHTTPForbidden).
 func TestHTTPPreloadsAndPolicy(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	design := func(surfaces ...preload.Surface) []string {
 		var out []string
@@ -329,6 +332,7 @@ func TestHTTPPreloadsAndPolicy(t *testing.T) {
 // more rows follow, keyset pages in id order, cursors bound to their list,
 // tenant and surface, limits, and relations under "edges" by edge name.
 func TestHTTPListShapesAndPagination(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	admin := w.tokens["admin"]
@@ -478,6 +482,7 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 // TestHTTPRedaction: redacted fields are absent and named in "redacted",
 // for listed, fetched, written and preloaded objects alike.
 func TestHTTPRedaction(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 
@@ -608,6 +613,7 @@ type apiMutCase struct {
 // denying rule and check, 404 for rows the role cannot see, and the tables
 // changed exactly when the write succeeded.
 func TestHTTPMutationsByRole(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	self := func(role string) *ent.User { return a.users[role] }
@@ -754,6 +760,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 // row the caller sees but may not change and for routes the role may not
 // use; nothing changes.
 func TestHTTPForbidden(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	before := tableChecksums(t, w.db)
@@ -808,6 +815,7 @@ func TestHTTPForbidden(t *testing.T) {
 // TestHTTPNotFound: a missing id on every id route, a malformed id and an
 // unknown route all answer the one not_found body.
 func TestHTTPNotFound(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	tok := w.tokens["admin"]
 	before := tableChecksums(t, w.db)
@@ -853,6 +861,7 @@ func TestHTTPNotFound(t *testing.T) {
 // bad limits and unknown query parameters are 400 bad_request and write
 // nothing.
 func TestHTTPBadRequestsChangeNothing(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -968,6 +977,7 @@ func apiShort(s string) string {
 // TestHTTPPreloadNotAllowed: a path the registry does not list for the
 // entity and surface is 400 preload_not_allowed with every allowed path.
 func TestHTTPPreloadNotAllowed(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	before := tableChecksums(t, w.db)
@@ -1053,6 +1063,7 @@ func unauthenticatedRoutes(w *apiWorld) []unauthRoute {
 // unknown token, a revoked token and an expired one; and changes nothing.
 // Failed logins are 401 with that body too, whatever failed.
 func TestHTTPUnauthenticated(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	routes := unauthenticatedRoutes(w)
@@ -1146,6 +1157,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 // behind the failing address (a shared address). An address that fails
 // for many emails is refused for every email. Each window is a minute.
 func TestHTTPLoginRateLimited(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{noLogin: true, loginAddressLimit: 8})
 	a := w.a
 	login := func(c *http.Client, email, password string) apiResp {
@@ -1230,6 +1242,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 // TestHTTPConflict: 409 conflict for a taken company name and for a change
 // that would leave the organization without an admin; nothing changes.
 func TestHTTPConflict(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -1260,6 +1273,7 @@ func TestHTTPConflict(t *testing.T) {
 
 // TestHTTPInvalid: 422 invalid with per-field messages; nothing changes.
 func TestHTTPInvalid(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
@@ -1298,6 +1312,7 @@ func TestHTTPInvalid(t *testing.T) {
 // every actor of tenant A, exactly what a missing id answers, and nothing
 // changes.
 func TestHTTPCrossTenant(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a, b := w.a, w.b
 	before := tableChecksums(t, w.db)
@@ -1387,6 +1402,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 // docs/design.md section 3 hides from it is, on every route that names it, a 404
 // whose body equals the missing id's; nothing changes.
 func TestHTTPHiddenRows(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	vis := apiVisibility(a)
@@ -1445,6 +1461,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 // database refuses connections, and 200 again once it accepts them, without
 // a restart; data routes are 503 unavailable meanwhile, not 500.
 func TestHTTPReadiness(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	tok := w.tokens["member"]
 	r := w.do(t, "GET", "/healthz", "", "")

@@ -116,6 +116,7 @@ func (w *jobsWorld) auditCount(t *testing.T) map[int]int {
 }
 
 func TestJobArchiveStaleResumesAfterInterruption(t *testing.T) {
+	t.Parallel()
 	w := newJobsWorld(t, 25, 12)
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))
 	p := &stopAfter{n: 2, stop: make(chan struct{})}
@@ -149,6 +150,7 @@ func TestJobArchiveStaleResumesAfterInterruption(t *testing.T) {
 }
 
 func TestJobArchiveStaleOneTenant(t *testing.T) {
+	t.Parallel()
 	w := newJobsWorld(t, 7, 6)
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))
 	sum, err := runner.Run(context.Background(), "archive-stale", jobs.Options{OrgSlug: "a", Note: "ticket 7"})
@@ -175,6 +177,7 @@ func TestJobArchiveStaleOneTenant(t *testing.T) {
 }
 
 func TestJobDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	w := newJobsWorld(t, 4, 3)
 	before := tableChecksums(t, w.db)
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))
@@ -200,6 +203,7 @@ func TestJobDryRunWritesNothing(t *testing.T) {
 }
 
 func TestJobPurgeSessions(t *testing.T) {
+	t.Parallel()
 	w := newJobsWorld(t, 0, 0)
 	sys := pgtest.SystemContext(t)
 	now := time.Now()
@@ -232,6 +236,7 @@ func TestJobPurgeSessions(t *testing.T) {
 // Each query and mutation a job's run makes under its system scope counts
 // in scopegate_system_scope_operations_total{job}; nothing else does.
 func TestJobRunCountsSystemScopeOperations(t *testing.T) {
+	t.Parallel()
 	w := newJobsWorld(t, 7, 3)
 	reg := metrics.New()
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))

@@ -44,6 +44,7 @@ func throwawayMigrationDB(t *testing.T, prefix string) string {
 // migration: it replays migrations/ on an empty database and asks atlas for
 // the difference with the schema, which must be empty.
 func TestMigrationsMatchSchema(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	files, err := filepath.Glob(filepath.Join(migrationsSourceDir, "*.sql"))
 	if err != nil {
@@ -86,6 +87,7 @@ func TestMigrationsMatchSchema(t *testing.T) {
 // TestMigrationsEmbedded checks that the binary embeds exactly the checked-in
 // migrations.
 func TestMigrationsEmbedded(t *testing.T) {
+	t.Parallel()
 	onDisk, err := filepath.Glob(filepath.Join(migrationsSourceDir, "*.sql"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +105,7 @@ func TestMigrationsEmbedded(t *testing.T) {
 }
 
 func TestMigrateUpDownUp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sql.Open("postgres", throwawayMigrationDB(t, "scopegate_updown_"))
 	if err != nil {
@@ -190,6 +193,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 // migrations add CHECK constraints, so that raw SQL cannot store a value the
 // Go code does not know.
 func TestEnumCheckConstraints(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t).Raw // the constraints, not row-level security
 	var org, company, admin int
@@ -305,6 +309,7 @@ func leadingIndex(indexes map[string][]scopeIndex, table string, cols ...string)
 // first page of a tenant's list, and every eager load or traversal, which
 // filters on a foreign key, has an index to use.
 func TestIndexesServeScopedQueries(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t).SQL
 	indexes := schemaIndexes(t, db)
 

@@ -76,6 +76,7 @@ const (
 )
 
 func TestMutationOracle(t *testing.T) {
+	t.Parallel()
 	total := oracleEnvPositive(t, "SCOPEGATE_MUTATION_ORACLE_N", defaultMutationOracleN)
 	first, replay := oracleSeedEnv(t)
 	worlds := defaultMutationOracleWorlds
@@ -2988,6 +2989,7 @@ func (s *moSummary) report(t *testing.T, want int, elapsed time.Duration) {
 // generated code) and every field and edge operation of the generated
 // builders, so that a new field or edge cannot escape the mutation oracle.
 func TestMutationOracleCoversSchema(t *testing.T) {
+	t.Parallel()
 	for _, e := range world.Edges {
 		info := moEdge(e.From, e.Name)
 		if info.To != e.To || info.Unique != e.Unique {

@@ -78,6 +78,7 @@ const missingID = 1 << 30
 // gives (not found, or the same denial for mutations the scope may never
 // make), and nothing changes.
 func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -204,6 +205,7 @@ func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
 // TestCreatesLandInTheScopesTenant: a create naming another organization is
 // denied; a create naming none takes the scope's.
 func TestCreatesLandInTheScopesTenant(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -272,6 +274,7 @@ func TestCreatesLandInTheScopesTenant(t *testing.T) {
 // row of another tenant, or a row of the same tenant the scope cannot see,
 // is denied with ErrForeignLink, and nothing changes.
 func TestLinksToRowsTheScopeCannotSeeAreDenied(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -390,6 +393,7 @@ func TestLinksToRowsTheScopeCannotSeeAreDenied(t *testing.T) {
 // TestUpsertsCannotTouchAnotherTenantsRow: ON CONFLICT … DO UPDATE never
 // rewrites a row of another tenant.
 func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -536,6 +540,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 // writes an audit row in its own transaction; outside a transaction it is
 // refused; InOrg narrows it to one tenant.
 func TestSystemScopeMutationsAreAudited(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -720,6 +725,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 // exactly the one user (or session and its user) it was built for, creates
 // sessions only for the email's user, and revokes only its own session.
 func TestAuthenticatorScope(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client
@@ -835,6 +841,7 @@ func TestAuthenticatorScope(t *testing.T) {
 // (rule 6: a client sees only their own company). Either the upsert is
 // refused, or it leaves the hidden row alone and does not return its id.
 func TestUpsertsCannotTouchARowTheScopeCannotSee(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a := tt.A
 	c := tt.db.Client
@@ -858,6 +865,7 @@ func TestUpsertsCannotTouchARowTheScopeCannotSee(t *testing.T) {
 // all-tenant system scope (TestTenantSafeKeys tries every key). Unlinking
 // A's client from B.C1, or clearing B.C1's clients, leaves A's rows alone.
 func TestUnlinkingCannotChangeAnotherTenantsRows(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b := tt.A, tt.B
 	c := tt.db.Client

@@ -565,6 +565,7 @@ func (o *oracle) edgeOrders() {
 // of that edge (by name and by type), so that a new edge cannot escape the
 // edge-predicate and edge-order families.
 func TestLeakOracleEdgeShapesCoverSchema(t *testing.T) {
+	t.Parallel()
 	const entPkg = "github.com/scopegate/scopegate/ent/"
 	for _, e := range world.Edges {
 		f, ok := oracleEdgeShapes[e.String()]

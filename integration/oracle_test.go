@@ -59,6 +59,7 @@ const (
 )
 
 func TestLeakOracle(t *testing.T) {
+	t.Parallel()
 	seeds := oracleSeeds(t)
 	summary := &oracleSummary{}
 	start := time.Now()
@@ -1501,6 +1502,7 @@ func dynLoaded(v reflect.Value, l eagerLoad) ([]reflect.Value, error) {
 // generated code, with the right target and cardinality, so that a new edge
 // cannot escape the oracle.
 func TestLeakOracleCoversSchema(t *testing.T) {
+	t.Parallel()
 	c := &ent.Client{}
 	for _, e := range world.Edges {
 		get, _ := reflect.TypeOf(c).Elem().FieldByName(e.From)

@@ -248,6 +248,7 @@ type planShape struct {
 // an admin and of a manager of that tenant. It logs the execution time
 // (EXPLAIN ANALYZE; the target is under 1 ms, reported, not asserted).
 func TestLargeTenantFirstPageUsesOrgIndex(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	seedPlanWorld(t, db)
 	client, capture := pgtest.NewCaptureClient(db)
@@ -309,6 +310,7 @@ func planListStatement(t *testing.T, sts []pgtest.Statement, table string) pgtes
 // 200k jobs) as the application role with the scope's settings. No plan
 // may read a tenant table (planTenantTables) but by a bounded index probe.
 func TestPlanScopedQueries(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	seedPlanWorld(t, db)
 	client, capture := pgtest.NewCaptureClient(db)

@@ -21,6 +21,7 @@ import (
 // the privacy rules, and each parent is cut on its own: a company or a
 // manager with more jobs than the cap does not take rows from another.
 func TestPreloadFanOutCaps(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -86,6 +86,7 @@ func (w *preloadWorld) getJob(t *testing.T, u *ent.User, s preload.Surface, id i
 }
 
 func TestPreloadJobManagers(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	t.Run("UserSurfaceActiveOnlyNewestFirst", func(t *testing.T) {
 		for _, u := range []*ent.User{w.admin, w.manager, w.member, w.client} {
@@ -100,6 +101,7 @@ func TestPreloadJobManagers(t *testing.T) {
 }
 
 func TestPreloadJobNotes(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	check := func(t *testing.T, notes []*ent.Note, wantLen int, wantInternal bool) {
 		t.Helper()
@@ -150,6 +152,7 @@ func TestPreloadJobNotes(t *testing.T) {
 }
 
 func TestPreloadAdminOnlyEdges(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	j := w.getJob(t, w.admin, preload.SurfaceAdmin, w.published.ID, "creator,company")
 	assert.Equal(t, w.admin.ID, j.Edges.Creator.ID)
@@ -166,6 +169,7 @@ func TestPreloadAdminOnlyEdges(t *testing.T) {
 }
 
 func TestPreloadCompanyJobs(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	companies := repo.Companies{Client: w.db.Client}
 	c, _, err := companies.Get(pgtest.UserContext(t, w.member), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
@@ -189,6 +193,7 @@ func TestPreloadCompanyJobs(t *testing.T) {
 }
 
 func TestPreloadUserCompany(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	for _, s := range preload.Surfaces {
 		u, _, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), s, w.client.ID, repo.GetOptions{Preload: "company"})
@@ -200,6 +205,7 @@ func TestPreloadUserCompany(t *testing.T) {
 // TestPreloadRefusedSendsNoSQL: every refused path is a typed error naming
 // what is allowed, and nothing reaches the database.
 func TestPreloadRefusedSendsNoSQL(t *testing.T) {
+	t.Parallel()
 	w := newPreloadWorld(t)
 	jobs := repo.Jobs{Client: w.db.Client}
 	cases := []struct {
@@ -245,6 +251,7 @@ func TestPreloadRefusedSendsNoSQL(t *testing.T) {
 // statement for the jobs and one per edge per level (company, managers,
 // notes; then authors), whatever the number of parents.
 func TestPreloadStatementCount(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	var admin *ent.User

@@ -534,6 +534,7 @@ func checkComposition(t *testing.T, c *ent.Client, s *world.Snapshot, v world.Vi
 // of A links to a row of B: the tenant-safe keys refuse it,
 // TestTenantSafeKeys.)
 func TestTenantIsolationForEveryEntity(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	s := loadWorld(t, tt.db)
 	a, b := tt.A, tt.B
@@ -760,6 +761,7 @@ func assertSees(t *testing.T, c *ent.Client, s *world.Snapshot, ctx context.Cont
 // rule, in both tenants, with explicit expectations written from the
 // fixture (and, for rule 7, from the model).
 func TestRowScopingRules(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	s := loadWorld(t, tt.db)
 	c := tt.db.Client

@@ -245,6 +245,7 @@ func repoPolicyCases() []repoPolicyCase {
 // caller can see; ErrNotFound, with no trace of a policy decision, for a row
 // the caller cannot see.
 func TestRepoPolicyMatrix(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	for _, c := range repoPolicyCases() {
 		t.Run(c.action+"/"+c.target, func(t *testing.T) {
@@ -273,6 +274,7 @@ func TestRepoPolicyMatrix(t *testing.T) {
 // TestRepoPolicyDetails: the behaviours the brief names one by one, and the
 // rules around internal notes.
 func TestRepoPolicyDetails(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	member, manager := w.actors[actMember], w.actors[actManager]
 
@@ -470,6 +472,7 @@ func repoAttacks() []repoAttack {
 // same call with an id that does not exist, and changes no row of any
 // table.
 func TestRepoCrossTenantWrites(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	for _, a := range repoAttacks() {
 		t.Run(a.name, func(t *testing.T) {
@@ -499,6 +502,7 @@ func TestRepoCrossTenantWrites(t *testing.T) {
 
 // TestRepoMassAssignment: what the scope decides is never taken from input.
 func TestRepoMassAssignment(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	sys := pgtest.SystemContext(t)
 
@@ -607,6 +611,7 @@ func TestRepoMassAssignment(t *testing.T) {
 
 // TestRepoLastAdmin: an organization always keeps an active, unbanned admin.
 func TestRepoLastAdmin(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	r := repo.New(db.Client)
 	sys := pgtest.SystemContext(t)
@@ -686,6 +691,7 @@ func TestRepoLastAdmin(t *testing.T) {
 // reads and on preloaded rows alike, and Redacted names what was zeroed. The
 // stored rows are untouched.
 func TestRepoRedaction(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	manager, member := w.actors[actManager], w.actors[actMember]
 	j := w.seedJob(t, w.c1, job.StatusPublished, manager, w.admin2)
@@ -881,6 +887,7 @@ func TestRepoRedaction(t *testing.T) {
 // inserts; cursors bound to their tenant, surface, filter and entity; page
 // size limits.
 func TestRepoPagination(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	sys := pgtest.SystemContext(t)
 	admin := w.actors[actAdmin]
@@ -1137,6 +1144,7 @@ func TestRepoPagination(t *testing.T) {
 // their organization; the answer names the rule of docs/design.md section 3 and is
 // confirmed by the privacy rules.
 func TestRepoExplainVisibility(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	manager, member, client := w.actors[actManager], w.actors[actMember], w.actors[actClient]
 	draft := w.seedJob(t, w.c1, job.StatusDraft, manager)
@@ -1213,6 +1221,7 @@ func TestRepoExplainVisibility(t *testing.T) {
 // ErrConflict; malformed input is ErrInvalid with the field named, and
 // nothing is written.
 func TestRepoErrors(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	ctx := w.as(t, actAdmin)
 
@@ -1386,6 +1395,7 @@ func TestRepoErrors(t *testing.T) {
 // left. To make the two transactions meet, a plain SQL transaction holds
 // both admins' rows until both calls wait for them.
 func TestRepoLastAdminUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	r := repo.New(db.Client)
 	sys := pgtest.SystemContext(t)

@@ -97,6 +97,7 @@ func rawIDs(ctx context.Context, db *sql.DB, query string) ([]int, error) {
 // subject to it unless it is a superuser or has BYPASSRLS), and the
 // application role can bypass none of it.
 func TestRLSTablesAreForced(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	rows, err := db.Owner(t).Query(`
 		SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
@@ -130,6 +131,7 @@ func TestRLSTablesAreForced(t *testing.T) {
 // TestRLSWithoutSettingsSeesNothing: the application role with no scope
 // settings counts zero rows in every table, though every table has rows.
 func TestRLSWithoutSettingsSeesNothing(t *testing.T) {
+	t.Parallel()
 	w := newRLSWorld(t, 1)
 	for _, tbl := range append(slices.Sorted(maps.Values(rlsTables)), "job_managers") {
 		var owner, app int
@@ -146,6 +148,7 @@ func TestRLSWithoutSettingsSeesNothing(t *testing.T) {
 // the all-tenant one), a raw `SELECT id FROM t`, with no ent rule in the
 // way, returns exactly the rows docs/design.md section 3 lets the viewer see.
 func TestRLSReadsMatchTheModel(t *testing.T) {
+	t.Parallel()
 	cases, mismatches := 0, 0
 	for seed := int64(1); seed <= 4; seed++ {
 		w := newRLSWorld(t, seed)
@@ -170,6 +173,7 @@ func TestRLSReadsMatchTheModel(t *testing.T) {
 // the application's pool cannot insert into org B, and updates and deletes
 // aimed at org B's rows change nothing.
 func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
+	t.Parallel()
 	w := newRLSWorld(t, 2)
 	orgs := w.snap.IDs(world.Organization)
 	a, b := orgs[0], orgs[1]
@@ -261,6 +265,7 @@ func ownerChecksums(t *testing.T, owner *sql.DB) map[string]string {
 // the same pool; none sees a row of another tenant, and afterwards every
 // connection of the pool has empty settings.
 func TestRLSPoolSafety(t *testing.T) {
+	t.Parallel()
 	w := newRLSWorld(t, 3)
 	// Keep every connection the pool opens (database/sql keeps 2 idle by
 	// default), so that all of them are checked at the end.
@@ -366,6 +371,7 @@ func TestRLSPoolSafety(t *testing.T) {
 // may, even after the all-tenant system scope. One transaction throughout:
 // one COMMIT, and BEGIN travels with the first settings.
 func TestReadUnitSwitchesScopeInPlace(t *testing.T) {
+	t.Parallel()
 	w := newRLSWorld(t, 5)
 	var a, b world.Viewer
 	for _, v := range w.viewers {
@@ -420,6 +426,7 @@ func TestReadUnitSwitchesScopeInPlace(t *testing.T) {
 // job visible to whoever links themselves to it) nor unlink one, though the
 // links of the tenant are readable to every user of it (docs/rls.md).
 func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
+	t.Parallel()
 	w := newRLSWorld(t, 2)
 	before := ownerChecksums(t, w.db.Owner(t))
 	checked := 0

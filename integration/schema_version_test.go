@@ -17,6 +17,7 @@ import (
 // tells a current schema from a pending migration and from one the binary
 // does not carry (a newer binary migrated the database).
 func TestSchemaVersionCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t)
 	require.NoError(t, migration.CheckCurrent(ctx, db.SQL), "as the application role, on a migrated database")

@@ -24,6 +24,7 @@ import (
 // inside its tenant, the large tenant's jobs last, sequences past the
 // seeded ids, and the repository answering each scope exactly its rows.
 func TestSeedScale(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	shape := seed.NewShape(3, 50, 500)
@@ -175,6 +176,7 @@ func TestSeedScale(t *testing.T) {
 }
 
 func TestSeedScaleRefusesBadShapes(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	for name, s := range map[string]seed.Shape{
 		"NoOrgs":       seed.NewShape(0, 5, 0),

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSmoke(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	sys := pgtest.SystemContext(t)
 	var member *ent.User

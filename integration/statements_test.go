@@ -30,6 +30,7 @@ func read(edges int) int { return authStmts + 1 + edges }
 // a read, plus 1 per preload edge). A change that adds a round trip to a
 // route fails here, with the statements it sent.
 func TestStatementsPerRequest(t *testing.T) {
+	t.Parallel()
 	w := apiNewWorld(t, apiOptions{})
 	a := w.a
 	jobPath := fmt.Sprintf("/api/jobs/%d", a.pub.ID)

@@ -125,6 +125,7 @@ func schemaTenantKeys(t *testing.T, db *stdsql.DB) []tenantKey {
 // key nulls its own column only, and a join table that ent fills without
 // org_id has the trigger that fills it.
 func TestTenantSafeKeysCoverTheSchema(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	keys := schemaTenantKeys(t, db.SQL)
 
@@ -272,6 +273,7 @@ func requireForeignKeyViolation(t *testing.T, err error, constraint, what string
 // owner (updates, inserts, and moving a linked row to B), each with a
 // foreign key violation and nothing changed.
 func TestTenantSafeKeys(t *testing.T) {
+	t.Parallel()
 	w := newTenantKeysWorld(t)
 	a, b, sys := w.A, w.B, w.sys
 	owner := w.db.Owner(t)
@@ -460,6 +462,7 @@ ORDER BY c.ordinal_position`, table)
 // clients in their tenant with no company; deleting a job or a user removes
 // their manager links.
 func TestTenantSafeKeysKeepSameTenantLinks(t *testing.T) {
+	t.Parallel()
 	w := newTenantKeysWorld(t)
 	a, sys := w.A, w.sys
 	var created *ent.Job
@@ -543,6 +546,7 @@ func TestTenantSafeKeysKeepSameTenantLinks(t *testing.T) {
 // and refuses, naming them, rows that already link two tenants, leaving
 // the database as it was.
 func TestTenantKeysMigrationOnData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	files, err := fs.Glob(migrations.FS, "*.sql")
 	require.NoError(t, err)

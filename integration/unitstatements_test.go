@@ -17,6 +17,7 @@ import (
 // write that fails and rolls back, and the COMMIT end sends. The server's
 // db_statements_per_request metric reads this count.
 func TestUnitStatementsCountLikeTheCounter(t *testing.T) {
+	t.Parallel()
 	w := newRepoWorld(t)
 	ctx := w.as(t, actAdmin)
 	w.db.Counter.Reset()

@@ -93,6 +93,7 @@ func (w *upsertWorld) userRow(t *testing.T, id int) (org int, name, role string)
 // (or that sets a value the mutation rules never saw) is refused by the
 // database seam before any SQL, and no table changes.
 func TestUpsertTakeoverOfAnotherTenantsUserIsRefused(t *testing.T) {
+	t.Parallel()
 	w := seedUpsertWorld(t)
 	excludedOrg := func(org int) *sql.Predicate { return sql.EQ(`"excluded"."org_id"`, org) }
 	hijack := func(c *ent.Client) *ent.UserCreate {
@@ -187,6 +188,7 @@ func TestUpsertTakeoverOfAnotherTenantsUserIsRefused(t *testing.T) {
 // TestUpsertAllowedShapesKeepToTheTenant: the shapes an admin or an InOrg
 // system scope may send do what they say, in their tenant, and nothing to B.
 func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
+	t.Parallel()
 	pinnedToA := func(w *upsertWorld) sql.ConflictOption { return sql.UpdateWhere(sql.EQ(user.FieldOrgID, w.orgA)) }
 	for _, who := range upserters {
 		t.Run(who, func(t *testing.T) {
@@ -313,6 +315,7 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 // upsert that could DO UPDATE (a member does not see every row of the
 // tenant); DO NOTHING rewrites nothing and passes.
 func TestUpsertRefusedToNonAdmins(t *testing.T) {
+	t.Parallel()
 	w := seedUpsertWorld(t)
 	ctx := pgtest.UserContext(t, w.memberA)
 	newNote := func() *ent.NoteCreate {
@@ -349,6 +352,7 @@ func TestUpsertRefusedToNonAdmins(t *testing.T) {
 // and may change every row, so no shape is refused to it: the global email
 // upsert updates B's user, in a transaction.
 func TestUpsertAllTenantSystemScopeIsAllowed(t *testing.T) {
+	t.Parallel()
 	w := seedUpsertWorld(t)
 	var id int
 	err := database.WithTx(w.allOrgs, w.db.Client, func(tx *ent.Tx) (err error) {

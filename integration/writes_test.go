@@ -43,6 +43,7 @@ func forbiddenBy(t *testing.T, err error, action policy.Action) {
 }
 
 func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	as := func(u *ent.User) context.Context { return pgtest.UserContext(t, u) }
@@ -145,6 +146,7 @@ func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
 }
 
 func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	before := tableChecksums(t, tt.db)
@@ -169,6 +171,7 @@ func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
 // TestTenantSafeKeys tries every key), so a clear by any scope of A reaches
 // A's links only, and a clear from B's side leaves A's jobs alone.
 func TestClearingManyToManyTouchesOnlyVisibleLinks(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, b, c := tt.A, tt.B, tt.db.Client
 	err := database.WithTx(tt.sys, c, func(tx *ent.Tx) error {
@@ -229,6 +232,7 @@ func TestClearingManyToManyTouchesOnlyVisibleLinks(t *testing.T) {
 // TestBanningRevokesSessions: rule 9. The sessions go in the ban's own
 // transaction; a ban outside a transaction is refused before it runs.
 func TestBanningRevokesSessions(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	ctx := pgtest.UserContext(t, a.Admin)
@@ -260,6 +264,7 @@ func TestBanningRevokesSessions(t *testing.T) {
 // TestSystemScopeLimits: even the system scope does not create sessions
 // (logging in does) nor write or change audit events (the audit hook does).
 func TestSystemScopeLimits(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	before := tableChecksums(t, tt.db)
@@ -296,6 +301,7 @@ func TestSystemScopeLimits(t *testing.T) {
 // holds the id of a draft job they do not see, or of an internal note,
 // learns nothing through Query<Edge>, in either form.
 func TestTraversalsFromEntitiesAnswerLikeQueries(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	ctx := pgtest.UserContext(t, a.Member)
@@ -342,6 +348,7 @@ func sortedInts(ids []int) []int {
 // mutation's context, so the caller's own edge predicate is narrowed by the
 // scope like any other (and does not fail closed for want of a scope).
 func TestOneRowUpdateWithAnEdgePredicate(t *testing.T) {
+	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
 	for _, ctx := range []context.Context{pgtest.UserContext(t, a.Admin), tt.sys} {
