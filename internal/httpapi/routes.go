@@ -126,19 +126,15 @@ type healthBody struct {
 // build is the running binary's version; it does not change.
 var build = version.Get()
 
+// readyz says whether the database can serve this binary (Config.Ready):
+// {"status":"ready"}, or a not-ready error answered, like every error,
+// through the answers table (503 unavailable with Retry-After).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := contextTimeout(r, 2*time.Second)
 	defer cancel()
 	if s.ready != nil {
 		if err := s.ready(ctx); err != nil {
-			s.log.WarnContext(r.Context(), "not ready", "error", err.Error())
-			msg := "the database is unavailable"
-			if errors.Is(err, repo.ErrSchema) {
-				msg = schemaUnavailable
-			}
-			w.Header().Set("Retry-After", retryAfterUnavailable)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: msg}})
-			return nil
+			return &notReady{err: err}
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
