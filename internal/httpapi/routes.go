@@ -31,9 +31,9 @@ func (s *Server) routes() {
 	}{{"/api", preload.SurfaceUser, signedIn}, {"/api/admin", preload.SurfaceAdmin, adminOnly}} {
 		s.handle("GET "+sf.prefix+"/jobs", sf.access, s.listJobs(sf.surface))
 		s.handle("GET "+sf.prefix+"/jobs/{id}", sf.access, getOne(sf.surface, s.repos.Jobs.Get, viewJob))
-		s.handle("GET "+sf.prefix+"/companies", sf.access, listAll(sf.surface, s.repos.Companies.List, viewCompanies))
+		s.handle("GET "+sf.prefix+"/companies", sf.access, listAll(sf.surface, s.repos.Companies.List, viewCompany))
 		s.handle("GET "+sf.prefix+"/companies/{id}", sf.access, getOne(sf.surface, s.repos.Companies.Get, viewCompany))
-		s.handle("GET "+sf.prefix+"/users", sf.access, listAll(sf.surface, s.repos.Users.List, viewUsers))
+		s.handle("GET "+sf.prefix+"/users", sf.access, listAll(sf.surface, s.repos.Users.List, viewUser))
 		s.handle("GET "+sf.prefix+"/users/{id}", sf.access, getOne(sf.surface, s.repos.Users.Get, viewUser))
 	}
 	s.handle("POST /api/jobs", signedIn, s.createJob)
