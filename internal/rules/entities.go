@@ -124,65 +124,62 @@ var User = Entity{
 	mutate: userScopeOnly,
 }
 
-// Company rows: everyone but clients sees all companies of the tenant;
-// a client sees their own.
-var Company = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin, scope.RoleManager, scope.RoleMember:
-				return everything
-			case scope.RoleClient:
-				c, _ := s.CompanyID()
-				return company.ID(c)
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
+// tenantTable is the security of a table of the tenant's data that users
+// change: its rows belong to the tenant of their own org_id column, each
+// role sees the rows byRole says (asked only for an unbanned user:
+// forUser), and signed-in, unbanned users may attempt mutations
+// (userScopeOnly). Company, Job and Note differ only in byRole.
+func tenantTable(byRole func(s scope.Scope, r scope.Role) pred) Entity {
+	return Entity{
+		tenant: byOrgColumn,
+		visible: func(s scope.Scope) pred {
+			return forUser(s, func(r scope.Role) pred { return byRole(s, r) })
+		},
+		mutate: userScopeOnly,
+	}
 }
 
+// Company rows: everyone but clients sees all companies of the tenant;
+// a client sees their own.
+var Company = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin, scope.RoleManager, scope.RoleMember:
+		return everything
+	case scope.RoleClient:
+		c, _ := s.CompanyID()
+		return company.ID(c)
+	}
+	return nothing
+})
+
 // Job rows: rules 4 to 6.
-var Job = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin:
-				return everything
-			case scope.RoleManager, scope.RoleMember:
-				return jobsOfManagerOrMember(s)
-			case scope.RoleClient:
-				return jobsOfClient(s)
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
-}
+var Job = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin:
+		return everything
+	case scope.RoleManager, scope.RoleMember:
+		return jobsOfManagerOrMember(s)
+	case scope.RoleClient:
+		return jobsOfClient(s)
+	}
+	return nothing
+})
 
 // Note rows: notes on jobs the user can see; members and clients only the
 // public ones.
-var Note = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin:
-				return everything
-			case scope.RoleManager:
-				// HasJob reads jobs through the job rules: notes
-				// on jobs they see (rule 7 composes by itself).
-				return note.HasJob()
-			case scope.RoleMember, scope.RoleClient:
-				return note.And(note.Internal(false), note.HasJob())
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
-}
+var Note = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin:
+		return everything
+	case scope.RoleManager:
+		// HasJob reads jobs through the job rules: notes on jobs
+		// they see (rule 7 composes by itself).
+		return note.HasJob()
+	case scope.RoleMember, scope.RoleClient:
+		return note.And(note.Internal(false), note.HasJob())
+	}
+	return nothing
+})
 
 // Session rows: a user sees their own sessions, an admin those of the
 // tenant's users; the authenticator reads and revokes the one session whose
