@@ -93,16 +93,27 @@ func authorized[T any](ctx context.Context, action policy.Action, find func(cont
 }
 
 // written ends a Create or an Update: what it wrote, with its redaction
-// under the scope in ctx, or err, the write's. Every error is classified
-// as op's, a write's.
+// under the scope in ctx, or err, the write's, classified as op's (an
+// invalid value came from the entity given).
 func written[T any](ctx context.Context, op string, out T, err error) (T, policy.Redacted, error) {
+	return redacted(ctx, op, FromBody, out, err)
+}
+
+// read ends a read that is neither a List nor a Get: what it read, with
+// its redaction under the scope in ctx, or err, the read's, classified as
+// op's (an invalid value came from the query or path).
+func read[T any](ctx context.Context, op string, v T, err error) (T, policy.Redacted, error) {
+	return redacted(ctx, op, FromQuery, v, err)
+}
+
+func redacted[T any](ctx context.Context, op string, src Source, v T, err error) (T, policy.Redacted, error) {
 	var none T
 	if err != nil {
-		return none, nil, classify(op, err)
+		return none, nil, classifyFrom(op, src, err)
 	}
-	red, err := redact(ctx, out)
+	red, err := redact(ctx, v)
 	if err != nil {
-		return none, nil, classify(op, err)
+		return none, nil, classifyFrom(op, src, err)
 	}
-	return out, red, nil
+	return v, red, nil
 }
