@@ -44,14 +44,23 @@ func ownerURLFlag(fs *flag.FlagSet) *string {
 		envMigrateDatabaseURL+", else $"+envDatabaseURL+")")
 }
 
-func migrateUp(fs *flag.FlagSet) action {
-	dbURL := ownerURLFlag(fs)
+// asOwner is an action that takes no arguments and runs on the PostgreSQL
+// database of dbURL (ownerURLFlag's), connected as the schema owner
+// (openPostgres) and closed after: the commands that change the schema or
+// its grants.
+func asOwner(dbURL *string, run func(ctx context.Context, e *env, db *sql.DB) error) action {
 	return func(ctx context.Context, e *env, args []string) error {
 		db, err := openPostgres(ctx, e, *dbURL, args)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		return run(ctx, e, db)
+	}
+}
+
+func migrateUp(fs *flag.FlagSet) action {
+	return asOwner(ownerURLFlag(fs), func(ctx context.Context, e *env, db *sql.DB) error {
 		n, err := migration.Up(ctx, db)
 		if n > 0 {
 			fmt.Fprintf(e.stdout, "applied %d %s\n", n, plural(n, "migration"))
@@ -63,23 +72,11 @@ func migrateUp(fs *flag.FlagSet) action {
 			fmt.Fprintln(e.stdout, "no pending migrations")
 		}
 		return nil
-	}
+	})
 }
 
 func migrateDown(fs *flag.FlagSet) action {
-	dbURL := ownerURLFlag(fs)
-	yes := fs.Bool("yes", false, "confirm: the rollback may drop tables and the rows in them")
-	return func(ctx context.Context, e *env, args []string) error {
-		if !*yes && len(args) == 0 {
-			// Before connecting: a rollback may drop populated tables
-			// under a running server (docs/design.md section 11).
-			return usagef("migrate down rolls back the newest migration, which may drop tables and their rows, under running servers too: pass --yes to confirm")
-		}
-		db, err := openPostgres(ctx, e, *dbURL, args)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
+	down := asOwner(ownerURLFlag(fs), func(ctx context.Context, e *env, db *sql.DB) error {
 		v, err := migration.Down(ctx, db)
 		if errors.Is(err, goose.ErrNoNextVersion) {
 			return errors.New("migrate down: no applied migration to roll back")
@@ -89,17 +86,20 @@ func migrateDown(fs *flag.FlagSet) action {
 		}
 		fmt.Fprintf(e.stdout, "rolled back migration %d\n", v)
 		return nil
+	})
+	yes := fs.Bool("yes", false, "confirm: the rollback may drop tables and the rows in them")
+	return func(ctx context.Context, e *env, args []string) error {
+		if !*yes && len(args) == 0 {
+			// Before connecting: a rollback may drop populated tables
+			// under a running server (docs/design.md section 11).
+			return usagef("migrate down rolls back the newest migration, which may drop tables and their rows, under running servers too: pass --yes to confirm")
+		}
+		return down(ctx, e, args)
 	}
 }
 
 func migrateStatus(fs *flag.FlagSet) action {
-	dbURL := ownerURLFlag(fs)
-	return func(ctx context.Context, e *env, args []string) error {
-		db, err := openPostgres(ctx, e, *dbURL, args)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
+	return asOwner(ownerURLFlag(fs), func(ctx context.Context, e *env, db *sql.DB) error {
 		states, err := migration.Status(ctx, db)
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func migrateStatus(fs *flag.FlagSet) action {
 		}
 		fmt.Fprintf(e.stdout, "%d applied, %d pending\n", len(states)-pending, pending)
 		return nil
-	}
+	})
 }
 
 // migrationName is what 'migrate diff' accepts as NAME: it becomes part of
@@ -272,12 +272,7 @@ func plural(n int, word string) string {
 func dbGrant(fs *flag.FlagSet) action {
 	dbURL := ownerURLFlag(fs)
 	role := fs.String("role", "scopegate_app", "`name` of the application role")
-	return func(ctx context.Context, e *env, args []string) error {
-		db, err := openPostgres(ctx, e, *dbURL, args)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
+	return asOwner(dbURL, func(ctx context.Context, e *env, db *sql.DB) error {
 		if err := database.Grant(ctx, db, *role, database.GrantOptions{Password: e.getenv(envAppPassword)}); err != nil {
 			if errors.Is(err, database.ErrBadRole) {
 				return usagef("%v", err)
@@ -286,5 +281,5 @@ func dbGrant(fs *flag.FlagSet) action {
 		}
 		fmt.Fprintf(e.stdout, "role %s: DML on the application's tables of %s, nothing else\n", *role, dbName(ownerURL(e, *dbURL)))
 		return nil
-	}
+	})
 }

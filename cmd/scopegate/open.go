@@ -54,12 +54,8 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 		raw = e.getenv(envDatabaseURL)
 	}
 	if raw == "" {
-		db, err := database.Open(ctx, "file:"+*f.file, database.Options{QueryLog: e.logger()})
+		db, err := migration.OpenEmbedded(ctx, "file:"+*f.file, database.Options{QueryLog: e.logger()})
 		if err != nil {
-			return nil, err
-		}
-		if err := migration.CreateEmbedded(ctx, db); err != nil {
-			db.Close()
 			return nil, err
 		}
 		return &opened{DB: db, embedded: true, where: "embedded SQLite " + *f.file}, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/job"
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/scope"
@@ -105,7 +106,7 @@ func policyExplain(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		us, err := userScope(u)
+		us, err := auth.UserScope(u)
 		if err != nil {
 			return err
 		}
@@ -183,10 +184,6 @@ func explainHidden(sctx context.Context, e *env, c *ent.Client, u *ent.User, us 
 	fmt.Fprintf(e.stdout, "row rule %s: %s\n", v.Rule, v.Reason)
 	fmt.Fprintf(e.stdout, "the API answers 404 not found, as for a row that does not exist; the rule of %s is not consulted\n", rule.Action)
 	return nil
-}
-
-func userScope(u *ent.User) (scope.Scope, error) {
-	return scope.ForUser(scope.User{ID: u.ID, OrgID: u.OrgID, Role: scope.Role(u.Role), CompanyID: u.CompanyID, Banned: u.Banned, Active: u.Active})
 }
 
 // explainedObject returns the kind of row an action's checks look at, and

@@ -12,7 +12,6 @@ import (
 	"github.com/scopegate/scopegate/internal/audit"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
-	"github.com/scopegate/scopegate/internal/migration"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -24,7 +23,10 @@ import (
 // the row's tenant and the reason.
 func Example() {
 	ctx := context.Background()
-	db := openDemo(ctx)
+	db, err := demo.OpenEmbedded(ctx, demo.InMemory, database.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
 
 	sys, err := scope.System("rename Initech: ticket OPS-7").Scope()
@@ -63,25 +65,6 @@ func Example() {
 	// renamed: 2
 	// update Company of acme by system: rename Initech: ticket OPS-7
 	// update Company of globex by system: rename Initech: ticket OPS-7
-}
-
-// openDemo opens an embedded SQLite database in memory (one connection, so
-// one database), creates its schema and seeds the demo world: the
-// organizations "acme" and "globex", each with the companies "Initech
-// (slug)" and "Umbrella (slug)". The seed runs under its own system scope,
-// and its audit events say "seed demo data".
-func openDemo(ctx context.Context) *database.DB {
-	db, err := database.Open(ctx, "file::memory:", database.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := migration.CreateEmbedded(ctx, db); err != nil {
-		log.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, db.Client); err != nil {
-		log.Fatal(err)
-	}
-	return db
 }
 
 // orgSlugs maps each organization's id to its slug.

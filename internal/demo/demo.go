@@ -13,10 +13,62 @@ import (
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
+	"github.com/scopegate/scopegate/internal/migration"
 	"github.com/scopegate/scopegate/internal/repo"
 	"github.com/scopegate/scopegate/internal/scope"
 )
+
+// InMemory is the URL of an embedded SQLite database in memory, for
+// OpenEmbedded: gone when it is closed, and one database, since an
+// embedded database has one connection.
+const InMemory = "file::memory:"
+
+// OpenEmbedded opens the embedded SQLite database at rawURL (InMemory, or
+// "file:" and a path), creates its schema (migration.OpenEmbedded) and
+// seeds the demo world unless it is there: what the examples and the tests
+// of the packages below read, and what `scopegate serve` shows with no
+// DATABASE_URL. On an error it closes what it opened.
+func OpenEmbedded(ctx context.Context, rawURL string, opts database.Options) (*database.DB, error) {
+	db, err := migration.OpenEmbedded(ctx, rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Seed(ctx, db.Client); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// User reads the demo user with email (one of Logins) under a system scope
+// of its own, as the authenticator reads a user before anyone is signed in.
+func User(ctx context.Context, c *ent.Client, email string) (*ent.User, error) {
+	s, err := scope.System("demo: look up " + email).Scope()
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.User.Query().Where(user.Email(email)).Only(scope.NewContext(ctx, s))
+	if err != nil {
+		return nil, fmt.Errorf("demo: user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// UserContext returns ctx carrying the scope of the demo user with email,
+// built as a login builds it (auth.UserScope).
+func UserContext(ctx context.Context, c *ent.Client, email string) (context.Context, error) {
+	u, err := User(ctx, c, email)
+	if err != nil {
+		return nil, err
+	}
+	s, err := auth.UserScope(u)
+	if err != nil {
+		return nil, fmt.Errorf("demo: user %s: %w", email, err)
+	}
+	return scope.NewContext(ctx, s), nil
+}
 
 // Password is every demo user's password. Demo data only.
 const Password = "demo-password"

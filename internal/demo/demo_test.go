@@ -22,10 +22,9 @@ import (
 // real authentication and repositories.
 func TestSeedEmbedded(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
+	db, err := migration.OpenEmbedded(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
 	require.NoError(t, err)
 	defer db.Close()
-	require.NoError(t, migration.CreateEmbedded(ctx, db))
 
 	wrote, err := demo.Seed(ctx, db.Client)
 	require.NoError(t, err)

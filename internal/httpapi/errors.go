@@ -67,6 +67,20 @@ func (e *methodNotAllowed) Is(target error) bool { return target == errMethodNot
 // errNotFoundRoute answers paths that are not routes.
 var errNotFoundRoute = errors.New("no such route")
 
+// errNotReady is a failed readiness check; see *notReady.
+var errNotReady = errors.New("not ready")
+
+// notReady is what /readyz's check (Config.Ready) said: the database is
+// unreachable, or not at this binary's schema version. It answers the 503
+// of an outage, and is logged as a warning ("not ready"), not as the error
+// an outage met by a request is: a load balancer asks through every outage
+// and restart. Its text is the check's, for the log.
+type notReady struct{ err error }
+
+func (e *notReady) Error() string        { return e.err.Error() }
+func (e *notReady) Unwrap() error        { return e.err }
+func (e *notReady) Is(target error) bool { return target == errNotReady }
+
 // answer is what one kind of error answers: a status, the code and message
 // of its body, and, for an outage, the line it logs.
 type answer struct {
@@ -94,6 +108,10 @@ var answers = map[error]answer{
 	// One body for every 429; the wait is in Retry-After.
 	errRateLimited:   {status: http.StatusTooManyRequests, code: "rate_limited", message: "too many failed attempts; retry after the seconds in Retry-After"},
 	errNotFoundRoute: {status: http.StatusNotFound, code: notFoundBody.Code, message: notFoundBody.Message},
+	// /readyz: an outage's answer, with the schema's message when the
+	// schema is the reason (body).
+	errNotReady: {status: http.StatusServiceUnavailable, code: "unavailable", message: databaseUnavailable,
+		level: slog.LevelWarn, logged: "not ready"},
 
 	// The repositories'.
 	repo.ErrPreloadRefused:  {status: http.StatusBadRequest, code: "preload_not_allowed", message: "preload not allowed"},
@@ -109,13 +127,13 @@ var answers = map[error]answer{
 		level: slog.LevelWarn, logged: "database did not answer in time"},
 	repo.ErrSchema: {status: http.StatusServiceUnavailable, code: "unavailable", message: schemaUnavailable,
 		level: slog.LevelError, logged: "database schema unavailable"},
-	repo.ErrUnavailable: {status: http.StatusServiceUnavailable, code: "unavailable", message: "the database is unavailable",
+	repo.ErrUnavailable: {status: http.StatusServiceUnavailable, code: "unavailable", message: databaseUnavailable,
 		level: slog.LevelError, logged: "database unavailable"},
 }
 
 // ownKinds are this package's kinds of error, tried before the
 // repositories'.
-var ownKinds = []error{errUnsupportedMediaType, errMethodNotAllowed, errBadRequest, errRateLimited, errNotFoundRoute}
+var ownKinds = []error{errUnsupportedMediaType, errMethodNotAllowed, errBadRequest, errRateLimited, errNotFoundRoute, errNotReady}
 
 // kindOf is err's kind: one of ownKinds or repo.Kinds, or nil for an
 // internal error.
@@ -210,6 +228,11 @@ func body(kind error, a answer, err error) apiError {
 		if errors.As(err, &inv) {
 			b.Fields = inv.Fields
 		}
+	case errNotReady:
+		// The schema's own message, as a request that met it gets.
+		if errors.Is(err, repo.ErrSchema) {
+			b.Message = answers[repo.ErrSchema].message
+		}
 	}
 	return b
 }
@@ -219,6 +242,10 @@ func body(kind error, a answer, err error) apiError {
 // seconds long, and a client that waits one second and tries again is
 // served as soon as the database is back.
 const retryAfterUnavailable = "1"
+
+// databaseUnavailable is the message of a 503 for a database that does
+// not answer.
+const databaseUnavailable = "the database is unavailable"
 
 // schemaUnavailable is the message of a 503 for a schema that is not this
 // binary's.

@@ -188,6 +188,62 @@ func TestReadyzChecksTheSchema(t *testing.T) {
 	}
 }
 
+// TestReadyzAnswersThroughTheTable: /readyz's 503 is the answers table's,
+// through writeError: for an unreachable database the status, Retry-After
+// and body of an outage a request meets (repo.ErrUnavailable), for a schema
+// that is not this binary's those of repo.ErrSchema; and a changed row of
+// the table is what /readyz answers, so it cannot keep a copy of its own.
+func TestReadyzAnswersThroughTheTable(t *testing.T) {
+	var ready error
+	s, err := New(Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready:  func(context.Context) error { return ready },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyz := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec
+	}
+	for _, c := range []struct {
+		name        string
+		ready, kind error
+	}{
+		{"unreachable", errors.New("dial tcp: connection refused"), repo.ErrUnavailable},
+		{"schema", fmt.Errorf("migration: pending migrations: %w: 1 not applied", database.ErrSchema), repo.ErrSchema},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ready = c.ready
+			got := readyz()
+			want := httptest.NewRecorder()
+			s.writeError(want, httptest.NewRequest(http.MethodGet, "/api/jobs", nil), fmt.Errorf("list jobs: %w", c.kind))
+			if want.Code != http.StatusServiceUnavailable {
+				t.Fatalf("writeError(%v) = %d, want 503", c.kind, want.Code)
+			}
+			if got.Code != want.Code || got.Body.String() != want.Body.String() {
+				t.Errorf("/readyz: %d %s, want writeError's %d %s", got.Code, got.Body, want.Code, want.Body)
+			}
+			for _, h := range []string{"Retry-After", "Content-Type"} {
+				if got.Header().Get(h) != want.Header().Get(h) {
+					t.Errorf("/readyz: %s %q, want writeError's %q", h, got.Header().Get(h), want.Header().Get(h))
+				}
+			}
+		})
+	}
+
+	saved := answers[errNotReady]
+	t.Cleanup(func() { answers[errNotReady] = saved })
+	changed := saved
+	changed.code, changed.message = "changed_code", "changed message"
+	answers[errNotReady] = changed
+	ready = errors.New("dial tcp: connection refused")
+	if rec := readyz(); !strings.Contains(rec.Body.String(), `"code":"changed_code","message":"changed message"`) {
+		t.Errorf("/readyz with a changed row of the table: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // TestUnreachableDatabaseIs503: a database nobody answers at is an outage
 // (503 unavailable, Retry-After), for a signed-in request and a login
 // alike. The repositories classify the refused connection; no ping is

@@ -28,11 +28,7 @@ func getOne[T, V any](surface preload.Surface, get func(context.Context, preload
 			return err
 		}
 		v, red, err := get(r.Context(), surface, id, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, oneBody[V]{Data: view(v, red)})
-		return nil
+		return writeOne(w, http.StatusOK, view, v, red, err)
 	}
 }
 
@@ -54,19 +50,35 @@ func deleteOne(del func(context.Context, int) error) handlerFunc {
 
 // listAll serves GET … for an entity without list filters.
 func listAll[T, V any](surface preload.Surface, list func(context.Context, preload.Surface, repo.ListOptions) (repo.Page[T], error),
-	view func([]T, policy.Redacted) []V) handlerFunc {
+	view func(T, policy.Redacted) V) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		o, err := listOptions(r.URL.Query())
 		if err != nil {
 			return err
 		}
 		p, err := list(r.Context(), surface, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, listBody[V]{Data: view(p.Items, p.Redacted), NextCursor: p.NextCursor})
-		return nil
+		return writePage(w, view, p, err)
 	}
+}
+
+// writeOne answers one entity the repository returned, in its view, with
+// status (200, or 201 for a create); or err, the repository's.
+func writeOne[T, V any](w http.ResponseWriter, status int, view func(T, policy.Redacted) V, v T, red policy.Redacted, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, oneBody[V]{Data: view(v, red)})
+	return nil
+}
+
+// writePage answers a page the repository returned, each item in its view
+// and the cursor of the next page; or err, the repository's.
+func writePage[T, V any](w http.ResponseWriter, view func(T, policy.Redacted) V, p repo.Page[T], err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listBody[V]{Data: viewEach(p.Items, p.Redacted, view), NextCursor: p.NextCursor})
+	return nil
 }
 
 // ---- jobs
@@ -79,11 +91,7 @@ func (s *Server) listJobs(surface preload.Surface) handlerFunc {
 			return err
 		}
 		p, err := s.repos.Jobs.List(r.Context(), surface, repo.JobFilter{Status: q.Get("status")}, o)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, listBody[jobView]{Data: viewJobs(p.Items, p.Redacted), NextCursor: p.NextCursor})
-		return nil
+		return writePage(w, viewJob, p, err)
 	}
 }
 
@@ -113,11 +121,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) error {
 		Title: in.Title.Value, Description: in.Description.Value, CompanyID: in.CompanyID.Value,
 		Status: in.Status.Value, SalaryMax: in.SalaryMax.ptr(), ManagerIDs: in.ManagerIDs.Value,
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, oneBody[jobView]{Data: viewJob(j, red)})
-	return nil
+	return writeOne(w, http.StatusCreated, viewJob, j, red, err)
 }
 
 func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) error {
@@ -135,11 +139,7 @@ func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) error {
 	p := repo.JobPatch{Title: in.Title.ptr(), Description: in.Description.ptr(), CompanyID: in.CompanyID.ptr(),
 		Status: in.Status.ptr(), SalaryMax: in.SalaryMax.ptr(), ClearSalaryMax: in.SalaryMax.Null, ManagerIDs: in.ManagerIDs.ptr()}
 	j, red, err := s.repos.Jobs.Update(r.Context(), id, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, oneBody[jobView]{Data: viewJob(j, red)})
-	return nil
+	return writeOne(w, http.StatusOK, viewJob, j, red, err)
 }
 
 // ---- notes
@@ -154,16 +154,16 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.repos.Notes.List(r.Context(), preload.SurfaceUser, id, o)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, listBody[noteView]{Data: viewNotes(p.Items, p.Redacted), NextCursor: p.NextCursor})
-	return nil
+	return writePage(w, viewNote, p, err)
 }
 
 type noteRequest struct {
 	Body     Optional[string] `json:"body" max:"20000"`
 	Internal Optional[bool]   `json:"internal"`
+}
+
+func (n noteRequest) nulls() map[string]bool {
+	return map[string]bool{"body": n.Body.Null, "internal": n.Internal.Null}
 }
 
 func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
@@ -175,15 +175,11 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := nullNotAllowed(map[string]bool{"body": in.Body.Null, "internal": in.Internal.Null}); err != nil {
+	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	n, red, err := s.repos.Notes.Create(r.Context(), id, repo.NoteInput{Body: in.Body.Value, Internal: in.Internal.Value})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, oneBody[noteView]{Data: viewNote(n, red)})
-	return nil
+	return writeOne(w, http.StatusCreated, viewNote, n, red, err)
 }
 
 func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
@@ -195,15 +191,11 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := nullNotAllowed(map[string]bool{"body": in.Body.Null, "internal": in.Internal.Null}); err != nil {
+	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	n, red, err := s.repos.Notes.Update(r.Context(), id, repo.NotePatch{Body: in.Body.ptr(), Internal: in.Internal.ptr()})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, oneBody[noteView]{Data: viewNote(n, red)})
-	return nil
+	return writeOne(w, http.StatusOK, viewNote, n, red, err)
 }
 
 // ---- companies
@@ -213,20 +205,20 @@ type companyRequest struct {
 	Archived Optional[bool]   `json:"archived"`
 }
 
+func (c companyRequest) nulls() map[string]bool {
+	return map[string]bool{"name": c.Name.Null, "archived": c.Archived.Null}
+}
+
 func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
 	var in companyRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := nullNotAllowed(map[string]bool{"name": in.Name.Null, "archived": in.Archived.Null}); err != nil {
+	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	c, red, err := s.repos.Companies.Create(r.Context(), repo.CompanyInput{Name: in.Name.Value, Archived: in.Archived.Value})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, oneBody[companyView]{Data: viewCompany(c, red)})
-	return nil
+	return writeOne(w, http.StatusCreated, viewCompany, c, red, err)
 }
 
 func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
@@ -238,15 +230,11 @@ func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := nullNotAllowed(map[string]bool{"name": in.Name.Null, "archived": in.Archived.Null}); err != nil {
+	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	c, red, err := s.repos.Companies.Update(r.Context(), id, repo.CompanyPatch{Name: in.Name.ptr(), Archived: in.Archived.ptr()})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, oneBody[companyView]{Data: viewCompany(c, red)})
-	return nil
+	return writeOne(w, http.StatusOK, viewCompany, c, red, err)
 }
 
 // ---- users
@@ -276,11 +264,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, red, err := s.repos.Users.Create(r.Context(), repo.UserInput{Email: in.Email.Value, Name: in.Name.Value,
 		Phone: in.Phone.Value, Role: in.Role.Value, Password: in.Password.Value, CompanyID: in.CompanyID.ptr()})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, oneBody[userView]{Data: viewUser(u, red)})
-	return nil
+	return writeOne(w, http.StatusCreated, viewUser, u, red, err)
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
@@ -302,9 +286,5 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	p := repo.UserPatch{Name: in.Name.ptr(), Phone: in.Phone.ptr(), Role: in.Role.ptr(), Banned: in.Banned.ptr(),
 		Active: in.Active.ptr(), CompanyID: in.CompanyID.ptr(), ClearCompanyID: in.CompanyID.Null}
 	u, red, err := s.repos.Users.Update(r.Context(), id, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, oneBody[userView]{Data: viewUser(u, red)})
-	return nil
+	return writeOne(w, http.StatusOK, viewUser, u, red, err)
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/logging"
 	"github.com/scopegate/scopegate/internal/metrics"
-	"github.com/scopegate/scopegate/internal/migration"
 )
 
 // syncBuffer is a log destination that the server's goroutines share.
@@ -48,12 +47,9 @@ func (b *syncBuffer) String() string {
 func demoServer(t *testing.T, cfg Config) (*Server, *database.DB, *syncBuffer) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
+	db, err := demo.OpenEmbedded(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	require.NoError(t, migration.CreateEmbedded(ctx, db))
-	_, err = demo.Seed(ctx, db.Client)
-	require.NoError(t, err)
 	logs := &syncBuffer{}
 	// A JSON handler without logging.Handler: the server adds the
 	// request id itself.

@@ -31,9 +31,9 @@ func (s *Server) routes() {
 	}{{"/api", preload.SurfaceUser, signedIn}, {"/api/admin", preload.SurfaceAdmin, adminOnly}} {
 		s.handle("GET "+sf.prefix+"/jobs", sf.access, s.listJobs(sf.surface))
 		s.handle("GET "+sf.prefix+"/jobs/{id}", sf.access, getOne(sf.surface, s.repos.Jobs.Get, viewJob))
-		s.handle("GET "+sf.prefix+"/companies", sf.access, listAll(sf.surface, s.repos.Companies.List, viewCompanies))
+		s.handle("GET "+sf.prefix+"/companies", sf.access, listAll(sf.surface, s.repos.Companies.List, viewCompany))
 		s.handle("GET "+sf.prefix+"/companies/{id}", sf.access, getOne(sf.surface, s.repos.Companies.Get, viewCompany))
-		s.handle("GET "+sf.prefix+"/users", sf.access, listAll(sf.surface, s.repos.Users.List, viewUsers))
+		s.handle("GET "+sf.prefix+"/users", sf.access, listAll(sf.surface, s.repos.Users.List, viewUser))
 		s.handle("GET "+sf.prefix+"/users/{id}", sf.access, getOne(sf.surface, s.repos.Users.Get, viewUser))
 	}
 	s.handle("POST /api/jobs", signedIn, s.createJob)
@@ -126,19 +126,15 @@ type healthBody struct {
 // build is the running binary's version; it does not change.
 var build = version.Get()
 
+// readyz says whether the database can serve this binary (Config.Ready):
+// {"status":"ready"}, or a not-ready error answered, like every error,
+// through the answers table (503 unavailable with Retry-After).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := contextTimeout(r, 2*time.Second)
 	defer cancel()
 	if s.ready != nil {
 		if err := s.ready(ctx); err != nil {
-			s.log.WarnContext(r.Context(), "not ready", "error", err.Error())
-			msg := "the database is unavailable"
-			if errors.Is(err, repo.ErrSchema) {
-				msg = schemaUnavailable
-			}
-			w.Header().Set("Retry-After", retryAfterUnavailable)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {Code: "unavailable", Message: msg}})
-			return nil
+			return &notReady{err: err}
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -117,7 +117,7 @@ func viewUser(u *ent.User, red policy.Redacted) userView {
 	if u.Edges.Company != nil || u.Edges.ManagedJobs != nil {
 		v.Edges = &userEdges{}
 		if u.Edges.ManagedJobs != nil {
-			v.Edges.ManagedJobs = viewJobs(u.Edges.ManagedJobs, red)
+			v.Edges.ManagedJobs = viewEach(u.Edges.ManagedJobs, red, viewJob)
 		}
 		if u.Edges.Company != nil {
 			c := viewCompany(u.Edges.Company, red)
@@ -127,28 +127,12 @@ func viewUser(u *ent.User, red policy.Redacted) userView {
 	return v
 }
 
-func viewUsers(us []*ent.User, red policy.Redacted) []userView {
-	out := make([]userView, len(us))
-	for i, u := range us {
-		out[i] = viewUser(u, red)
-	}
-	return out
-}
-
 func viewCompany(c *ent.Company, red policy.Redacted) companyView {
 	v := companyView{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Archived: c.Archived, CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt)}
 	if c.Edges.Jobs != nil {
-		v.Edges = &companyEdges{Jobs: viewJobs(c.Edges.Jobs, red)}
+		v.Edges = &companyEdges{Jobs: viewEach(c.Edges.Jobs, red, viewJob)}
 	}
 	return v
-}
-
-func viewCompanies(cs []*ent.Company, red policy.Redacted) []companyView {
-	out := make([]companyView, len(cs))
-	for i, c := range cs {
-		out[i] = viewCompany(c, red)
-	}
-	return out
 }
 
 func viewJob(j *ent.Job, red policy.Redacted) jobView {
@@ -158,10 +142,10 @@ func viewJob(j *ent.Job, red policy.Redacted) jobView {
 	if j.Edges.Company != nil || j.Edges.Managers != nil || j.Edges.Notes != nil || j.Edges.Creator != nil {
 		v.Edges = &jobEdges{}
 		if j.Edges.Managers != nil {
-			v.Edges.Managers = viewUsers(j.Edges.Managers, red)
+			v.Edges.Managers = viewEach(j.Edges.Managers, red, viewUser)
 		}
 		if j.Edges.Notes != nil {
-			v.Edges.Notes = viewNotes(j.Edges.Notes, red)
+			v.Edges.Notes = viewEach(j.Edges.Notes, red, viewNote)
 		}
 		if j.Edges.Company != nil {
 			c := viewCompany(j.Edges.Company, red)
@@ -175,14 +159,6 @@ func viewJob(j *ent.Job, red policy.Redacted) jobView {
 	return v
 }
 
-func viewJobs(js []*ent.Job, red policy.Redacted) []jobView {
-	out := make([]jobView, len(js))
-	for i, j := range js {
-		out[i] = viewJob(j, red)
-	}
-	return out
-}
-
 func viewNote(n *ent.Note, red policy.Redacted) noteView {
 	v := noteView{ID: n.ID, OrgID: n.OrgID, JobID: n.JobID, AuthorID: n.AuthorID, Body: n.Body, Internal: n.Internal,
 		CreatedAt: jsonTime(n.CreatedAt), UpdatedAt: jsonTime(n.UpdatedAt)}
@@ -193,10 +169,12 @@ func viewNote(n *ent.Note, red policy.Redacted) noteView {
 	return v
 }
 
-func viewNotes(ns []*ent.Note, red policy.Redacted) []noteView {
-	out := make([]noteView, len(ns))
-	for i, n := range ns {
-		out[i] = viewNote(n, red)
+// viewEach views every item of a list, or of a loaded edge, with view
+// under one redaction.
+func viewEach[T, V any](items []T, red policy.Redacted, view func(T, policy.Redacted) V) []V {
+	out := make([]V, len(items))
+	for i, it := range items {
+		out[i] = view(it, red)
 	}
 	return out
 }

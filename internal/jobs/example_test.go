@@ -13,7 +13,6 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/jobs"
-	"github.com/scopegate/scopegate/internal/migration"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -47,7 +46,10 @@ func (publishDrafts) Apply(ctx context.Context, tx *ent.Tx, ids []int) (int, err
 // organizations; with batches of one row, the run takes two.
 func ExampleRunner_Run() {
 	ctx := context.Background()
-	db := openDemo(ctx)
+	db, err := demo.OpenEmbedded(ctx, demo.InMemory, database.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
 
 	quiet := slog.New(slog.DiscardHandler) // the runner logs a summary line per run
@@ -80,23 +82,6 @@ func ExampleRunner_Run() {
 	// matched 2, changed 2, in 2 batches
 	// update Job of acme by system: job publish-drafts run <run>: ticket OPS-7
 	// update Job of globex by system: job publish-drafts run <run>: ticket OPS-7
-}
-
-// openDemo opens an embedded SQLite database in memory (one connection, so
-// one database), creates its schema and seeds the demo world: the
-// organizations "acme" and "globex", four jobs each, one of them a draft.
-func openDemo(ctx context.Context) *database.DB {
-	db, err := database.Open(ctx, "file::memory:", database.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := migration.CreateEmbedded(ctx, db); err != nil {
-		log.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, db.Client); err != nil {
-		log.Fatal(err)
-	}
-	return db
 }
 
 // orgSlugs maps each organization's id to its slug.

@@ -17,7 +17,6 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/jobs"
-	"github.com/scopegate/scopegate/internal/migration"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -30,12 +29,9 @@ import (
 func embedded(t *testing.T) *database.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, "file:"+filepath.Join(t.TempDir(), "jobs.db"), database.Options{})
+	db, err := demo.OpenEmbedded(ctx, "file:"+filepath.Join(t.TempDir(), "jobs.db"), database.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	require.NoError(t, migration.CreateEmbedded(ctx, db))
-	_, err = demo.Seed(ctx, db.Client)
-	require.NoError(t, err)
 	_, err = db.SQL.ExecContext(ctx, `UPDATE jobs SET updated_at = ? WHERE status = 'published'`, time.Now().Add(-60*24*time.Hour))
 	require.NoError(t, err)
 	return db

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -231,5 +232,36 @@ func TestEmbeddedUpgrade(t *testing.T) {
 	}
 	if _, err := db.SQL.Exec(`UPDATE jobs SET company_id = (SELECT id FROM companies WHERE org_id <> ?) WHERE id = ?`, a.org, a.job); err == nil {
 		t.Error("after the upgrade a job moved to another tenant's company")
+	}
+}
+
+// TestOpenEmbeddedRefusesPostgres: OpenEmbedded never creates a schema on
+// PostgreSQL, which gets its schema from the versioned migrations only
+// (docs/design.md section 8); it refuses after connecting, before any
+// statement changes the database. The database is a throwaway one, so
+// that an OpenEmbedded without the refusal fails here without touching a
+// shared database.
+func TestOpenEmbeddedRefusesPostgres(t *testing.T) {
+	server := os.Getenv("SCOPEGATE_TEST_DATABASE_URL")
+	if server == "" {
+		t.Skip("SCOPEGATE_TEST_DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	u, drop, err := ThrowawayDatabase(ctx, server, "scopegate_openembedded_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	db, err := OpenEmbedded(ctx, u, database.Options{})
+	if err == nil {
+		db.Close()
+		t.Fatal("OpenEmbedded opened PostgreSQL")
+	}
+	if !strings.Contains(err.Error(), "the embedded schema is for SQLite") {
+		t.Errorf("OpenEmbedded on PostgreSQL: %v, want the refusal", err)
 	}
 }

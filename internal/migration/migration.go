@@ -493,6 +493,27 @@ func appliedVersions(ctx context.Context, db *sql.DB) (map[int64]bool, error) {
 	return applied, nil
 }
 
+// OpenEmbedded opens the embedded SQLite database at rawURL ("file:" and a
+// path, or "file::memory:" for one in memory, which the one connection of
+// an embedded database keeps) and creates or updates its schema with
+// CreateEmbedded; on an error it closes what it opened. A PostgreSQL URL is
+// refused: PostgreSQL gets its schema from the versioned migrations only.
+func OpenEmbedded(ctx context.Context, rawURL string, opts database.Options) (*database.DB, error) {
+	db, err := database.Open(ctx, rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	if db.Dialect != dialect.SQLite {
+		db.Close()
+		return nil, fmt.Errorf("migration: the embedded schema is for SQLite, not %s", db.Dialect)
+	}
+	if err := CreateEmbedded(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // CreateEmbedded creates (or brings up to date) the schema of an embedded
 // SQLite database directly from the ent schema, with the tenant-safe keys
 // of tables and, for the join tables, which have no org_id there, the

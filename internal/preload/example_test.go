@@ -7,14 +7,10 @@ import (
 	"log"
 	"strings"
 
-	"github.com/scopegate/scopegate/ent"
-	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
-	"github.com/scopegate/scopegate/internal/migration"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
-	"github.com/scopegate/scopegate/internal/scope"
 )
 
 // Allowed answers "what may a client ask to preload here": every path of
@@ -80,12 +76,18 @@ func ExampleDescribe() {
 func ExampleError() {
 	ctx := context.Background()
 	statements := database.NewCounter(false)
-	db := openDemo(ctx, database.Options{Counter: statements})
+	db, err := demo.OpenEmbedded(ctx, demo.InMemory, database.Options{Counter: statements})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer db.Close()
-	member := userContext(ctx, db.Client, "member@acme.test")
+	member, err := demo.UserContext(ctx, db.Client, "member@acme.test")
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	statements.Reset()
-	_, err := repo.New(db.Client).Jobs.List(member, preload.SurfaceUser, repo.JobFilter{},
+	_, err = repo.New(db.Client).Jobs.List(member, preload.SurfaceUser, repo.JobFilter{},
 		repo.ListOptions{Preload: "company,creator"})
 	var pe *preload.Error
 	if !errors.As(err, &pe) {
@@ -98,43 +100,4 @@ func ExampleError() {
 	// true creator not_allowed job user
 	// allowed: company, company.jobs, company.jobs.company, company.jobs.managers, company.jobs.notes, managers, managers.company, managers.company.jobs, notes, notes.author, notes.author.company
 	// statements sent: 0
-}
-
-// openDemo opens an embedded SQLite database in memory (one connection, so
-// one database), creates its schema and seeds the demo world: the
-// organizations "acme" and "globex", a user of every role in each, four
-// jobs per organization.
-func openDemo(ctx context.Context, opts database.Options) *database.DB {
-	db, err := database.Open(ctx, "file::memory:", opts)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := migration.CreateEmbedded(ctx, db); err != nil {
-		log.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, db.Client); err != nil {
-		log.Fatal(err)
-	}
-	return db
-}
-
-// userContext returns ctx carrying the scope of the demo user with email,
-// read under a system scope of its own as the authenticator does.
-func userContext(ctx context.Context, c *ent.Client, email string) context.Context {
-	sys, err := scope.System("example: look up " + email).Scope()
-	if err != nil {
-		log.Fatal(err)
-	}
-	u, err := c.User.Query().Where(user.Email(email)).Only(scope.NewContext(ctx, sys))
-	if err != nil {
-		log.Fatal(err)
-	}
-	s, err := scope.ForUser(scope.User{
-		ID: u.ID, OrgID: u.OrgID, Role: scope.Role(u.Role),
-		CompanyID: u.CompanyID, Banned: u.Banned, Active: u.Active,
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return scope.NewContext(ctx, s)
 }

@@ -28,43 +28,20 @@ type CompanyPatch struct {
 
 // List returns a page of the companies the scope may see.
 func (r Companies) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.Company], error) {
-	s, err := scopeOf(ctx)
-	if err != nil {
-		return Page[*ent.Company]{}, classifyQuery("list companies", err)
-	}
-	p, err := planList(s, preload.Company, surface, "", opts)
-	if err != nil {
-		return Page[*ent.Company]{}, classifyQuery("list companies", err)
-	}
-	q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Companies(q, p.tree).All(ctx)
-	if err != nil {
-		return Page[*ent.Company]{}, classifyQuery("list companies", err)
-	}
-	pg, err := page(s, p, rows, func(c *ent.Company) (int, int) { return c.OrgID, c.ID })
-	if err != nil {
-		return Page[*ent.Company]{}, classifyQuery("list companies", err)
-	}
-	return pg, nil
+	return list(ctx, "list companies", listed{entity: preload.Company, surface: surface}, opts,
+		func(ctx context.Context, p listPlan) ([]*ent.Company, error) {
+			q := r.Client.Company.Query().Where(predicate.Company(p.keyset)).Order(company.ByOrgID(), company.ByID()).Limit(p.limit + 1)
+			return preload.Companies(q, p.tree).All(ctx)
+		},
+		func(c *ent.Company) (int, int) { return c.OrgID, c.ID })
 }
 
 // Get returns one company. ErrNotFound if it does not exist or the scope may
 // not see it.
 func (r Companies) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Company, policy.Redacted, error) {
-	ctx = database.ByKey(ctx) // its statements find rows by key
-	s, tree, err := planGet(ctx, preload.Company, surface, opts)
-	if err != nil {
-		return nil, nil, classifyQuery("get company", err)
-	}
-	c, err := preload.Companies(r.Client.Company.Query().Where(company.ID(id)), tree).Only(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery("get company", err)
-	}
-	red, err := policy.Redact(s, c)
-	if err != nil {
-		return nil, nil, classifyQuery("get company", err)
-	}
-	return c, red, nil
+	return get(ctx, "get company", preload.Company, surface, opts, func(ctx context.Context, tree preload.Tree) (*ent.Company, error) {
+		return preload.Companies(r.Client.Company.Query().Where(company.ID(id)), tree).Only(ctx)
+	})
 }
 
 // Create creates a company in the scope's organization. A name taken in the
@@ -85,14 +62,7 @@ func (r Companies) Create(ctx context.Context, in CompanyInput) (*ent.Company, p
 		out, err = tx.Company.Create().SetName(in.Name).SetArchived(in.Archived).Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Update changes a company. ErrNotFound if the scope cannot see it.
@@ -108,11 +78,8 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 	}
 	var out *ent.Company
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		c, err := tx.Company.Query().Where(company.ID(id)).ForUpdate().Only(ctx)
+		c, err := authorized(ctx, policy.CompanyUpdate, tx.Company.Query().Where(company.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.CompanyUpdate, c); err != nil {
 			return err
 		}
 		if same(p.Name, c.Name) && same(p.Archived, c.Archived) {
@@ -122,14 +89,7 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 		out, err = tx.Company.UpdateOne(c).SetNillableName(p.Name).SetNillableArchived(p.Archived).Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Delete deletes a company. A company that still has jobs or clients is
@@ -137,11 +97,8 @@ func (r Companies) Update(ctx context.Context, id int, p CompanyPatch) (*ent.Com
 func (r Companies) Delete(ctx context.Context, id int) error {
 	const op = "delete company"
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		c, err := tx.Company.Query().Where(company.ID(id)).ForUpdate().Only(ctx)
+		c, err := authorized(ctx, policy.CompanyDelete, tx.Company.Query().Where(company.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.CompanyDelete, c); err != nil {
 			return err
 		}
 		// Counted under the admin's own scope, which sees

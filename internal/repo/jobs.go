@@ -61,49 +61,27 @@ func (p JobPatch) unchanged(j *ent.Job) bool {
 // List returns a page of the jobs the scope may see, with the preloads of
 // opts on surface. A refused preload is a *preload.Error, before any SQL.
 func (r Jobs) List(ctx context.Context, surface preload.Surface, f JobFilter, opts ListOptions) (Page[*ent.Job], error) {
-	s, err := scopeOf(ctx)
-	if err != nil {
-		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
-	}
+	what := listed{entity: preload.Job, surface: surface, filter: f.Status}
 	if f.Status != "" && job.StatusValidator(job.Status(f.Status)) != nil {
-		return Page[*ent.Job]{}, classifyQuery("list jobs", invalidQuery("status", "must be draft, published or archived"))
+		what.invalid = invalidQuery("status", "must be draft, published or archived")
 	}
-	p, err := planList(s, preload.Job, surface, f.Status, opts)
-	if err != nil {
-		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
-	}
-	q := r.Client.Job.Query().Where(predicate.Job(p.keyset)).Order(job.ByOrgID(), job.ByID()).Limit(p.limit + 1)
-	if f.Status != "" {
-		q.Where(job.StatusEQ(job.Status(f.Status)))
-	}
-	rows, err := preload.Jobs(q, p.tree).All(ctx)
-	if err != nil {
-		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
-	}
-	pg, err := page(s, p, rows, func(j *ent.Job) (int, int) { return j.OrgID, j.ID })
-	if err != nil {
-		return Page[*ent.Job]{}, classifyQuery("list jobs", err)
-	}
-	return pg, nil
+	return list(ctx, "list jobs", what, opts,
+		func(ctx context.Context, p listPlan) ([]*ent.Job, error) {
+			q := r.Client.Job.Query().Where(predicate.Job(p.keyset)).Order(job.ByOrgID(), job.ByID()).Limit(p.limit + 1)
+			if f.Status != "" {
+				q.Where(job.StatusEQ(job.Status(f.Status)))
+			}
+			return preload.Jobs(q, p.tree).All(ctx)
+		},
+		func(j *ent.Job) (int, int) { return j.OrgID, j.ID })
 }
 
 // Get returns one job. ErrNotFound if it does not exist or the scope may not
 // see it.
 func (r Jobs) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Job, policy.Redacted, error) {
-	ctx = database.ByKey(ctx) // its statements find rows by key
-	s, tree, err := planGet(ctx, preload.Job, surface, opts)
-	if err != nil {
-		return nil, nil, classifyQuery("get job", err)
-	}
-	j, err := preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), tree).Only(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery("get job", err)
-	}
-	red, err := policy.Redact(s, j)
-	if err != nil {
-		return nil, nil, classifyQuery("get job", err)
-	}
-	return j, red, nil
+	return get(ctx, "get job", preload.Job, surface, opts, func(ctx context.Context, tree preload.Tree) (*ent.Job, error) {
+		return preload.Jobs(r.Client.Job.Query().Where(job.ID(id)), tree).Only(ctx)
+	})
 }
 
 // validateJob checks a job's fields; mode is requiredText for a create,
@@ -165,14 +143,7 @@ func (r Jobs) Create(ctx context.Context, in JobInput) (*ent.Job, policy.Redacte
 		out, err = c.Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Update changes a job. ErrNotFound if the scope cannot see it; ErrForbidden
@@ -190,11 +161,8 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, policy.
 	}
 	var out *ent.Job
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		j, err := tx.Job.Query().Where(job.ID(id)).WithManagers().ForUpdate().Only(ctx)
+		j, err := authorized(ctx, policy.JobUpdate, tx.Job.Query().Where(job.ID(id)).WithManagers().ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.JobUpdate, j); err != nil {
 			return err
 		}
 		if p.unchanged(j) {
@@ -220,14 +188,7 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, policy.
 		out, err = u.Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Delete deletes a job and its notes. ErrNotFound if the scope cannot see
@@ -235,11 +196,8 @@ func (r Jobs) Update(ctx context.Context, id int, p JobPatch) (*ent.Job, policy.
 func (r Jobs) Delete(ctx context.Context, id int) error {
 	const op = "delete job"
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		j, err := tx.Job.Query().Where(job.ID(id)).ForUpdate().Only(ctx)
+		j, err := authorized(ctx, policy.JobDelete, tx.Job.Query().Where(job.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.JobDelete, j); err != nil {
 			return err
 		}
 		if _, err := tx.Note.Delete().Where(note.JobID(j.ID)).Exec(ctx); err != nil {

@@ -30,54 +30,35 @@ type NotePatch struct {
 // List returns a page of the notes of a job. ErrNotFound if the scope cannot
 // see the job.
 func (r Notes) List(ctx context.Context, surface preload.Surface, jobID int, opts ListOptions) (Page[*ent.Note], error) {
-	const op = "list notes"
-	s, err := scopeOf(ctx)
-	if err != nil {
-		return Page[*ent.Note]{}, classifyQuery(op, err)
-	}
-	p, err := planList(s, preload.Note, surface, "job:"+itoa(jobID), opts)
-	if err != nil {
-		return Page[*ent.Note]{}, classifyQuery(op, err)
-	}
-	q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Notes(q, p.tree).All(ctx)
-	if err != nil {
-		return Page[*ent.Note]{}, classifyQuery(op, err)
-	}
-	// A hidden job and a missing one both answer ErrNotFound, not an
-	// empty list. A note the scope sees proves its job visible (docs/design.md
-	// section 3: notes are visible only on jobs the scope can see), so the
-	// job is looked up only when the page is empty: one statement fewer on
-	// every page that has notes.
-	if len(rows) == 0 {
-		if ok, err := r.Client.Job.Query().Where(job.ID(jobID)).Exist(ctx); err != nil || !ok {
-			return Page[*ent.Note]{}, classifyQuery(op, orNotFound(err))
-		}
-	}
-	pg, err := page(s, p, rows, func(n *ent.Note) (int, int) { return n.OrgID, n.ID })
-	if err != nil {
-		return Page[*ent.Note]{}, classifyQuery(op, err)
-	}
-	return pg, nil
+	return list(ctx, "list notes", listed{entity: preload.Note, surface: surface, filter: "job:" + itoa(jobID)}, opts,
+		func(ctx context.Context, p listPlan) ([]*ent.Note, error) {
+			q := r.Client.Note.Query().Where(note.JobID(jobID), predicate.Note(p.keyset)).Order(note.ByOrgID(), note.ByID()).Limit(p.limit + 1)
+			rows, err := preload.Notes(q, p.tree).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			// A hidden job and a missing one both answer ErrNotFound,
+			// not an empty list. A note the scope sees proves its job
+			// visible (docs/design.md section 3: notes are visible
+			// only on jobs the scope can see), so the job is looked up
+			// only when the page is empty: one statement fewer on
+			// every page that has notes.
+			if len(rows) == 0 {
+				if ok, err := r.Client.Job.Query().Where(job.ID(jobID)).Exist(ctx); err != nil || !ok {
+					return nil, orNotFound(err)
+				}
+			}
+			return rows, nil
+		},
+		func(n *ent.Note) (int, int) { return n.OrgID, n.ID })
 }
 
 // Get returns one note. ErrNotFound if it does not exist or the scope may
 // not see it.
 func (r Notes) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.Note, policy.Redacted, error) {
-	ctx = database.ByKey(ctx) // its statements find rows by key
-	s, tree, err := planGet(ctx, preload.Note, surface, opts)
-	if err != nil {
-		return nil, nil, classifyQuery("get note", err)
-	}
-	n, err := preload.Notes(r.Client.Note.Query().Where(note.ID(id)), tree).Only(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery("get note", err)
-	}
-	red, err := policy.Redact(s, n)
-	if err != nil {
-		return nil, nil, classifyQuery("get note", err)
-	}
-	return n, red, nil
+	return get(ctx, "get note", preload.Note, surface, opts, func(ctx context.Context, tree preload.Tree) (*ent.Note, error) {
+		return preload.Notes(r.Client.Note.Query().Where(note.ID(id)), tree).Only(ctx)
+	})
 }
 
 // Create writes a note on a job the scope can see (ErrNotFound otherwise).
@@ -97,11 +78,8 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 	}
 	var out *ent.Note
 	err = database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		j, err := tx.Job.Query().Where(job.ID(jobID)).Only(ctx)
+		j, err := authorized(ctx, policy.NoteCreate, tx.Job.Query().Where(job.ID(jobID)).Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.NoteCreate, j); err != nil {
 			return err
 		}
 		if in.Internal {
@@ -112,14 +90,7 @@ func (r Notes) Create(ctx context.Context, jobID int, in NoteInput) (*ent.Note, 
 		out, err = tx.Note.Create().SetJobID(j.ID).SetAuthorID(s.UserID()).SetBody(in.Body).SetInternal(in.Internal).Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Update changes a note. ErrNotFound if the scope cannot see it.
@@ -135,11 +106,8 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, poli
 	}
 	var out *ent.Note
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		n, err := tx.Note.Query().Where(note.ID(id)).ForUpdate().Only(ctx)
+		n, err := authorized(ctx, policy.NoteUpdate, tx.Note.Query().Where(note.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.NoteUpdate, n); err != nil {
 			return err
 		}
 		if p.Internal != nil && *p.Internal {
@@ -154,25 +122,15 @@ func (r Notes) Update(ctx context.Context, id int, p NotePatch) (*ent.Note, poli
 		out, err = tx.Note.UpdateOne(n).SetNillableBody(p.Body).SetNillableInternal(p.Internal).Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Delete deletes a note. ErrNotFound if the scope cannot see it.
 func (r Notes) Delete(ctx context.Context, id int) error {
 	const op = "delete note"
 	err := database.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
-		n, err := tx.Note.Query().Where(note.ID(id)).ForUpdate().Only(ctx)
+		n, err := authorized(ctx, policy.NoteDelete, tx.Note.Query().Where(note.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.NoteDelete, n); err != nil {
 			return err
 		}
 		return tx.Note.DeleteOne(n).Exec(ctx)

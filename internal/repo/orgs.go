@@ -20,14 +20,7 @@ func (r Organizations) Get(ctx context.Context, id int) (*ent.Organization, poli
 	const op = "get organization"
 	ctx = database.ByKey(ctx) // its statements find rows by key
 	o, err := r.Client.Organization.Query().Where(organization.ID(id)).Only(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery(op, err)
-	}
-	red, err := redact(ctx, o)
-	if err != nil {
-		return nil, nil, classifyQuery(op, err)
-	}
-	return o, red, nil
+	return read(ctx, op, o, err)
 }
 
 // Current returns the scope's own organization, and its redaction.
@@ -48,14 +41,7 @@ func (r Organizations) Current(ctx context.Context) (*ent.Organization, policy.R
 func (r Organizations) List(ctx context.Context) ([]*ent.Organization, policy.Redacted, error) {
 	const op = "list organizations"
 	os, err := r.Client.Organization.Query().Order(organization.ByID()).All(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery(op, err)
-	}
-	red, err := redact(ctx, os)
-	if err != nil {
-		return nil, nil, classifyQuery(op, err)
-	}
-	return os, red, nil
+	return read(ctx, op, os, err)
 }
 
 // Repos bundles the repositories over one client.

@@ -67,43 +67,20 @@ func HashPassword(pw string) (string, error) {
 
 // List returns a page of the users the scope may see.
 func (r Users) List(ctx context.Context, surface preload.Surface, opts ListOptions) (Page[*ent.User], error) {
-	s, err := scopeOf(ctx)
-	if err != nil {
-		return Page[*ent.User]{}, classifyQuery("list users", err)
-	}
-	p, err := planList(s, preload.User, surface, "", opts)
-	if err != nil {
-		return Page[*ent.User]{}, classifyQuery("list users", err)
-	}
-	q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
-	rows, err := preload.Users(q, p.tree).All(ctx)
-	if err != nil {
-		return Page[*ent.User]{}, classifyQuery("list users", err)
-	}
-	pg, err := page(s, p, rows, func(u *ent.User) (int, int) { return u.OrgID, u.ID })
-	if err != nil {
-		return Page[*ent.User]{}, classifyQuery("list users", err)
-	}
-	return pg, nil
+	return list(ctx, "list users", listed{entity: preload.User, surface: surface}, opts,
+		func(ctx context.Context, p listPlan) ([]*ent.User, error) {
+			q := r.Client.User.Query().Where(predicate.User(p.keyset)).Order(user.ByOrgID(), user.ByID()).Limit(p.limit + 1)
+			return preload.Users(q, p.tree).All(ctx)
+		},
+		func(u *ent.User) (int, int) { return u.OrgID, u.ID })
 }
 
 // Get returns one user. ErrNotFound if it does not exist or the scope may not
 // see it.
 func (r Users) Get(ctx context.Context, surface preload.Surface, id int, opts GetOptions) (*ent.User, policy.Redacted, error) {
-	ctx = database.ByKey(ctx) // its statements find rows by key
-	s, tree, err := planGet(ctx, preload.User, surface, opts)
-	if err != nil {
-		return nil, nil, classifyQuery("get user", err)
-	}
-	u, err := preload.Users(r.Client.User.Query().Where(user.ID(id)), tree).Only(ctx)
-	if err != nil {
-		return nil, nil, classifyQuery("get user", err)
-	}
-	red, err := policy.Redact(s, u)
-	if err != nil {
-		return nil, nil, classifyQuery("get user", err)
-	}
-	return u, red, nil
+	return get(ctx, "get user", preload.User, surface, opts, func(ctx context.Context, tree preload.Tree) (*ent.User, error) {
+		return preload.Users(r.Client.User.Query().Where(user.ID(id)), tree).Only(ctx)
+	})
 }
 
 func validateRole(f fields, role string, companyID *int) {
@@ -158,16 +135,9 @@ func (r Users) Create(ctx context.Context, in UserInput) (*ent.User, policy.Reda
 		return err
 	})
 	if database.UniqueViolation(err, "users", "email") {
-		return nil, nil, classify(op, &ConflictError{Reason: "a user with this email already exists", Err: err})
+		err = &ConflictError{Reason: "a user with this email already exists", Err: err}
 	}
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // Update changes a user. ErrNotFound if the scope cannot see them;
@@ -245,14 +215,7 @@ func (r Users) Update(ctx context.Context, id int, p UserPatch) (*ent.User, poli
 		out, err = upd.Save(ctx)
 		return err
 	})
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	red, err := redact(ctx, out)
-	if err != nil {
-		return nil, nil, classify(op, err)
-	}
-	return out, red, nil
+	return written(ctx, op, out, err)
 }
 
 // lockAdmins locks the organization's active, unbanned admins in id order
@@ -301,11 +264,8 @@ func (r Users) Delete(ctx context.Context, id int) error {
 		if err := lockAdmins(ctx, tx); err != nil {
 			return err
 		}
-		u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
+		u, err := authorized(ctx, policy.UserDelete, tx.User.Query().Where(user.ID(id)).ForUpdate().Only)
 		if err != nil {
-			return err
-		}
-		if err := policy.Authorize(ctx, policy.UserDelete, u); err != nil {
 			return err
 		}
 		if effectiveAdmin(u) {

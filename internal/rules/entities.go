@@ -43,13 +43,21 @@ func allTenants(s scope.Scope) bool {
 	return s.IsSystem() && !narrowed
 }
 
-// byOrgColumn narrows a table by its own org_id column.
-func byOrgColumn(s scope.Scope) pred {
-	if org, ok := tenantOrg(s); ok {
-		return sql.FieldEQ("org_id", org)
+// inTenant is the tenant filter of a table: inOrg(org), the table's way of
+// saying "the rows of org", for a scope narrowed to org; nothing for a
+// scope of no tenant (the all-tenant system scope, and the authenticator,
+// whom its role rules narrow instead).
+func inTenant(inOrg func(org int) pred) func(scope.Scope) pred {
+	return func(s scope.Scope) pred {
+		if org, ok := tenantOrg(s); ok {
+			return inOrg(org)
+		}
+		return nil
 	}
-	return nil
 }
+
+// byOrgColumn narrows a table by its own org_id column.
+var byOrgColumn = inTenant(func(org int) pred { return sql.FieldEQ("org_id", org) })
 
 const published = job.StatusPublished
 
@@ -79,12 +87,7 @@ var everything pred // nil: do not narrow beyond the tenant filter
 // Organization: every user sees their own organization (the tenant filter
 // already says which); only the system scope changes organizations.
 var Organization = Entity{
-	tenant: func(s scope.Scope) pred {
-		if org, ok := tenantOrg(s); ok {
-			return organization.ID(org)
-		}
-		return nil
-	},
+	tenant: inTenant(func(org int) pred { return organization.ID(org) }),
 	visible: func(s scope.Scope) pred {
 		if s.IsUser() {
 			return everything // banned users too: rule 3
@@ -124,77 +127,69 @@ var User = Entity{
 	mutate: userScopeOnly,
 }
 
-// Company rows: everyone but clients sees all companies of the tenant;
-// a client sees their own.
-var Company = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin, scope.RoleManager, scope.RoleMember:
-				return everything
-			case scope.RoleClient:
-				c, _ := s.CompanyID()
-				return company.ID(c)
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
+// tenantTable is the security of a table of the tenant's data that users
+// change: its rows belong to the tenant of their own org_id column, each
+// role sees the rows byRole says (asked only for an unbanned user:
+// forUser), and signed-in, unbanned users may attempt mutations
+// (userScopeOnly). Company, Job and Note differ only in byRole.
+func tenantTable(byRole func(s scope.Scope, r scope.Role) pred) Entity {
+	return Entity{
+		tenant: byOrgColumn,
+		visible: func(s scope.Scope) pred {
+			return forUser(s, func(r scope.Role) pred { return byRole(s, r) })
+		},
+		mutate: userScopeOnly,
+	}
 }
 
+// Company rows: everyone but clients sees all companies of the tenant;
+// a client sees their own.
+var Company = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin, scope.RoleManager, scope.RoleMember:
+		return everything
+	case scope.RoleClient:
+		c, _ := s.CompanyID()
+		return company.ID(c)
+	}
+	return nothing
+})
+
 // Job rows: rules 4 to 6.
-var Job = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin:
-				return everything
-			case scope.RoleManager, scope.RoleMember:
-				return jobsOfManagerOrMember(s)
-			case scope.RoleClient:
-				return jobsOfClient(s)
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
-}
+var Job = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin:
+		return everything
+	case scope.RoleManager, scope.RoleMember:
+		return jobsOfManagerOrMember(s)
+	case scope.RoleClient:
+		return jobsOfClient(s)
+	}
+	return nothing
+})
 
 // Note rows: notes on jobs the user can see; members and clients only the
 // public ones.
-var Note = Entity{
-	tenant: byOrgColumn,
-	visible: func(s scope.Scope) pred {
-		return forUser(s, func(r scope.Role) pred {
-			switch r {
-			case scope.RoleAdmin:
-				return everything
-			case scope.RoleManager:
-				// HasJob reads jobs through the job rules: notes
-				// on jobs they see (rule 7 composes by itself).
-				return note.HasJob()
-			case scope.RoleMember, scope.RoleClient:
-				return note.And(note.Internal(false), note.HasJob())
-			}
-			return nothing
-		})
-	},
-	mutate: userScopeOnly,
-}
+var Note = tenantTable(func(s scope.Scope, r scope.Role) pred {
+	switch r {
+	case scope.RoleAdmin:
+		return everything
+	case scope.RoleManager:
+		// HasJob reads jobs through the job rules: notes on jobs
+		// they see (rule 7 composes by itself).
+		return note.HasJob()
+	case scope.RoleMember, scope.RoleClient:
+		return note.And(note.Internal(false), note.HasJob())
+	}
+	return nothing
+})
 
 // Session rows: a user sees their own sessions, an admin those of the
 // tenant's users; the authenticator reads and revokes the one session whose
 // token hash it holds, and creates sessions for the one user whose email it
 // holds (checkLinks makes sure of that).
 var Session = Entity{
-	tenant: func(s scope.Scope) pred {
-		if org, ok := tenantOrg(s); ok {
-			return session.HasUserWith(user.OrgID(org))
-		}
-		return nil
-	},
+	tenant: inTenant(func(org int) pred { return session.HasUserWith(user.OrgID(org)) }),
 	visible: func(s scope.Scope) pred {
 		if l, ok := s.AuthLookup(); ok {
 			if l.TokenHash != "" {
@@ -230,12 +225,7 @@ var Session = Entity{
 // AuditEvent rows: admins read their tenant's; nobody but the data layer,
 // under a system scope, writes them.
 var AuditEvent = Entity{
-	tenant: func(s scope.Scope) pred {
-		if org, ok := tenantOrg(s); ok {
-			return auditevent.OrgID(org)
-		}
-		return nil
-	},
+	tenant: inTenant(func(org int) pred { return auditevent.OrgID(org) }),
 	visible: func(s scope.Scope) pred {
 		return forUser(s, func(r scope.Role) pred {
 			if r == scope.RoleAdmin {
