@@ -32,13 +32,8 @@ import (
 // real listener against a per-test PostgreSQL database. Everything they
 // expect comes from docs/design.md sections 5 and 6, not from the server's code.
 
-const (
-	// apiPassword is every seeded user's password.
-	apiPassword = "correct horse battery"
-	// apiMissing is an id no row has: the control every 404 is compared
-	// with.
-	apiMissing = 999999
-)
+// apiPassword is every seeded user's password.
+const apiPassword = "correct horse battery"
 
 // apiRoles are tenant A's actors; "banned" is a banned admin, so that the
 // role alone never opens the admin surface.
@@ -179,7 +174,8 @@ type apiWorld struct {
 	a, b   *apiTenant
 	tokens map[string]string
 	seq    int
-	// missing is the body of GET /api/jobs/999999: every 404 must equal it.
+	// missing is the body of GET /api/jobs/{pgtest.MissingID}: every 404
+	// must equal it.
 	missing string
 }
 
@@ -226,7 +222,7 @@ func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 		for _, role := range []string{"admin", "manager", "member", "client"} {
 			w.tokens["b:"+role] = w.login(t, w.b.users[role].Email)
 		}
-		r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", apiMissing), w.tokens["admin"], "")
+		r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", pgtest.MissingID), w.tokens["admin"], "")
 		apiErrorBody(t, r, http.StatusNotFound, "not_found")
 		w.missing = string(r.body)
 	}
@@ -523,15 +519,15 @@ func apiFields(t *testing.T, r apiResp) map[string]any {
 }
 
 // likeMissing sends the same request twice, once naming id and once
-// apiMissing (mk builds path and body from an id), and checks that both are
-// 404 with byte-for-byte the same body, equal to the canonical one, and that
-// nothing changed.
+// pgtest.MissingID (mk builds path and body from an id), and checks that
+// both are 404 with byte-for-byte the same body, equal to the canonical
+// one, and that nothing changed.
 func (w *apiWorld) likeMissing(t *testing.T, token, method string, id int, mk func(id int) (path, body string)) {
 	t.Helper()
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	p, b := mk(id)
 	got := w.do(t, method, p, token, b)
-	mp, mb := mk(apiMissing)
+	mp, mb := mk(pgtest.MissingID)
 	miss := w.do(t, method, mp, token, mb)
 	apiStatus(t, miss, http.StatusNotFound)
 	if apiStatus(t, got, http.StatusNotFound) {
@@ -540,7 +536,7 @@ func (w *apiWorld) likeMissing(t *testing.T, token, method string, id int, mk fu
 		assert.Equal(t, miss.header.Get("Content-Length"), got.header.Get("Content-Length"), "%s", got)
 	}
 	assert.Equal(t, w.missing, string(got.body), "%s: not the canonical 404 body", got)
-	assertUnchanged(t, w.db, before, got.String())
+	w.db.AssertUnchanged(t, before, got.String())
 }
 
 // apiPathID returns a builder for a path with one %d and a fixed body.

@@ -709,7 +709,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			for i, role := range apiRoles {
 				t.Run(role, func(t *testing.T) {
 					method, path, body := c.req(t, w, role)
-					before := tableChecksums(t, w.db)
+					before := w.db.Sums(t)
 					r := w.do(t, method, path, w.tokens[role], body)
 					want := c.want[i]
 					switch want {
@@ -719,11 +719,11 @@ func TestHTTPMutationsByRole(t *testing.T) {
 							assert.Positive(t, apiInt(t, d["id"]), "%s", r)
 							assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]), "written in the caller's tenant: %s", r)
 						}
-						assert.NotEqual(t, before, tableChecksums(t, w.db), "%s succeeded but wrote nothing", r)
+						assert.NotEqual(t, before, w.db.Sums(t), "%s succeeded but wrote nothing", r)
 						return
 					case http.StatusNoContent:
 						apiStatus(t, r, want)
-						assert.NotEqual(t, before, tableChecksums(t, w.db), "%s succeeded but wrote nothing", r)
+						assert.NotEqual(t, before, w.db.Sums(t), "%s succeeded but wrote nothing", r)
 						return
 					case http.StatusForbidden:
 						e := apiForbidden(t, r, c.rule)
@@ -734,7 +734,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 						apiStatus(t, r, want)
 						assert.Equal(t, w.missing, string(r.body), "a row the caller cannot see is the missing id's 404: %s", r)
 					}
-					assertUnchanged(t, w.db, before, r.String())
+					w.db.AssertUnchanged(t, before, r.String())
 				})
 			}
 		})
@@ -756,7 +756,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 func TestHTTPForbidden(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 
 	t.Run("policy denials", func(t *testing.T) {
 		r := w.do(t, "PATCH", fmt.Sprintf("/api/jobs/%d", a.pub2.ID), w.tokens["member"], `{"title":"mine now"}`)
@@ -790,7 +790,7 @@ func TestHTTPForbidden(t *testing.T) {
 			"/api/policy", "/api/policy?allow=role:manager",
 			// refused before the preload or the query is looked at
 			"/api/admin/jobs?preload=nope", "/api/admin/jobs?limit=0",
-			fmt.Sprintf("/api/admin/jobs/%d", apiMissing),
+			fmt.Sprintf("/api/admin/jobs/%d", pgtest.MissingID),
 		}
 		for _, role := range []string{"manager", "member", "client", "banned", "b:manager", "b:member", "b:client"} {
 			for _, p := range adminRoutes {
@@ -802,7 +802,7 @@ func TestHTTPForbidden(t *testing.T) {
 			}
 		}
 	})
-	assertUnchanged(t, w.db, before, "403s")
+	w.db.AssertUnchanged(t, before, "403s")
 }
 
 // TestHTTPNotFound: a missing id on every id route, a malformed id and an
@@ -810,7 +810,7 @@ func TestHTTPForbidden(t *testing.T) {
 func TestHTTPNotFound(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	apiErrorBody(t, apiResp{method: "GET", path: "(canonical)", code: 404, body: []byte(w.missing),
 		header: http.Header{"Content-Type": {"application/json"}}}, http.StatusNotFound, "not_found")
 	type rq struct{ method, path, body string }
@@ -818,8 +818,9 @@ func TestHTTPNotFound(t *testing.T) {
 	// Ids that are not positive integers are deliberately outside the
 	// OpenAPI document (its id is one); only their answers are validated.
 	notAnID := map[string]bool{}
-	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999"} {
-		notAnID[id] = id != "999999"
+	missing := fmt.Sprint(pgtest.MissingID)
+	for _, id := range []string{missing, "0", "-1", "abc", "1.5", "99999999999999999999"} {
+		notAnID[id] = id != missing
 		reqs = append(reqs,
 			rq{"GET", "/api/jobs/" + id, ""}, rq{"PATCH", "/api/jobs/" + id, `{"title":"x"}`}, rq{"DELETE", "/api/jobs/" + id, ""},
 			rq{"GET", "/api/jobs/" + id + "/notes", ""}, rq{"POST", "/api/jobs/" + id + "/notes", `{"body":"x"}`},
@@ -842,10 +843,10 @@ func TestHTTPNotFound(t *testing.T) {
 	}
 	// A route's path with a method it does not serve is 405, whatever the
 	// id (docs/design.md section 11), not 404.
-	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/999999", ""}, {"PUT", "/api/jobs/1", `{}`}} {
+	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/" + missing, ""}, {"PUT", "/api/jobs/1", `{}`}} {
 		apiErrorBody(t, w.do(t, q.method, q.path, tok, q.body), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
-	assertUnchanged(t, w.db, before, "404s")
+	w.db.AssertUnchanged(t, before, "404s")
 }
 
 // TestHTTPBadRequestsChangeNothing: malformed JSON, unknown fields, wrong
@@ -944,11 +945,11 @@ func TestHTTPBadRequestsChangeNothing(t *testing.T) {
 		{"GET", fmt.Sprintf("/api/admin/users/%d?foo=1", a.users["member"].ID), ""},
 		{"GET", "/api/policy?foo=1", ""},
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range cases {
 		r := w.doInvalid(t, c.method, c.path, tok, c.body) // every one is, on purpose
 		apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
-		assertUnchanged(t, w.db, before, r.method+" "+r.path+" "+apiShort(c.body))
+		w.db.AssertUnchanged(t, before, r.method+" "+r.path+" "+apiShort(c.body))
 	}
 
 	// The limit is 1 MiB, not less: a body of exactly 1 MiB is read.
@@ -970,7 +971,7 @@ func apiShort(s string) string {
 func TestHTTPPreloadNotAllowed(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	cases := []struct {
 		who, path, surface, entity string
 	}{
@@ -1003,7 +1004,7 @@ func TestHTTPPreloadNotAllowed(t *testing.T) {
 		"/api/admin/jobs?preload=creator.managed_jobs.creator", "/api/jobs?preload=notes.author.company"} {
 		apiStatus(t, w.do(t, "GET", p, w.tokens["admin"], ""), http.StatusOK)
 	}
-	assertUnchanged(t, w.db, before, "refused preloads")
+	w.db.AssertUnchanged(t, before, "refused preloads")
 }
 
 // unauthRoute is a request TestHTTPUnauthenticated sends without a valid
@@ -1064,7 +1065,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	var canonical string
 	check := func(t *testing.T, auth string) {
 		t.Helper()
-		before := tableChecksums(t, w.db)
+		before := w.db.Sums(t)
 		for _, rt := range routes {
 			r := w.send(t, w.srv.Client(), rt.method, rt.path, auth, rt.body)
 			apiErrorBody(t, r, http.StatusUnauthorized, "unauthenticated")
@@ -1073,7 +1074,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 			}
 			assert.Equal(t, canonical, string(r.body), "every 401 is alike: %s", r)
 		}
-		assertUnchanged(t, w.db, before, "401s")
+		w.db.AssertUnchanged(t, before, "401s")
 	}
 	t.Run("no token", func(t *testing.T) { check(t, "") })
 	t.Run("empty bearer", func(t *testing.T) { check(t, "Bearer ") })
@@ -1094,7 +1095,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	})
 
 	t.Run("failed logins", func(t *testing.T) {
-		before := tableChecksums(t, w.db)
+		before := w.db.Sums(t)
 		for _, body := range []string{
 			fmt.Sprintf(`{"email":%q,"password":"wrong password"}`, a.users["admin"].Email),
 			`{"email":"nobody@a.test","password":"correct horse battery"}`,
@@ -1111,7 +1112,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 			apiErrorBody(t, r, http.StatusUnauthorized, "unauthenticated")
 			assert.Equal(t, canonical, string(r.body), "a failed login says nothing about why")
 		}
-		assertUnchanged(t, w.db, before, "failed logins")
+		w.db.AssertUnchanged(t, before, "failed logins")
 	})
 
 	t.Run("login", func(t *testing.T) {
@@ -1158,7 +1159,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		apiErrorBody(t, login(from1, admin, "wrong password"), http.StatusUnauthorized, "unauthenticated")
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	// The pair is spent, right password or not, however the email is
 	// written.
 	limited := login(from1, admin, apiPassword)
@@ -1167,7 +1168,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 	r := login(from1, " ADMIN@a.test", apiPassword)
 	apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
 	assert.Equal(t, string(limited.body), string(r.body))
-	assertUnchanged(t, w.db, before, "rate-limited logins")
+	w.db.AssertUnchanged(t, before, "rate-limited logins")
 
 	t.Run("lock-out from elsewhere", func(t *testing.T) {
 		// The admin, from an address that has not failed, logs in,
@@ -1233,7 +1234,7 @@ func TestHTTPConflict(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/api/companies", `{"name":"C1"}`},
 		{"PATCH", fmt.Sprintf("/api/companies/%d", a.c2.ID), `{"name":"C1"}`},
@@ -1247,7 +1248,7 @@ func TestHTTPConflict(t *testing.T) {
 	} {
 		r := w.do(t, c.method, c.path, tok, c.body)
 		apiErrorBody(t, r, http.StatusConflict, "conflict")
-		assertUnchanged(t, w.db, before, r.String())
+		w.db.AssertUnchanged(t, before, r.String())
 	}
 	// Names are unique per tenant: B's name is free in A.
 	apiStatus(t, w.do(t, "POST", "/api/companies", tok, `{"name":"Only b"}`), http.StatusCreated)
@@ -1263,7 +1264,7 @@ func TestHTTPInvalid(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct {
 		method, path, body string
 		fields             []string
@@ -1290,7 +1291,7 @@ func TestHTTPInvalid(t *testing.T) {
 		r := w.doInvalid(t, c.method, c.path, tok, c.body) // invalid on purpose
 		f := apiFields(t, r)
 		assert.ElementsMatch(t, c.fields, slices.Collect(maps.Keys(f)), "%s", r)
-		assertUnchanged(t, w.db, before, r.String())
+		w.db.AssertUnchanged(t, before, r.String())
 	}
 }
 
@@ -1300,7 +1301,7 @@ func TestHTTPInvalid(t *testing.T) {
 func TestHTTPCrossTenant(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a, b := w.a, w.b
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, role := range apiRoles {
 		t.Run(role, func(t *testing.T) {
 			tok := w.tokens[role]
@@ -1325,7 +1326,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 			for _, n := range b.notes() {
 				// GET is no route of a note: 405 for every id alike.
 				hidden := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", n.ID), tok, "")
-				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", apiMissing), tok, "")
+				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", pgtest.MissingID), tok, "")
 				apiErrorBody(t, hidden, http.StatusMethodNotAllowed, "method_not_allowed")
 				assert.Equal(t, string(missing.body), string(hidden.body), "%s", hidden)
 				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"hijacked"}`))
@@ -1372,7 +1373,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 				}
 				p, bd := c.mk(c.id)
 				got := w.do(t, c.method, p, tok, bd)
-				mp, mb := c.mk(apiMissing)
+				mp, mb := c.mk(pgtest.MissingID)
 				miss := w.do(t, c.method, mp, tok, mb)
 				assert.Equal(t, miss.code, got.code, "%s: %s vs %s", role, got, miss)
 				assert.Equal(t, string(miss.body), string(got.body), "%s", role)
@@ -1380,7 +1381,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 			}
 		})
 	}
-	assertUnchanged(t, w.db, before, "cross-tenant requests")
+	w.db.AssertUnchanged(t, before, "cross-tenant requests")
 }
 
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
@@ -1390,7 +1391,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	vis := apiVisibility(a)
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	hiddenSomething := map[string]bool{}
 	for _, role := range apiRoles {
 		t.Run(role, func(t *testing.T) {
@@ -1438,7 +1439,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 	for _, role := range []string{"manager", "member", "client", "banned"} {
 		assert.True(t, hiddenSomething[role], "the world hides nothing from %s: the test proves nothing", role)
 	}
-	assertUnchanged(t, w.db, before, "hidden rows")
+	w.db.AssertUnchanged(t, before, "hidden rows")
 }
 
 // TestHTTPReadiness: /healthz is 200; /readyz is 503 unavailable while the

@@ -39,7 +39,6 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
-	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/ent/privacy"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
@@ -959,15 +958,8 @@ var oracleMarkerColumn = func() map[string]string {
 		if _, set := out[typ]; set {
 			continue
 		}
-		for _, t := range entmigrate.Tables {
-			if t.Name != ent.TableOf[typ] {
-				continue
-			}
-			for _, c := range t.Columns {
-				if c.Name == "updated_at" {
-					out[typ] = "updated_at"
-				}
-			}
+		if pgtest.HasColumn(ent.TableOf[typ], "updated_at") {
+			out[typ] = "updated_at"
 		}
 	}
 	return out

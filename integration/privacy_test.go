@@ -570,7 +570,7 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 					require.Error(t, err, "%s %d of tenant B", r.typ, id)
 					assert.True(t, ent.IsNotFound(err), "%s %d: want not found, got %v", r.typ, id, err)
 				}
-				err := r.get(ctx, 1<<30)
+				err := r.get(ctx, pgtest.MissingID)
 				assert.True(t, ent.IsNotFound(err), "missing %s: %v", r.typ, err)
 				for _, id := range want {
 					assert.NoError(t, r.get(ctx, id), "%s %d of tenant A", r.typ, id)

@@ -18,52 +18,6 @@ import (
 	"github.com/scopegate/scopegate/internal/repo"
 )
 
-// repoMissingID is an id no row has: the control every "not found" of the
-// repository tests is compared with.
-const repoMissingID = 999999
-
-// repoTables is every table of the schema, the join table included.
-var repoTables = []string{
-	"organizations", "users", "companies", "jobs", "job_managers", "notes", "sessions", "audit_events",
-}
-
-// repoChecksums reads, with plain SQL outside ent and its privacy rules, a
-// checksum of every row of every table.
-func repoChecksums(t *testing.T, db *pgtest.DB) map[string]string {
-	t.Helper()
-	out := make(map[string]string, len(repoTables))
-	for _, tbl := range repoTables {
-		var sum string
-		err := db.Raw.QueryRowContext(context.Background(),
-			`SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text),'')) FROM `+tbl+` t`).Scan(&sum)
-		require.NoError(t, err, tbl)
-		out[tbl] = sum
-	}
-	return out
-}
-
-// repoAssertUnchanged fails, naming the tables, if any table differs from
-// before.
-func repoAssertUnchanged(t *testing.T, db *pgtest.DB, before map[string]string, what string) {
-	t.Helper()
-	after := repoChecksums(t, db)
-	var changed []string
-	for _, tbl := range repoTables {
-		if before[tbl] != after[tbl] {
-			changed = append(changed, tbl)
-		}
-	}
-	assert.Empty(t, changed, "%s: tables changed", what)
-}
-
-// repoAssertChanged fails if no table differs from before: a call that
-// succeeded must have written something.
-func repoAssertChanged(t *testing.T, db *pgtest.DB, before map[string]string, what string) {
-	t.Helper()
-	after := repoChecksums(t, db)
-	assert.NotEqual(t, before, after, "%s: succeeded but wrote nothing", what)
-}
-
 // The classes of repository errors.
 const (
 	repoOK        = "ok"

@@ -256,13 +256,13 @@ func TestRepoPolicyMatrix(t *testing.T) {
 				}
 				t.Run(actor+" gets "+want.String(), func(t *testing.T) {
 					call := c.prepare(t, w, w.actors[actor])
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					err := call(w.as(t, actor))
 					repoAssertOutcome(t, err, want)
 					if want.class == repoOK {
-						repoAssertChanged(t, w.db, before, c.action)
+						w.db.AssertChanged(t, before, c.action)
 					} else {
-						repoAssertUnchanged(t, w.db, before, c.action)
+						w.db.AssertUnchanged(t, before, c.action)
 					}
 				})
 			}
@@ -280,7 +280,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
 		_, _, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
 		repoAssertOutcome(t, err, wantNotFound)
-		_, _, missing := w.r.Jobs.Update(w.as(t, actMember), repoMissingID, repo.JobPatch{Title: repoPtr("x")})
+		_, _, missing := w.r.Jobs.Update(w.as(t, actMember), pgtest.MissingID, repo.JobPatch{Title: repoPtr("x")})
 		assert.Equal(t, repoErrClass(missing), repoErrClass(err), "hidden and missing differ")
 	})
 	t.Run("MemberUpdatingAPublishedJobIsForbidden", func(t *testing.T) {
@@ -293,17 +293,17 @@ func TestRepoPolicyDetails(t *testing.T) {
 	})
 	t.Run("MemberWritingAnInternalNoteIsForbidden", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Notes.Create(w.as(t, actMember), j.ID, repo.NoteInput{Body: "secret", Internal: true})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "internal note by a member")
+		w.db.AssertUnchanged(t, before, "internal note by a member")
 	})
 	t.Run("MemberTurningTheirNoteInternalIsForbidden", func(t *testing.T) {
 		n := w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Notes.Update(w.as(t, actMember), n.ID, repo.NotePatch{Internal: repoPtr(true)})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "note made internal by a member")
+		w.db.AssertUnchanged(t, before, "note made internal by a member")
 	})
 	t.Run("ManagerWritesAnInternalNote", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
@@ -334,7 +334,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 
 // repoAttack is one write aimed at tenant B from a scope of tenant A.
 // prepare seeds what the call needs in tenant A and returns the call, taking
-// the id under attack, and B's id; the same call is made with repoMissingID.
+// the id under attack, and B's id; the same call is made with pgtest.MissingID.
 type repoAttack struct {
 	name    string
 	prepare func(t *testing.T, w *repoWorld, actor *ent.User) (call func(ctx context.Context, id int) error, foreign int)
@@ -390,7 +390,7 @@ func repoAttacks() []repoAttack {
 				j := updatableJob(t, w)
 				return func(ctx context.Context, id int) error {
 					ids := []int{id}
-					if id != repoMissingID {
+					if id != pgtest.MissingID {
 						ids = []int{w.bManager.ID, w.bMember.ID}
 					}
 					_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
@@ -478,10 +478,10 @@ func TestRepoCrossTenantWrites(t *testing.T) {
 				t.Run(actor+" gets "+want.class+" like a missing id", func(t *testing.T) {
 					call, foreign := a.prepare(t, w, w.actors[actor])
 					ctx := w.as(t, actor)
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					errForeign := call(ctx, foreign)
-					errMissing := call(ctx, repoMissingID)
-					repoAssertUnchanged(t, w.db, before, a.name)
+					errMissing := call(ctx, pgtest.MissingID)
+					w.db.AssertUnchanged(t, before, a.name)
 					require.Error(t, errForeign)
 					require.Error(t, errMissing)
 					assert.Equal(t, repoErrClass(errMissing), repoErrClass(errForeign), "foreign: %v; missing: %v", errForeign, errMissing)
@@ -562,10 +562,10 @@ func TestRepoMassAssignment(t *testing.T) {
 		for _, actor := range []string{actManager, actMember, actClient} {
 			for what, p := range patches {
 				t.Run(actor+" changing "+what+" is forbidden", func(t *testing.T) {
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					_, _, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, p)
 					repoAssertOutcome(t, err, wantNoAllow)
-					repoAssertUnchanged(t, w.db, before, what)
+					w.db.AssertUnchanged(t, before, what)
 				})
 			}
 			t.Run(actor+" changes their own name and phone", func(t *testing.T) {
@@ -632,17 +632,17 @@ func TestRepoLastAdmin(t *testing.T) {
 			"demote to client": {Role: repoPtr("client"), CompanyID: &co.ID},
 			"ban and demote":   {Role: repoPtr("member"), Banned: repoPtr(true)},
 		} {
-			before := repoChecksums(t, db)
+			before := db.Sums(t)
 			_, _, err := r.Users.Update(ctx, admin.ID, p)
 			assert.ErrorIs(t, err, repo.ErrConflict, what)
 			assert.Equal(t, repoConflict, repoErrClass(err), what)
-			repoAssertUnchanged(t, db, before, what)
+			db.AssertUnchanged(t, before, what)
 		}
-		before := repoChecksums(t, db)
+		before := db.Sums(t)
 		err := r.Users.Delete(ctx, admin.ID)
 		assert.ErrorIs(t, err, repo.ErrConflict, "delete")
 		assert.Equal(t, repoConflict, repoErrClass(err), "delete")
-		repoAssertUnchanged(t, db, before, "delete")
+		db.AssertUnchanged(t, before, "delete")
 	}
 	t.Run("LastAdminCannotDemoteBanDeactivateOrDeleteThemself", lastAdminRefusals)
 	t.Run("LastAdminMayStillChangeTheirNameAndStayAdmin", func(t *testing.T) {
@@ -1193,7 +1193,7 @@ func TestRepoExplainVisibility(t *testing.T) {
 		for object, id := range map[string]int{"job": w.bJob.ID, "note": w.bNote.ID, "company": w.bCompany.ID, "user": w.bMember.ID} {
 			_, err := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, id)
 			assert.True(t, ent.IsNotFound(err), "%s of B: %v", object, err)
-			_, missing := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, repoMissingID)
+			_, missing := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, pgtest.MissingID)
 			assert.True(t, ent.IsNotFound(missing), "missing %s: %v", object, missing)
 		}
 		_, err := policy.ExplainVisibility(ctx, w.db.Client, w.bMember.ID, "job", pub.ID)
@@ -1217,18 +1217,18 @@ func TestRepoErrors(t *testing.T) {
 	ctx := w.as(t, actAdmin)
 
 	t.Run("DuplicateCompanyNameInTheSameOrgIsConflict", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
 		var ce *repo.ConflictError
 		assert.True(t, errors.As(err, &ce), "no *repo.ConflictError: %v", err)
-		repoAssertUnchanged(t, w.db, before, "duplicate company")
+		w.db.AssertUnchanged(t, before, "duplicate company")
 	})
 	t.Run("RenamingACompanyToATakenNameIsConflict", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Companies.Update(ctx, w.c2.ID, repo.CompanyPatch{Name: &w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "rename")
+		w.db.AssertUnchanged(t, before, "rename")
 	})
 	t.Run("TheSameCompanyNameInAnotherOrgIsFine", func(t *testing.T) {
 		// B has a company named BC2; A may have one too.
@@ -1236,41 +1236,41 @@ func TestRepoErrors(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Run("DuplicateEmailIsConflictAcrossOrgs", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: strings.ToUpper(w.bMember.Email), Name: "Dup", Role: "member", Password: "long enough password"})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "duplicate email")
+		w.db.AssertUnchanged(t, before, "duplicate email")
 	})
 	t.Run("DeletingACompanyWithJobsIsConflict", func(t *testing.T) {
 		w.seedJob(t, w.c2, job.StatusDraft)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Companies.Delete(ctx, w.c2.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "company with jobs")
+		w.db.AssertUnchanged(t, before, "company with jobs")
 	})
 	t.Run("DeletingAUserWhoWroteNotesIsConflict", func(t *testing.T) {
 		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
 		w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), u, false)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Users.Delete(ctx, u.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "user with notes")
+		w.db.AssertUnchanged(t, before, "user with notes")
 	})
 
 	t.Run("DeletingACompanyWithClientsOnlyIsConflict", func(t *testing.T) {
 		co := w.seedCompany(t, w.orgA.ID)
 		w.seedUser(t, w.orgA.ID, user.RoleClient, co)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Companies.Delete(ctx, co.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "company with clients")
+		w.db.AssertUnchanged(t, before, "company with clients")
 	})
 	t.Run("DeletingAUserWhoCreatedJobsIsConflict", func(t *testing.T) {
 		// admin2 created every seeded job; another admin remains.
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Users.Delete(ctx, w.admin2.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "user with jobs")
+		w.db.AssertUnchanged(t, before, "user with jobs")
 	})
 
 	pub := w.seedJob(t, w.c1, job.StatusPublished)
@@ -1368,13 +1368,13 @@ func TestRepoErrors(t *testing.T) {
 	}
 	for _, c := range invalid {
 		t.Run(c.name+"IsInvalid", func(t *testing.T) {
-			before := repoChecksums(t, w.db)
+			before := w.db.Sums(t)
 			err := c.call()
 			assert.Equal(t, repoInvalid, repoErrClass(err), "error: %v", err)
 			if err != nil {
 				assert.Contains(t, repoInvalidFields(t, err), c.field)
 			}
-			repoAssertUnchanged(t, w.db, before, c.name)
+			w.db.AssertUnchanged(t, before, c.name)
 		})
 	}
 }

@@ -93,9 +93,9 @@ func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
 	}
 	for _, tc := range denied {
 		t.Run(tc.name, func(t *testing.T) {
-			before := tableChecksums(t, tt.db)
+			before := tt.db.Sums(t)
 			forbiddenBy(t, tc.do(), tc.action)
-			assertUnchanged(t, tt.db, before)
+			tt.db.AssertUnchanged(t, before)
 		})
 	}
 
@@ -147,7 +147,7 @@ func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
 func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	err := c.Note.Create().SetJobID(a.Pub1.ID).SetBody("in your name").SetAuthorID(a.Admin.ID).Exec(pgtest.UserContext(t, a.Member))
 	assert.ErrorIs(t, err, rules.ErrNotOwner)
 	err = c.Job.Create().SetCompanyID(a.C1.ID).SetTitle("t").SetCreatedByID(a.Admin.ID).Exec(pgtest.UserContext(t, a.Manager))
@@ -158,7 +158,7 @@ func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
 	assert.ErrorIs(t, err, rules.ErrForeignLink)
 	err = c.User.UpdateOneID(a.Admin.ID).AddNoteIDs(a.PublicNote[a.Pub2.ID].ID).Exec(pgtest.UserContext(t, a.Admin))
 	assert.ErrorIs(t, err, rules.ErrReadOnly, "a note's author is immutable, from either side")
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 }
 
 // TestClearingManyToManyTouchesOnlyVisibleLinks: clearing a job's managers,
@@ -239,10 +239,10 @@ func TestBanningRevokesSessions(t *testing.T) {
 	}
 	require.Equal(t, 1, sessionsOf(a.Member))
 
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	err := c.User.UpdateOneID(a.Member.ID).SetBanned(true).Exec(ctx)
 	assert.ErrorIs(t, err, rules.ErrNeedsTransaction)
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 
 	require.NoError(t, database.WithTx(ctx, c, func(tx *ent.Tx) error {
 		return tx.User.UpdateOneID(a.Member.ID).SetBanned(true).Exec(ctx)
@@ -262,7 +262,7 @@ func TestBanningRevokesSessions(t *testing.T) {
 func TestSystemScopeLimits(t *testing.T) {
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	for name, do := range map[string]func(tx *ent.Tx) error{
 		"create a session": func(tx *ent.Tx) error {
 			return tx.Session.Create().SetUserID(a.Member.ID).SetTokenHash("forged").SetExpiresAt(a.Member.CreatedAt).Exec(tt.sys)
@@ -279,7 +279,7 @@ func TestSystemScopeLimits(t *testing.T) {
 			err := database.WithTx(tt.sys, c, do)
 			assert.ErrorIs(t, err, rules.ErrReadOnly)
 			assert.ErrorIs(t, err, privacy.Deny)
-			assertUnchanged(t, tt.db, before)
+			tt.db.AssertUnchanged(t, before)
 		})
 	}
 	t.Run("the audit hook still writes", func(t *testing.T) {
@@ -312,7 +312,7 @@ func TestTraversalsFromEntitiesAnswerLikeQueries(t *testing.T) {
 		"job.QueryNotes()":                       draft.QueryNotes(),
 		"note.QueryAuthor()":                     internal.QueryAuthor(),
 		"note.QueryJob()":                        internal.QueryJob(),
-		"client.Job.QueryManagers(missing)":      c.Job.QueryManagers(&ent.Job{ID: missingID}),
+		"client.Job.QueryManagers(missing)":      c.Job.QueryManagers(&ent.Job{ID: pgtest.MissingID}),
 	} {
 		ids, err := q.IDs(ctx)
 		assert.NoError(t, err, name)
