@@ -449,22 +449,6 @@ func apiEdgeList(t *testing.T, obj map[string]any, edge string) []map[string]any
 	return out
 }
 
-func apiJobIDs(js ...*ent.Job) []int {
-	out := make([]int, 0, len(js))
-	for _, j := range js {
-		out = append(out, j.ID)
-	}
-	return out
-}
-
-func apiUserIDs(us ...*ent.User) []int {
-	out := make([]int, 0, len(us))
-	for _, u := range us {
-		out = append(out, u.ID)
-	}
-	return out
-}
-
 // ---- assertions
 
 func apiStatus(t testing.TB, r apiResp, want int) bool {

@@ -53,22 +53,6 @@ func apiVisibility(a *apiTenant) map[string]apiVisible {
 	}
 }
 
-func apiCompanyIDs(cs []*ent.Company) []int {
-	out := []int{}
-	for _, c := range cs {
-		out = append(out, c.ID)
-	}
-	return out
-}
-
-func apiNoteIDs(ns []*ent.Note) []int {
-	out := []int{}
-	for _, n := range ns {
-		out = append(out, n.ID)
-	}
-	return out
-}
-
 // TestHTTPReadsByRole: every read route of both surfaces for every role of
 // tenant A: lists hold exactly the visible rows in id order, a visible row
 // is 200, a hidden one is the missing id's 404, the admin surface and the
@@ -87,7 +71,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			apiStatus(t, r, http.StatusOK)
 			items, cur := apiList(t, r)
 			ids := apiIDs(t, items)
-			assert.ElementsMatch(t, apiJobIDs(v.jobs...), ids, "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.jobs...), ids, "%s", r)
 			assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
 			assert.Empty(t, cur, "no next_cursor on the only page")
 			for _, st := range []job.Status{job.StatusDraft, job.StatusPublished, job.StatusArchived} {
@@ -103,7 +87,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 				assert.ElementsMatch(t, want, apiIDs(t, items), "%s", r)
 			}
 			for _, j := range a.jobs() {
-				if !slices.Contains(apiJobIDs(v.jobs...), j.ID) {
+				if !slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
 					continue
@@ -131,7 +115,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			if v.pubNotes != nil {
 				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", a.pub.ID), tok, "")
 				notes, _ := apiList(t, r)
-				assert.ElementsMatch(t, apiNoteIDs(v.pubNotes), apiIDs(t, notes), "%s", r)
+				assert.ElementsMatch(t, pgtest.IDs(v.pubNotes...), apiIDs(t, notes), "%s", r)
 				for _, n := range notes {
 					assert.Equal(t, a.pub.ID, apiInt(t, n["job_id"]))
 					assert.Contains(t, n, "body")
@@ -143,10 +127,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			r = w.do(t, "GET", "/api/companies", tok, "")
 			apiStatus(t, r, http.StatusOK)
 			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, apiCompanyIDs(v.companies), apiIDs(t, items), "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.companies...), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, c := range a.companies() {
-				if !slices.Contains(apiCompanyIDs(v.companies), c.ID) {
+				if !slices.Contains(pgtest.IDs(v.companies...), c.ID) {
 					w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
 					continue
 				}
@@ -162,10 +146,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			r = w.do(t, "GET", "/api/users", tok, "")
 			apiStatus(t, r, http.StatusOK)
 			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, apiUserIDs(v.users...), apiIDs(t, items), "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.users...), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, u := range a.allUsers() {
-				if !slices.Contains(apiUserIDs(v.users...), u.ID) {
+				if !slices.Contains(pgtest.IDs(v.users...), u.ID) {
 					w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
 					continue
 				}
@@ -195,9 +179,9 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 			if role == "admin" {
 				for p, want := range map[string][]int{
-					"/api/admin/jobs":      apiJobIDs(a.jobs()...),
-					"/api/admin/companies": apiCompanyIDs(a.companies()),
-					"/api/admin/users":     apiUserIDs(a.allUsers()...),
+					"/api/admin/jobs":      pgtest.IDs(a.jobs()...),
+					"/api/admin/companies": pgtest.IDs(a.companies()...),
+					"/api/admin/users":     pgtest.IDs(a.allUsers()...),
 				} {
 					r := w.do(t, "GET", p, tok, "")
 					items, _ := apiList(t, r)
@@ -349,7 +333,7 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 			assert.Len(t, items, 2)
 			path = "/api/jobs?limit=2&cursor=" + url.QueryEscape(cur)
 		}
-		assert.Equal(t, apiJobIDs(a.jobs()...), got, "every job once, in id order")
+		assert.Equal(t, pgtest.IDs(a.jobs()...), got, "every job once, in id order")
 
 		r := w.do(t, "GET", "/api/jobs?limit=5", admin, "")
 		items, cur := apiList(t, r)
@@ -407,18 +391,18 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/jobs/%d?preload=notes,managers,creator", a.pub.ID), admin, "")
 		d = apiData(t, r)
 		assert.ElementsMatch(t, []int{a.publicNote.ID, a.internalNote.ID}, apiIDs(t, apiEdgeList(t, d, "notes")))
-		assert.ElementsMatch(t, apiUserIDs(a.users["manager"], a.users["inactive"]), apiIDs(t, apiEdgeList(t, d, "managers")))
+		assert.ElementsMatch(t, pgtest.IDs(a.users["manager"], a.users["inactive"]), apiIDs(t, apiEdgeList(t, d, "managers")))
 		assert.Equal(t, a.users["admin"].ID, apiInt(t, apiEdges(t, d)["creator"].(map[string]any)["id"]))
 
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/users/%d?preload=managed_jobs,company", a.users["manager"].ID), admin, "")
 		d = apiData(t, r)
-		assert.ElementsMatch(t, apiJobIDs(a.pub, a.draftManaged), apiIDs(t, apiEdgeList(t, d, "managed_jobs")))
+		assert.ElementsMatch(t, pgtest.IDs(a.pub, a.draftManaged), apiIDs(t, apiEdgeList(t, d, "managed_jobs")))
 		assert.NotContains(t, apiEdges(t, d), "company", "a manager has no company: no edge")
 
 		r = w.do(t, "GET", fmt.Sprintf("/api/companies/%d?preload=jobs", a.c1.ID), w.tokens["member"], "")
 		assert.Equal(t, []int{a.pub.ID}, apiIDs(t, apiEdgeList(t, apiData(t, r), "jobs")), "user surface: published jobs only")
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/companies/%d?preload=jobs", a.c1.ID), admin, "")
-		assert.ElementsMatch(t, apiJobIDs(a.pub, a.draftManaged, a.draftHidden, a.archived),
+		assert.ElementsMatch(t, pgtest.IDs(a.pub, a.draftManaged, a.draftHidden, a.archived),
 			apiIDs(t, apiEdgeList(t, apiData(t, r), "jobs")))
 
 		r = w.do(t, "GET", "/api/users?preload=company", w.tokens["manager"], "")
@@ -1398,7 +1382,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 			tok := w.tokens[role]
 			v := vis[role]
 			for _, j := range a.jobs() {
-				if slices.Contains(apiJobIDs(v.jobs...), j.ID) {
+				if slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1409,7 +1393,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "POST", j.ID, apiPathID("/api/jobs/%d/notes", `{"body":"seen"}`))
 			}
 			for _, n := range a.notes() {
-				if slices.Contains(apiNoteIDs(v.notes), n.ID) {
+				if slices.Contains(pgtest.IDs(v.notes...), n.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1417,7 +1401,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
 			}
 			for _, c := range a.companies() {
-				if slices.Contains(apiCompanyIDs(v.companies), c.ID) {
+				if slices.Contains(pgtest.IDs(v.companies...), c.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1426,7 +1410,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", c.ID, apiPathID("/api/companies/%d", ""))
 			}
 			for _, u := range a.allUsers() {
-				if slices.Contains(apiUserIDs(v.users...), u.ID) {
+				if slices.Contains(pgtest.IDs(v.users...), u.ID) {
 					continue
 				}
 				hiddenSomething[role] = true

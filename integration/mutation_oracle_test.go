@@ -695,8 +695,6 @@ func moErrOf(v reflect.Value) error {
 	return v.Interface().(error)
 }
 
-func moEntID(v reflect.Value) int { return int(v.Elem().FieldByName("ID").Int()) }
-
 func moWhereIDs(b reflect.Value, ids []int) reflect.Value {
 	m := b.MethodByName("Where")
 	p := reflect.ValueOf(entsql.FieldIn("id", ids...)).Convert(m.Type().In(0).Elem())
@@ -738,7 +736,7 @@ func (w *moWorld) run(ctx context.Context, c *ent.Client, o *moOp) (res moResult
 		b := moApply(dynCall(tc, "Create")[0], o.creates[0])
 		out := dynCall(b, "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
-			res.ids = []int{moEntID(out[0])}
+			res.ids = []int{dynEntityID(out[0])}
 		}
 	case "create-bulk":
 		var bs []any
@@ -748,13 +746,13 @@ func (w *moWorld) run(ctx context.Context, c *ent.Client, o *moOp) (res moResult
 		out := dynCall(dynCall(tc, "CreateBulk", bs...)[0], "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
 			for i := range out[0].Len() {
-				res.ids = append(res.ids, moEntID(out[0].Index(i)))
+				res.ids = append(res.ids, dynEntityID(out[0].Index(i)))
 			}
 		}
 	case "update-one":
 		out := dynCall(moApply(dynCall(tc, "UpdateOneID", o.id)[0], o.set), "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
-			res.ids = []int{moEntID(out[0])}
+			res.ids = []int{dynEntityID(out[0])}
 		}
 	case "update-where":
 		b := moApply(moWhereIDs(dynCall(tc, "Update")[0], o.where), o.set)

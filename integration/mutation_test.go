@@ -128,22 +128,22 @@ func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
 			run  func() (int, error)
 		}{
 			{"User.Update", func() (int, error) {
-				return c.User.Update().Where(user.IDIn(userIDs(b.users()...)...)).SetName("x").Save(ctx)
+				return c.User.Update().Where(user.IDIn(pgtest.IDs(b.users()...)...)).SetName("x").Save(ctx)
 			}},
 			{"Company.Update", func() (int, error) {
 				return c.Company.Update().Where(company.OrgID(b.Org.ID)).SetArchived(true).Save(ctx)
 			}},
 			{"Job.Update", func() (int, error) {
-				return c.Job.Update().Where(job.IDIn(jobIDs(b.jobs()...)...)).SetTitle("x").Save(ctx)
+				return c.Job.Update().Where(job.IDIn(pgtest.IDs(b.jobs()...)...)).SetTitle("x").Save(ctx)
 			}},
 			{"Note.Update", func() (int, error) {
-				return c.Note.Update().Where(note.IDIn(noteIDs(b.notes()...)...)).SetBody("x").Save(ctx)
+				return c.Note.Update().Where(note.IDIn(pgtest.IDs(b.notes()...)...)).SetBody("x").Save(ctx)
 			}},
 			{"Note.Delete", func() (int, error) {
-				return c.Note.Delete().Where(note.IDIn(noteIDs(b.notes()...)...)).Exec(ctx)
+				return c.Note.Delete().Where(note.IDIn(pgtest.IDs(b.notes()...)...)).Exec(ctx)
 			}},
 			{"Session.Delete", func() (int, error) {
-				return c.Session.Delete().Where(session.IDIn(sessionIDs(b.sessions()...)...)).Exec(ctx)
+				return c.Session.Delete().Where(session.IDIn(pgtest.IDs(b.sessions()...)...)).Exec(ctx)
 			}},
 		}
 		for _, op := range bulk {
@@ -692,7 +692,7 @@ func TestAuthenticatorScope(t *testing.T) {
 
 	t.Run("email lookup reads exactly that user", func(t *testing.T) {
 		ctx := authCtx(t, scope.AuthLookup{Email: b.Manager.Email})
-		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
+		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{ent.TypeUser: pgtest.IDs(b.Manager)})
 		for _, e := range edgeReaders(c) {
 			got, err := e.traverse(ctx, nil)
 			require.NoError(t, err, e.String())
@@ -710,8 +710,8 @@ func TestAuthenticatorScope(t *testing.T) {
 		s := a.Session[a.Member.ID]
 		ctx := authCtx(t, scope.AuthLookup{TokenHash: s.TokenHash})
 		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{
-			ent.TypeUser:    userIDs(a.Member),
-			ent.TypeSession: sessionIDs(s),
+			ent.TypeUser:    pgtest.IDs(a.Member),
+			ent.TypeSession: pgtest.IDs(s),
 		})
 		u, err := c.Session.Query().Where(session.TokenHash(s.TokenHash)).QueryUser().Only(ctx)
 		require.NoError(t, err)

@@ -1455,7 +1455,8 @@ func oracleSampleValues(r *rand.Rand, vs []reflect.Value, n int) []reflect.Value
 	return c[:min(n, len(c))]
 }
 
-func dynEntityID(v reflect.Value) int { return int(v.Elem().FieldByName("ID").Int()) }
+// dynEntityID is the id of an entity held in a reflect.Value.
+func dynEntityID(v reflect.Value) int { return v.Interface().(interface{ GetID() int }).GetID() }
 
 func dynIDs(vs []reflect.Value) []int {
 	out := make([]int, len(vs))

@@ -907,7 +907,7 @@ func TestRepoPagination(t *testing.T) {
 			p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, f, repo.ListOptions{Limit: limit, Cursor: cursor})
 			require.NoError(t, err)
 			require.LessOrEqual(t, len(p.Items), limit)
-			pages = append(pages, ids(p.Items, jobID))
+			pages = append(pages, pgtest.IDs(p.Items...))
 			if p.NextCursor == "" {
 				return pages
 			}
@@ -1094,11 +1094,11 @@ func TestRepoPagination(t *testing.T) {
 			c := b64(fmt.Sprintf(`{"a":%d,"o":%d,"s":"user","k":"job"}`, all[4], w.orgA.ID))
 			p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Cursor: c, Limit: 5})
 			require.NoError(t, err)
-			assert.Equal(t, all[5:10], ids(p.Items, jobID))
+			assert.Equal(t, all[5:10], pgtest.IDs(p.Items...))
 			p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{
 				Cursor: b64(fmt.Sprintf(`{"a":1,"o":%d,"s":"user","k":"job"}`, w.orgA.ID)), Limit: 200})
 			require.NoError(t, err)
-			assert.Equal(t, all, ids(p.Items, jobID))
+			assert.Equal(t, all, pgtest.IDs(p.Items...))
 		})
 	})
 	t.Run("LimitsOutOfRangeAreInvalid", func(t *testing.T) {
@@ -1121,14 +1121,14 @@ func TestRepoPagination(t *testing.T) {
 		p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, repo.DefaultLimit, 50)
-		assert.Equal(t, all[:50], ids(p.Items, jobID))
+		assert.Equal(t, all[:50], pgtest.IDs(p.Items...))
 		assert.NotEmpty(t, p.NextCursor)
 		p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Limit: repo.MaxLimit})
 		require.NoError(t, err)
-		assert.Equal(t, all[:repo.MaxLimit], ids(p.Items, jobID))
+		assert.Equal(t, all[:repo.MaxLimit], pgtest.IDs(p.Items...))
 		p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Limit: repo.MaxLimit, Cursor: p.NextCursor})
 		require.NoError(t, err)
-		assert.Equal(t, all[repo.MaxLimit:], ids(p.Items, jobID))
+		assert.Equal(t, all[repo.MaxLimit:], pgtest.IDs(p.Items...))
 		assert.Empty(t, p.NextCursor, "the last page has no next cursor")
 	})
 }

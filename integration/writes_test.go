@@ -219,7 +219,7 @@ func TestClearingManyToManyTouchesOnlyVisibleLinks(t *testing.T) {
 			require.NoError(t, err)
 			return sortedInts(ids)
 		}
-		require.Equal(t, sortedInts(jobIDs(b.Pub1, b.Draft1)), managed())
+		require.Equal(t, sortedInts(pgtest.IDs(b.Pub1, b.Draft1)), managed())
 		require.NoError(t, tx.User.UpdateOneID(b.Manager.ID).ClearManagedJobs().Exec(ctx))
 		assert.Empty(t, managed())
 		assert.Equal(t, []int{a.Manager.ID}, managers(ctx, tx), "A.Pub1's managers")

@@ -74,3 +74,14 @@ func LoginContext(tb testing.TB, email string) context.Context {
 	}
 	return scope.NewContext(context.Background(), s)
 }
+
+// IDs returns the ids of rows, in their order; an empty list for none (not
+// nil, so that it equals the empty lists the code under test returns).
+// Every ent entity has GetID (ent/template/getid.tmpl).
+func IDs[T interface{ GetID() int }](rows ...T) []int {
+	out := make([]int, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.GetID())
+	}
+	return out
+}
