@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -173,7 +172,9 @@ type apiWorld struct {
 	log    *apiLogBuffer
 	a, b   *apiTenant
 	tokens map[string]string
-	seq    int
+	// seed creates the rows a case changes; its serial names what a
+	// case makes up.
+	seed *pgtest.Seeder
 	// missing is the body of GET /api/jobs/{pgtest.MissingID}: every 404
 	// must equal it.
 	missing string
@@ -188,6 +189,7 @@ type apiOptions struct {
 func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	t.Helper()
 	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &apiLogBuffer{}, tokens: map[string]string{}}
+	w.seed = pgtest.NewSeeder(w.db.Client)
 	hash, err := repo.HashPassword(apiPassword)
 	require.NoError(t, err)
 	pgtest.MustTx(t, pgtest.SystemContext(t), w.db.Client, func(tx *ent.Tx) error {
@@ -228,8 +230,6 @@ func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	}
 	return w
 }
-
-func (w *apiWorld) next() int { w.seq++; return w.seq }
 
 // login signs in over HTTP and returns the token.
 func (w *apiWorld) login(t testing.TB, email string) string {
@@ -535,40 +535,10 @@ func apiBodyID(path, format string) func(int) (string, string) {
 
 // ---- seeding rows a case may change
 
+// seedJob creates a job of co, of tenant tn, created by tn's admin.
 func (w *apiWorld) seedJob(t *testing.T, tn *apiTenant, co *ent.Company, st job.Status, managers ...*ent.User) *ent.Job {
 	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Job, error) {
-		c := tx.Job.Create().SetOrgID(tn.org.ID).SetCompanyID(co.ID).SetTitle(fmt.Sprintf("seeded job %d", w.next())).
-			SetStatus(st).SetSalaryMax(4000).SetCreatedByID(tn.users["admin"].ID)
-		for _, m := range managers {
-			c.AddManagerIDs(m.ID)
-		}
-		return c.Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedNote(t *testing.T, j *ent.Job, author *ent.User, internal bool) *ent.Note {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Note, error) {
-		return tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
-			SetBody(fmt.Sprintf("seeded note %d", w.next())).SetInternal(internal).Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedUser(t *testing.T, tn *apiTenant, role user.Role) *ent.User {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.User, error) {
-		email := fmt.Sprintf("seeded%d@%s.test", w.next(), tn.slug)
-		return tx.User.Create().SetOrgID(tn.org.ID).SetEmail(email).SetName(email).SetPhone("555-0").
-			SetRole(role).Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Company, error) {
-		return tx.Company.Create().SetOrgID(tn.org.ID).SetName(fmt.Sprintf("seeded company %d", w.next())).Save(ctx)
-	})
+	return w.seed.Job(t, co, tn.users["admin"], st, managers...)
 }
 
 // apiAllowedPaths lists, sorted, every path docs/design.md section 4 lets entity

@@ -617,7 +617,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 		{"delete a job", "job.delete", [5]int{204, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				j := freshPub(t, a.users["manager"])
-				w.seedNote(t, j, a.users["member"], false)
+				w.seed.Note(t, j, a.users["member"], false)
 				return "DELETE", fmt.Sprintf("/api/jobs/%d", j.ID), ""
 			}},
 		{"write a public note", "note.create", [5]int{201, 201, 201, 403, 404},
@@ -630,62 +630,62 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			}},
 		{"edit their own note", "note.update", [5]int{200, 200, 200, 200, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), self(role), false)
+				n := w.seed.Note(t, freshPub(t), self(role), false)
 				return "PATCH", fmt.Sprintf("/api/notes/%d", n.ID), `{"body":"edited"}`
 			}},
 		{"edit another's note", "note.update", [5]int{200, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), w.seedUser(t, a, user.RoleMember), false)
+				n := w.seed.Note(t, freshPub(t), w.seed.User(t, a.org.ID, user.RoleMember, nil), false)
 				return "PATCH", fmt.Sprintf("/api/notes/%d", n.ID), `{"body":"edited"}`
 			}},
 		{"delete their own note", "note.delete", [5]int{204, 204, 204, 204, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), self(role), false)
+				n := w.seed.Note(t, freshPub(t), self(role), false)
 				return "DELETE", fmt.Sprintf("/api/notes/%d", n.ID), ""
 			}},
 		{"delete another's note", "note.delete", [5]int{204, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), w.seedUser(t, a, user.RoleMember), false)
+				n := w.seed.Note(t, freshPub(t), w.seed.User(t, a.org.ID, user.RoleMember, nil), false)
 				return "DELETE", fmt.Sprintf("/api/notes/%d", n.ID), ""
 			}},
 		{"create a company", "company.create", [5]int{201, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "POST", "/api/companies", fmt.Sprintf(`{"name":"new company %d"}`, w.next())
+				return "POST", "/api/companies", fmt.Sprintf(`{"name":"new company %d"}`, w.seed.Next())
 			}},
 		{"update the client's company", "company.update", [5]int{200, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/companies/%d", a.c1.ID), fmt.Sprintf(`{"name":"C1 renamed %d"}`, w.next())
+				return "PATCH", fmt.Sprintf("/api/companies/%d", a.c1.ID), fmt.Sprintf(`{"name":"C1 renamed %d"}`, w.seed.Next())
 			}},
 		{"delete a company", "company.delete", [5]int{204, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "DELETE", fmt.Sprintf("/api/companies/%d", w.seedCompany(t, a).ID), ""
+				return "DELETE", fmt.Sprintf("/api/companies/%d", w.seed.Company(t, a.org.ID).ID), ""
 			}},
 		{"create a user", "user.create", [5]int{201, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				return "POST", "/api/users", fmt.Sprintf(`{"email":"created%d@a.test","name":"Created","phone":"555","role":"client","password":"long enough password","company_id":%d}`,
-					w.next(), a.c2.ID)
+					w.seed.Next(), a.c2.ID)
 			}},
 		{"update their own name and phone", "user.update", [5]int{200, 200, 200, 200, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"name":"Renamed %d","phone":"555-%d"}`, w.next(), w.next())
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"name":"Renamed %d","phone":"555-%d"}`, w.seed.Next(), w.seed.Next())
 			}},
 		{"update their own role", "user.update", [5]int{200, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				// The phone changes too: a patch that changes nothing
 				// writes nothing (docs/design.md section 11).
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.next())
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.seed.Next())
 			}},
 		{"update another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), `{"name":"Renamed"}`
+				return "PATCH", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), `{"name":"Renamed"}`
 			}},
 		{"ban another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), `{"banned":true}`
+				return "PATCH", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), `{"banned":true}`
 			}},
 		{"delete a user", "user.delete", [5]int{204, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "DELETE", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), ""
+				return "DELETE", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), ""
 			}},
 	}
 	for _, c := range cases {

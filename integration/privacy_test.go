@@ -89,25 +89,18 @@ func seedTwoTenants(t *testing.T) *twoTenants {
 	sys := pgtest.SystemContext(t)
 	tt := &twoTenants{db: db, sys: sys}
 	pgtest.MustTx(t, sys, db.Client, func(tx *ent.Tx) error {
-		tt.A = seedTenant(sys, tx, "a")
-		tt.B = seedTenant(sys, tx, "b")
+		tt.A = seedTenant(t, sys, tx, "a")
+		tt.B = seedTenant(t, sys, tx, "b")
 		return nil
 	})
 	db.Counter.Reset()
 	return tt
 }
 
-// loginContext is the authenticator scope of a login by email: sessions are
-// created by logging in, not by the system scope.
-func loginContext(email string) context.Context {
-	s, err := scope.Authenticator(scope.AuthLookup{Email: email})
-	if err != nil {
-		panic(err)
-	}
-	return scope.NewContext(context.Background(), s)
-}
-
-func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
+// seedTenant creates one tenant of the fixture; its sessions are created by
+// logging in (pgtest.LoginContext), not by the system scope.
+func seedTenant(tb testing.TB, ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
+	tb.Helper()
 	r := &tenantRows{
 		PublicNote:   map[int]*ent.Note{},
 		InternalNote: map[int]*ent.Note{},
@@ -148,7 +141,7 @@ func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
 	}
 	for _, u := range r.users() {
 		r.Session[u.ID] = tx.Session.Create().SetUserID(u.ID).SetTokenHash("tok-" + slug + "-" + u.Name).
-			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(loginContext(u.Email))
+			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(pgtest.LoginContext(tb, u.Email))
 	}
 	return r
 }

@@ -107,7 +107,7 @@ func repoPolicyCases() []repoPolicyCase {
 	companyUpdate := func(seed func(t *testing.T, w *repoWorld) *ent.Company) func(*testing.T, *repoWorld, *ent.User) func(context.Context) error {
 		return func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
 			c := seed(t, w)
-			name := fmt.Sprintf("renamed %d", w.next())
+			name := fmt.Sprintf("renamed %d", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Companies.Update(ctx, c.ID, repo.CompanyPatch{Name: &name})
 				return err
@@ -135,23 +135,23 @@ func repoPolicyCases() []repoPolicyCase {
 		return w.seedJob(t, w.c1, job.StatusDraft, actor)
 	}
 	ownNote := func(t *testing.T, w *repoWorld, actor *ent.User) *ent.Note {
-		return w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), actor, false)
+		return w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), actor, false)
 	}
 	othersNote := func(internal bool) func(*testing.T, *repoWorld, *ent.User) *ent.Note {
 		return func(t *testing.T, w *repoWorld, _ *ent.User) *ent.Note {
-			return w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), w.admin2, internal)
+			return w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), w.admin2, internal)
 		}
 	}
 	freshMember := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		return w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+		return w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 	}
 	freshMemberWithSession := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
-		w.seedSession(t, u)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
+		w.seed.Session(t, u)
 		return u
 	}
 	managerOfClientsJob := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		m := w.seedUser(t, w.orgA.ID, user.RoleManager, nil)
+		m := w.seed.User(t, w.orgA.ID, user.RoleManager, nil)
 		w.seedJob(t, w.c1, job.StatusPublished, m)
 		return m
 	}
@@ -177,13 +177,13 @@ func repoPolicyCases() []repoPolicyCase {
 		}), repoByRole(ok, noAllow, noAllow, nf, nf)},
 		{"job.delete", "a published job the actor manages, with a note", jobDelete(func(t *testing.T, w *repoWorld, actor *ent.User) *ent.Job {
 			j := w.seedJob(t, w.c1, job.StatusPublished, actor)
-			w.seedNote(t, j, w.admin2, false)
+			w.seed.Note(t, j, w.admin2, false)
 			return j
 		}), repoByRole(ok, noAllow, noAllow, noAllow, nf)},
 		{"job.delete", "a draft job nobody of them manages", jobDelete(draft),
 			repoByRole(ok, nf, nf, nf, nf)},
 		{"company.create", "a new company", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
-			name := fmt.Sprintf("new company %d", w.next())
+			name := fmt.Sprintf("new company %d", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: name})
 				return err
@@ -191,9 +191,9 @@ func repoPolicyCases() []repoPolicyCase {
 		}, repoByRole(ok, noAllow, noAllow, noAllow, banned)},
 		{"company.update", "the client's own company", companyUpdate(func(_ *testing.T, w *repoWorld) *ent.Company { return w.c1 }),
 			repoByRole(ok, noAllow, noAllow, noAllow, nf)},
-		{"company.update", "another company", companyUpdate(func(t *testing.T, w *repoWorld) *ent.Company { return w.seedCompany(t, w.orgA.ID) }),
+		{"company.update", "another company", companyUpdate(func(t *testing.T, w *repoWorld) *ent.Company { return w.seed.Company(t, w.orgA.ID) }),
 			repoByRole(ok, noAllow, noAllow, nf, nf)},
-		{"company.delete", "an empty company", companyDelete(func(t *testing.T, w *repoWorld) *ent.Company { return w.seedCompany(t, w.orgA.ID) }),
+		{"company.delete", "an empty company", companyDelete(func(t *testing.T, w *repoWorld) *ent.Company { return w.seed.Company(t, w.orgA.ID) }),
 			repoByRole(ok, noAllow, noAllow, nf, nf)},
 		{"company.delete", "the client's own company, which has jobs and clients", companyDelete(func(_ *testing.T, w *repoWorld) *ent.Company { return w.c1 }),
 			repoByRole(wantConflict, noAllow, noAllow, noAllow, nf)},
@@ -214,7 +214,7 @@ func repoPolicyCases() []repoPolicyCase {
 		{"note.delete", "another user's public note", noteDelete(othersNote(false)),
 			repoByRole(ok, noAllow, noAllow, noAllow, nf)},
 		{"user.create", "a member", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
-			email := fmt.Sprintf("created%d@a.test", w.next())
+			email := fmt.Sprintf("created%d@a.test", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: email, Name: "Created", Role: "member", Password: "long enough password"})
 				return err
@@ -299,7 +299,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 		w.db.AssertUnchanged(t, before, "internal note by a member")
 	})
 	t.Run("MemberTurningTheirNoteInternalIsForbidden", func(t *testing.T) {
-		n := w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
+		n := w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
 		before := w.db.Sums(t)
 		_, _, err := w.r.Notes.Update(w.as(t, actMember), n.ID, repo.NotePatch{Internal: repoPtr(true)})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
@@ -314,7 +314,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 	t.Run("ManagerHandsTheirDraftJobToAnotherManager", func(t *testing.T) {
 		// Allowed: they manage the job when they change it, even if the
 		// change hides it from them afterwards.
-		other := w.seedUser(t, w.orgA.ID, user.RoleManager, nil)
+		other := w.seed.User(t, w.orgA.ID, user.RoleManager, nil)
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
 		_, _, err := w.r.Jobs.Update(w.as(t, actManager), j.ID, repo.JobPatch{ManagerIDs: &[]int{other.ID}})
 		require.NoError(t, err)
@@ -324,7 +324,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 	})
 	t.Run("DeletedJobTakesItsNotesAndManagerLinks", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished, manager, member)
-		w.seedNote(t, j, member, false)
+		w.seed.Note(t, j, member, false)
 		require.NoError(t, w.r.Jobs.Delete(w.as(t, actAdmin), j.ID))
 		var n int
 		require.NoError(t, w.db.Raw.QueryRow(`SELECT (SELECT count(*) FROM notes WHERE job_id = $1) + (SELECT count(*) FROM job_managers WHERE job_id = $1)`, j.ID).Scan(&n))
@@ -413,14 +413,14 @@ func repoAttacks() []repoAttack {
 		{name: "Users.Create with B's company", want: userCreators,
 			prepare: func(_ *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				return func(ctx context.Context, id int) error {
-					_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.next()), Name: "X",
+					_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.seed.Next()), Name: "X",
 						Role: "client", Password: "long enough password", CompanyID: &id})
 					return err
 				}, w.bCompany.ID
 			}},
 		{name: "Users.Update setting CompanyID to B's company", want: repoByRole(nf, forb, forb, nf, nf),
 			prepare: func(t *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
-				u := w.seedUser(t, w.orgA.ID, user.RoleClient, w.c2)
+				u := w.seed.User(t, w.orgA.ID, user.RoleClient, w.c2)
 				return func(ctx context.Context, id int) error {
 					_, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{CompanyID: &id})
 					return err
@@ -581,7 +581,7 @@ func TestRepoMassAssignment(t *testing.T) {
 		}
 	})
 	t.Run("AdminChangesAnotherUsersRoleBanActiveAndCompany", func(t *testing.T) {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 		ctx := w.as(t, actAdmin)
 		got, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("client"), CompanyID: &w.c2.ID})
 		require.NoError(t, err)
@@ -689,7 +689,7 @@ func TestRepoRedaction(t *testing.T) {
 	w := newRepoWorld(t)
 	manager, member := w.actors[actManager], w.actors[actMember]
 	j := w.seedJob(t, w.c1, job.StatusPublished, manager, w.admin2)
-	n := w.seedNote(t, j, manager, false)
+	n := w.seed.Note(t, j, manager, false)
 	contact := []string{"email", "phone"}
 
 	assertZeroed := func(t *testing.T, red policy.Redacted, u *ent.User) {
@@ -1015,8 +1015,8 @@ func TestRepoPagination(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, up.NextCursor)
 		noted := w.seedJob(t, w.c1, job.StatusPublished)
-		w.seedNote(t, noted, admin, false)
-		w.seedNote(t, noted, admin, false)
+		w.seed.Note(t, noted, admin, false)
+		w.seed.Note(t, noted, admin, false)
 		np, err := w.r.Notes.List(ctx, preload.SurfaceUser, noted.ID, repo.ListOptions{Limit: 1})
 		require.NoError(t, err)
 		require.NotEmpty(t, np.NextCursor)
@@ -1142,10 +1142,10 @@ func TestRepoExplainVisibility(t *testing.T) {
 	draft := w.seedJob(t, w.c1, job.StatusDraft, manager)
 	pub := w.seedJob(t, w.c1, job.StatusPublished, manager)
 	pubC2 := w.seedJob(t, w.c2, job.StatusPublished)
-	internal := w.seedNote(t, pub, manager, true)
-	public := w.seedNote(t, pub, manager, false)
-	onDraft := w.seedNote(t, draft, manager, false)
-	loneMember := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+	internal := w.seed.Note(t, pub, manager, true)
+	public := w.seed.Note(t, pub, manager, false)
+	onDraft := w.seed.Note(t, draft, manager, false)
+	loneMember := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 
 	cases := []struct {
 		name    string
@@ -1249,8 +1249,8 @@ func TestRepoErrors(t *testing.T) {
 		w.db.AssertUnchanged(t, before, "company with jobs")
 	})
 	t.Run("DeletingAUserWhoWroteNotesIsConflict", func(t *testing.T) {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
-		w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), u, false)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
+		w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), u, false)
 		before := w.db.Sums(t)
 		err := w.r.Users.Delete(ctx, u.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
@@ -1258,8 +1258,8 @@ func TestRepoErrors(t *testing.T) {
 	})
 
 	t.Run("DeletingACompanyWithClientsOnlyIsConflict", func(t *testing.T) {
-		co := w.seedCompany(t, w.orgA.ID)
-		w.seedUser(t, w.orgA.ID, user.RoleClient, co)
+		co := w.seed.Company(t, w.orgA.ID)
+		w.seed.User(t, w.orgA.ID, user.RoleClient, co)
 		before := w.db.Sums(t)
 		err := w.r.Companies.Delete(ctx, co.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
@@ -1274,7 +1274,7 @@ func TestRepoErrors(t *testing.T) {
 	})
 
 	pub := w.seedJob(t, w.c1, job.StatusPublished)
-	member := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+	member := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 	long := strings.Repeat("x", 201)
 	invalid := []struct {
 		name  string
