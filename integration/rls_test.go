@@ -49,6 +49,24 @@ func newRLSWorld(t *testing.T, seed int64) *rlsWorld {
 	return w
 }
 
+// exec runs query through the application's pool in a transaction of its
+// own under ctx's scope (its settings, which row-level security reads),
+// commits it, and returns the rows it affected.
+func (w *rlsWorld) exec(t *testing.T, ctx context.Context, query string) (int64, error) {
+	t.Helper()
+	tx, err := database.BeginTx(ctx, w.db.SQL, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	return n, nil
+}
+
 func viewerContext(t testing.TB, v world.Viewer) context.Context {
 	t.Helper()
 	s, err := v.Scope("rls test")
@@ -168,19 +186,7 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 
 	for _, v := range []world.Viewer{world.UserViewer(admin), world.SystemViewer(a)} {
 		ctx := viewerContext(t, v)
-		exec := func(query string, args ...any) (int64, error) {
-			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
-			require.NoError(t, err)
-			defer tx.Rollback()
-			res, err := tx.ExecContext(ctx, query, args...)
-			if err != nil {
-				return 0, err
-			}
-			n, err := res.RowsAffected()
-			require.NoError(t, err)
-			require.NoError(t, tx.Commit())
-			return n, nil
-		}
+		exec := func(query string) (int64, error) { return w.exec(t, ctx, query) }
 		bCompany := firstOf(w.snap, world.Company, b)
 		bJob := firstOf(w.snap, world.Job, b)
 		bUser := firstOf(w.snap, world.User, b)
@@ -201,7 +207,7 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 				assert.Equal(t, pq.ErrorCode("42501"), pqErr.Code, "%s: %v", tbl, err)
 			}
 		}
-		for _, tbl := range pgtest.TablesWithColumn("org_id") {
+		for _, tbl := range tablesWithColumn(t, w.db.Raw, "org_id", false) {
 			n, err := exec(fmt.Sprintf("UPDATE %s SET org_id = org_id WHERE org_id = %d", tbl, b))
 			require.NoError(t, err, tbl)
 			assert.Zero(t, n, "%s: update of org %d's rows as %s", tbl, b, v)
@@ -409,19 +415,7 @@ func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
 		}
 		checked++
 		ctx := viewerContext(t, v)
-		exec := func(query string) (int64, error) {
-			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
-			require.NoError(t, err)
-			defer tx.Rollback()
-			res, err := tx.ExecContext(ctx, query)
-			if err != nil {
-				return 0, err
-			}
-			n, err := res.RowsAffected()
-			require.NoError(t, err)
-			require.NoError(t, tx.Commit())
-			return n, nil
-		}
+		exec := func(query string) (int64, error) { return w.exec(t, ctx, query) }
 		_, err := exec(fmt.Sprintf(`INSERT INTO job_managers (job_id, user_id) VALUES (%d, %d)`, hidden, v.User.ID))
 		var pqErr *pq.Error
 		if assert.ErrorAs(t, err, &pqErr, "%s links hidden job %d to themselves", v, hidden) {
