@@ -192,5 +192,8 @@ func (_m *AuditEvent) String() string {
 	return builder.String()
 }
 
+// GetID returns the AuditEvent's id.
+func (_m *AuditEvent) GetID() int { return _m.ID }
+
 // AuditEvents is a parsable slice of AuditEvent.
 type AuditEvents []*AuditEvent

@@ -238,6 +238,9 @@ func (_m *Company) String() string {
 	return builder.String()
 }
 
+// GetID returns the Company's id.
+func (_m *Company) GetID() int { return _m.ID }
+
 // NamedJobs returns the Jobs named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Company) NamedJobs(name string) ([]*Job, error) {

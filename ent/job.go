@@ -315,6 +315,9 @@ func (_m *Job) String() string {
 	return builder.String()
 }
 
+// GetID returns the Job's id.
+func (_m *Job) GetID() int { return _m.ID }
+
 // NamedManagers returns the Managers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Job) NamedManagers(name string) ([]*User, error) {

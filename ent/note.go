@@ -264,5 +264,8 @@ func (_m *Note) String() string {
 	return builder.String()
 }
 
+// GetID returns the Note's id.
+func (_m *Note) GetID() int { return _m.ID }
+
 // Notes is a parsable slice of Note.
 type Notes []*Note

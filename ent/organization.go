@@ -234,6 +234,9 @@ func (_m *Organization) String() string {
 	return builder.String()
 }
 
+// GetID returns the Organization's id.
+func (_m *Organization) GetID() int { return _m.ID }
+
 // NamedUsers returns the Users named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Organization) NamedUsers(name string) ([]*User, error) {

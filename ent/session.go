@@ -184,5 +184,8 @@ func (_m *Session) String() string {
 	return builder.String()
 }
 
+// GetID returns the Session's id.
+func (_m *Session) GetID() int { return _m.ID }
+
 // Sessions is a parsable slice of Session.
 type Sessions []*Session

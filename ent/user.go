@@ -359,6 +359,9 @@ func (_m *User) String() string {
 	return builder.String()
 }
 
+// GetID returns the User's id.
+func (_m *User) GetID() int { return _m.ID }
+
 // NamedManagedJobs returns the ManagedJobs named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedManagedJobs(name string) ([]*Job, error) {

@@ -105,7 +105,7 @@ func TestE2EPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `"Engineer"`)
 	assert.Contains(t, body, `"edges":{"company":`)
-	code, _ = s.do(t, "GET", "/api/jobs/999999", token, "")
+	code, _ = s.do(t, "GET", "/api/jobs/"+itoa(pgtest.MissingID), token, "")
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _ = s.do(t, "GET", "/readyz", "", "")
 	assert.Equal(t, http.StatusOK, code)
@@ -169,7 +169,7 @@ func TestE2EEmbeddedDefault(t *testing.T) {
 	require.NotEmpty(t, theirs.Data)
 	code, hidden := s.do(t, "GET", "/api/jobs/"+itoa(theirs.Data[0].ID), token, "")
 	assert.Equal(t, http.StatusNotFound, code)
-	_, missing := s.do(t, "GET", "/api/jobs/999999", token, "")
+	_, missing := s.do(t, "GET", "/api/jobs/"+itoa(pgtest.MissingID), token, "")
 	assert.Equal(t, missing, hidden, "a hidden job answers exactly like a missing one")
 	s.stop(t)
 }

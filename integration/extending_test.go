@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -17,21 +16,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopegate/scopegate/ent"
-	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
 	"github.com/scopegate/scopegate/internal/httpapi"
 )
 
-// schemaTables returns the tables of the ent schema, join tables included.
-func schemaTables() []string {
-	var out []string
-	for _, t := range entmigrate.Tables {
-		out = append(out, t.Name)
-	}
-	sort.Strings(out)
-	return out
-}
+// schemaTables returns the tables of the ent schema, join tables included,
+// sorted (pgtest.Tables).
+func schemaTables() []string { return pgtest.Tables() }
 
 // TestRLSPoliciesCoverEveryCommand: every table of the migrated schema but
 // goose's own has a row-level security policy for each of SELECT, INSERT,
@@ -91,23 +83,16 @@ func TestWorldModelsEveryType(t *testing.T) {
 
 // TestMutationOracleSnapshotsEveryTable: the mutation oracle's raw state
 // (moTables), from which it proves that a denied mutation changed no
-// table, holds every table of the schema, join tables included; and
-// moHasUpdatedAt says which types ent stamps on update. A table missing
-// from moTables is a table whose changes the oracle cannot see.
+// table, holds every table of the schema, join tables included (it reads
+// them from pgtest.Tables: this keeps it so); and moHasUpdatedAt says
+// which types ent stamps on update. A table missing from moTables is a
+// table whose changes the oracle cannot see.
 func TestMutationOracleSnapshotsEveryTable(t *testing.T) {
 	t.Parallel()
 	assert.ElementsMatch(t, schemaTables(), moTables, "the schema's tables and moTables")
 	for _, typ := range world.Types {
-		tbl := moTableOf[typ]
-		var hasUpdatedAt bool
-		for _, st := range entmigrate.Tables {
-			if st.Name != tbl {
-				continue
-			}
-			for _, c := range st.Columns {
-				hasUpdatedAt = hasUpdatedAt || c.Name == "updated_at"
-			}
-		}
+		tbl := ent.TableOf[typ]
+		hasUpdatedAt := pgtest.HasColumn(tbl, "updated_at")
 		assert.Equal(t, hasUpdatedAt, moHasUpdatedAt[typ], "moHasUpdatedAt[%s]: table %s has updated_at: %t", typ, tbl, hasUpdatedAt)
 	}
 }

@@ -431,7 +431,7 @@ func TestNoScopeFailsClosedForEveryQueryAndMutation(t *testing.T) {
 	t.Parallel()
 	tt := seedTwoTenants(t)
 	c := tt.db.Client
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	queries := queryShapes(c, tt)
 	mutations := mutationShapes(c, tt)
 	require.Greater(t, len(queries), 7*15)
@@ -452,7 +452,7 @@ func TestNoScopeFailsClosedForEveryQueryAndMutation(t *testing.T) {
 			assert.Zero(t, tt.db.Counter.Count(), "statements sent without a scope: %q", tt.db.Counter.Statements())
 		})
 	}
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 
 	t.Run("WithTx without a scope sends no statement and never runs fn", func(t *testing.T) {
 		for ctxName, ctx := range noScopeContexts() {
@@ -479,5 +479,5 @@ func TestNoScopeFailsClosedForEveryQueryAndMutation(t *testing.T) {
 		}
 		assert.Zero(t, tt.db.Counter.Count(), "statements sent without a scope: %q", tt.db.Counter.Statements())
 	})
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 }

@@ -115,13 +115,13 @@ func TestHTTPTextLimits(t *testing.T) {
 		{"", "POST", "/api/session", apiJSON(t, map[string]string{"email": long(321), "password": "x"}), "email"},
 		{"", "POST", "/api/session", fmt.Sprintf(`{"email":"admin@a.test","password":%q}`, strings.Repeat("p", 73)), "password"},
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range cases {
 		r := w.doInvalid(t, c.method, c.path, w.tokens[c.who], c.body)
 		f := apiFields(t, r)
 		assert.Contains(t, f, c.field, "%s", apiShort(r.String()))
 		assert.Len(t, f, 1, "%s", apiShort(r.String()))
-		assertUnchanged(t, w.db, before, c.method+" "+c.path+" "+apiShort(c.body))
+		w.db.AssertUnchanged(t, before, c.method+" "+c.path+" "+apiShort(c.body))
 	}
 
 	// At the limit, counted in characters (each é is two bytes).
@@ -148,7 +148,7 @@ func TestHTTPIDListLimit(t *testing.T) {
 		}
 		return "[" + strings.Join(s, ",") + "]"
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/api/jobs", fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":%s}`, a.c1.ID, ids(70000))},
 		{"POST", "/api/jobs", fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":%s}`, a.c1.ID, ids(101))},
@@ -158,7 +158,7 @@ func TestHTTPIDListLimit(t *testing.T) {
 		r := w.doInvalid(t, c.method, c.path, tok, c.body)
 		f := apiFields(t, r)
 		assert.Equal(t, "must hold at most 100 ids", f["manager_ids"], "%s", apiShort(r.String()))
-		assertUnchanged(t, w.db, before, c.method+" "+c.path)
+		w.db.AssertUnchanged(t, before, c.method+" "+c.path)
 	}
 	r := w.do(t, "POST", "/api/jobs", tok, fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":%s}`, a.c1.ID, ids(100)))
 	apiStatus(t, r, http.StatusCreated)
@@ -204,7 +204,7 @@ func TestHTTPBodyShape(t *testing.T) {
 			assert.NotContains(t, string(r.body), s, "%s", r)
 		}
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct{ method, path, body, token string }{
 		{"POST", "/api/jobs", `[]`, tok},
 		{"POST", "/api/jobs", `"x"`, tok},
@@ -241,7 +241,7 @@ func TestHTTPBodyShape(t *testing.T) {
 	r := w.doInvalid(t, "POST", "/api/companies", tok, padded)
 	e := apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
 	assert.Contains(t, e["message"], "1 MiB", "%s", apiShort(r.String()))
-	assertUnchanged(t, w.db, before, "bodies of the wrong shape")
+	w.db.AssertUnchanged(t, before, "bodies of the wrong shape")
 }
 
 // TestHTTPMediaType: a body that is not application/json is 415
@@ -252,7 +252,7 @@ func TestHTTPMediaType(t *testing.T) {
 	c := w.srv.Client()
 	auth := "Bearer " + w.tokens["admin"]
 	body := fmt.Sprintf(`{"title":"typed","company_id":%d}`, w.a.c1.ID)
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded", "application/jsonx", "multipart/form-data; boundary=x", "application/json;;"} {
 		h := map[string]string{"Authorization": auth}
 		if ct != "" {
@@ -266,7 +266,7 @@ func TestHTTPMediaType(t *testing.T) {
 		r = w.rawReq(t, c, "POST", "/api/session", h, fmt.Sprintf(`{"email":%q,"password":%q}`, w.a.users["admin"].Email, apiPassword))
 		apiErrorBody(t, r, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	}
-	assertUnchanged(t, w.db, before, "415s")
+	w.db.AssertUnchanged(t, before, "415s")
 	r := w.rawReq(t, c, "POST", "/api/jobs", map[string]string{"Authorization": auth, "Content-Type": "application/json; charset=utf-8"}, body)
 	apiStatus(t, r, http.StatusCreated)
 }
@@ -278,7 +278,7 @@ func TestHTTPMethodNotAllowed(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct{ method, path, allow string }{
 		{"PUT", fmt.Sprintf("/api/jobs/%d", a.pub.ID), "GET, HEAD, PATCH, DELETE"},
 		{"POST", fmt.Sprintf("/api/jobs/%d", a.pub.ID), "GET, HEAD, PATCH, DELETE"},
@@ -299,7 +299,7 @@ func TestHTTPMethodNotAllowed(t *testing.T) {
 			assert.Equal(t, c.allow, r.header.Get("Allow"), "%s", r)
 		}
 	}
-	assertUnchanged(t, w.db, before, "405s")
+	w.db.AssertUnchanged(t, before, "405s")
 	for _, p := range []string{"/api/nothing", "/api/jobs/1/nothing", "/nothing"} {
 		r := w.do(t, "PUT", p, tok, `{}`)
 		apiErrorBody(t, r, http.StatusNotFound, "not_found")
@@ -362,13 +362,13 @@ func TestHTTPPatchNothing(t *testing.T) {
 		{"member", fmt.Sprintf("/api/users/%d", a.users["member"].ID), `{}`},
 		{"admin", fmt.Sprintf("/api/users/%d", a.users["admin"].ID), `{"role":"admin","banned":false,"active":true}`},
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range cases {
 		r := w.do(t, "PATCH", c.path, w.tokens[c.who], c.body)
 		apiStatus(t, r, http.StatusOK)
 		d := apiData(t, r)
 		assert.NotContains(t, d, "edges", "%s", r)
-		assertUnchanged(t, w.db, before, r.String())
+		w.db.AssertUnchanged(t, before, r.String())
 	}
 	// A change is a change.
 	r := w.do(t, "PATCH", fmt.Sprintf("/api/companies/%d", a.c2.ID), w.tokens["admin"], `{"archived":true}`)
@@ -389,13 +389,13 @@ func TestHTTPUserCompanyNull(t *testing.T) {
 	a := w.a
 	tok := w.tokens["admin"]
 	client := fmt.Sprintf("/api/users/%d", a.users["client"].ID)
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	f := apiFields(t, w.do(t, "PATCH", client, tok, `{"company_id":null}`))
 	assert.Equal(t, map[string]any{"company_id": "is required for clients"}, f)
 	// A client may not clear their own company (user.update: name and
 	// phone only).
 	apiForbidden(t, w.do(t, "PATCH", client, w.tokens["client"], `{"company_id":null}`), "user.update")
-	assertUnchanged(t, w.db, before, "company_id null refused")
+	w.db.AssertUnchanged(t, before, "company_id null refused")
 
 	r := w.do(t, "PATCH", client, tok, `{"role":"member","company_id":null}`)
 	apiStatus(t, r, http.StatusOK)

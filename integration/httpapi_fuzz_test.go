@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scopegate/scopegate/integration/pgtest"
 )
 
 // Fuzzing the API (docs/design.md section 11: no input can produce a 500). Each
@@ -192,7 +194,7 @@ func FuzzHTTPBody(f *testing.F) {
 		fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":[%d]}`, b.c1.ID, b.users["manager"].ID),
 		fmt.Sprintf(`{"company_id":%d}`, b.c1.ID), fmt.Sprintf(`{"manager_ids":[%d,%d]}`, a.users["client"].ID, b.users["admin"].ID),
 		fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":%s}`, a.c1.ID, ids(70000, a.users["manager"].ID)),
-		fmt.Sprintf(`{"manager_ids":%s}`, ids(101, apiMissing)),
+		fmt.Sprintf(`{"manager_ids":%s}`, ids(101, pgtest.MissingID)),
 	}
 	for i, s := range seeds {
 		for r := range routes {

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,13 +31,8 @@ import (
 // real listener against a per-test PostgreSQL database. Everything they
 // expect comes from docs/design.md sections 5 and 6, not from the server's code.
 
-const (
-	// apiPassword is every seeded user's password.
-	apiPassword = "correct horse battery"
-	// apiMissing is an id no row has: the control every 404 is compared
-	// with.
-	apiMissing = 999999
-)
+// apiPassword is every seeded user's password.
+const apiPassword = "correct horse battery"
 
 // apiRoles are tenant A's actors; "banned" is a banned admin, so that the
 // role alone never opens the admin surface.
@@ -178,8 +172,11 @@ type apiWorld struct {
 	log    *apiLogBuffer
 	a, b   *apiTenant
 	tokens map[string]string
-	seq    int
-	// missing is the body of GET /api/jobs/999999: every 404 must equal it.
+	// seed creates the rows a case changes; its serial names what a
+	// case makes up.
+	seed *pgtest.Seeder
+	// missing is the body of GET /api/jobs/{pgtest.MissingID}: every 404
+	// must equal it.
 	missing string
 }
 
@@ -192,6 +189,7 @@ type apiOptions struct {
 func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	t.Helper()
 	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &apiLogBuffer{}, tokens: map[string]string{}}
+	w.seed = pgtest.NewSeeder(w.db.Client)
 	hash, err := repo.HashPassword(apiPassword)
 	require.NoError(t, err)
 	pgtest.MustTx(t, pgtest.SystemContext(t), w.db.Client, func(tx *ent.Tx) error {
@@ -226,14 +224,12 @@ func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 		for _, role := range []string{"admin", "manager", "member", "client"} {
 			w.tokens["b:"+role] = w.login(t, w.b.users[role].Email)
 		}
-		r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", apiMissing), w.tokens["admin"], "")
+		r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", pgtest.MissingID), w.tokens["admin"], "")
 		apiErrorBody(t, r, http.StatusNotFound, "not_found")
 		w.missing = string(r.body)
 	}
 	return w
 }
-
-func (w *apiWorld) next() int { w.seq++; return w.seq }
 
 // login signs in over HTTP and returns the token.
 func (w *apiWorld) login(t testing.TB, email string) string {
@@ -453,22 +449,6 @@ func apiEdgeList(t *testing.T, obj map[string]any, edge string) []map[string]any
 	return out
 }
 
-func apiJobIDs(js ...*ent.Job) []int {
-	out := make([]int, 0, len(js))
-	for _, j := range js {
-		out = append(out, j.ID)
-	}
-	return out
-}
-
-func apiUserIDs(us ...*ent.User) []int {
-	out := make([]int, 0, len(us))
-	for _, u := range us {
-		out = append(out, u.ID)
-	}
-	return out
-}
-
 // ---- assertions
 
 func apiStatus(t testing.TB, r apiResp, want int) bool {
@@ -523,15 +503,15 @@ func apiFields(t *testing.T, r apiResp) map[string]any {
 }
 
 // likeMissing sends the same request twice, once naming id and once
-// apiMissing (mk builds path and body from an id), and checks that both are
-// 404 with byte-for-byte the same body, equal to the canonical one, and that
-// nothing changed.
+// pgtest.MissingID (mk builds path and body from an id), and checks that
+// both are 404 with byte-for-byte the same body, equal to the canonical
+// one, and that nothing changed.
 func (w *apiWorld) likeMissing(t *testing.T, token, method string, id int, mk func(id int) (path, body string)) {
 	t.Helper()
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	p, b := mk(id)
 	got := w.do(t, method, p, token, b)
-	mp, mb := mk(apiMissing)
+	mp, mb := mk(pgtest.MissingID)
 	miss := w.do(t, method, mp, token, mb)
 	apiStatus(t, miss, http.StatusNotFound)
 	if apiStatus(t, got, http.StatusNotFound) {
@@ -540,7 +520,7 @@ func (w *apiWorld) likeMissing(t *testing.T, token, method string, id int, mk fu
 		assert.Equal(t, miss.header.Get("Content-Length"), got.header.Get("Content-Length"), "%s", got)
 	}
 	assert.Equal(t, w.missing, string(got.body), "%s: not the canonical 404 body", got)
-	assertUnchanged(t, w.db, before, got.String())
+	w.db.AssertUnchanged(t, before, got.String())
 }
 
 // apiPathID returns a builder for a path with one %d and a fixed body.
@@ -555,40 +535,10 @@ func apiBodyID(path, format string) func(int) (string, string) {
 
 // ---- seeding rows a case may change
 
+// seedJob creates a job of co, of tenant tn, created by tn's admin.
 func (w *apiWorld) seedJob(t *testing.T, tn *apiTenant, co *ent.Company, st job.Status, managers ...*ent.User) *ent.Job {
 	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Job, error) {
-		c := tx.Job.Create().SetOrgID(tn.org.ID).SetCompanyID(co.ID).SetTitle(fmt.Sprintf("seeded job %d", w.next())).
-			SetStatus(st).SetSalaryMax(4000).SetCreatedByID(tn.users["admin"].ID)
-		for _, m := range managers {
-			c.AddManagerIDs(m.ID)
-		}
-		return c.Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedNote(t *testing.T, j *ent.Job, author *ent.User, internal bool) *ent.Note {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Note, error) {
-		return tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
-			SetBody(fmt.Sprintf("seeded note %d", w.next())).SetInternal(internal).Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedUser(t *testing.T, tn *apiTenant, role user.Role) *ent.User {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.User, error) {
-		email := fmt.Sprintf("seeded%d@%s.test", w.next(), tn.slug)
-		return tx.User.Create().SetOrgID(tn.org.ID).SetEmail(email).SetName(email).SetPhone("555-0").
-			SetRole(role).Save(ctx)
-	})
-}
-
-func (w *apiWorld) seedCompany(t *testing.T, tn *apiTenant) *ent.Company {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Company, error) {
-		return tx.Company.Create().SetOrgID(tn.org.ID).SetName(fmt.Sprintf("seeded company %d", w.next())).Save(ctx)
-	})
+	return w.seed.Job(t, co, tn.users["admin"], st, managers...)
 }
 
 // apiAllowedPaths lists, sorted, every path docs/design.md section 4 lets entity

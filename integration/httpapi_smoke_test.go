@@ -70,7 +70,7 @@ func TestHTTPSmoke(t *testing.T) {
 
 	code, hidden := do("GET", "/api/jobs/"+itoa(foreignJob.ID), sess.Token, "")
 	assert.Equal(t, 404, code)
-	code, missing := do("GET", "/api/jobs/999999", sess.Token, "")
+	code, missing := do("GET", "/api/jobs/"+itoa(pgtest.MissingID), sess.Token, "")
 	assert.Equal(t, 404, code)
 	assert.Equal(t, missing, hidden)
 

@@ -53,22 +53,6 @@ func apiVisibility(a *apiTenant) map[string]apiVisible {
 	}
 }
 
-func apiCompanyIDs(cs []*ent.Company) []int {
-	out := []int{}
-	for _, c := range cs {
-		out = append(out, c.ID)
-	}
-	return out
-}
-
-func apiNoteIDs(ns []*ent.Note) []int {
-	out := []int{}
-	for _, n := range ns {
-		out = append(out, n.ID)
-	}
-	return out
-}
-
 // TestHTTPReadsByRole: every read route of both surfaces for every role of
 // tenant A: lists hold exactly the visible rows in id order, a visible row
 // is 200, a hidden one is the missing id's 404, the admin surface and the
@@ -88,7 +72,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			apiStatus(t, r, http.StatusOK)
 			items, cur := apiList(t, r)
 			ids := apiIDs(t, items)
-			assert.ElementsMatch(t, apiJobIDs(v.jobs...), ids, "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.jobs...), ids, "%s", r)
 			assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
 			assert.Empty(t, cur, "no next_cursor on the only page")
 			for _, st := range []job.Status{job.StatusDraft, job.StatusPublished, job.StatusArchived} {
@@ -104,7 +88,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 				assert.ElementsMatch(t, want, apiIDs(t, items), "%s", r)
 			}
 			for _, j := range a.jobs() {
-				if !slices.Contains(apiJobIDs(v.jobs...), j.ID) {
+				if !slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
 					continue
@@ -132,7 +116,7 @@ func TestHTTPReadsByRole(t *testing.T) {
 			if v.pubNotes != nil {
 				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", a.pub.ID), tok, "")
 				notes, _ := apiList(t, r)
-				assert.ElementsMatch(t, apiNoteIDs(v.pubNotes), apiIDs(t, notes), "%s", r)
+				assert.ElementsMatch(t, pgtest.IDs(v.pubNotes...), apiIDs(t, notes), "%s", r)
 				for _, n := range notes {
 					assert.Equal(t, a.pub.ID, apiInt(t, n["job_id"]))
 					assert.Contains(t, n, "body")
@@ -144,10 +128,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			r = w.do(t, "GET", "/api/companies", tok, "")
 			apiStatus(t, r, http.StatusOK)
 			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, apiCompanyIDs(v.companies), apiIDs(t, items), "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.companies...), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, c := range a.companies() {
-				if !slices.Contains(apiCompanyIDs(v.companies), c.ID) {
+				if !slices.Contains(pgtest.IDs(v.companies...), c.ID) {
 					w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
 					continue
 				}
@@ -163,10 +147,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			r = w.do(t, "GET", "/api/users", tok, "")
 			apiStatus(t, r, http.StatusOK)
 			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, apiUserIDs(v.users...), apiIDs(t, items), "%s", r)
+			assert.ElementsMatch(t, pgtest.IDs(v.users...), apiIDs(t, items), "%s", r)
 			assert.Empty(t, cur)
 			for _, u := range a.allUsers() {
-				if !slices.Contains(apiUserIDs(v.users...), u.ID) {
+				if !slices.Contains(pgtest.IDs(v.users...), u.ID) {
 					w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
 					continue
 				}
@@ -196,9 +180,9 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 			if role == "admin" {
 				for p, want := range map[string][]int{
-					"/api/admin/jobs":      apiJobIDs(a.jobs()...),
-					"/api/admin/companies": apiCompanyIDs(a.companies()),
-					"/api/admin/users":     apiUserIDs(a.allUsers()...),
+					"/api/admin/jobs":      pgtest.IDs(a.jobs()...),
+					"/api/admin/companies": pgtest.IDs(a.companies()...),
+					"/api/admin/users":     pgtest.IDs(a.allUsers()...),
 				} {
 					r := w.do(t, "GET", p, tok, "")
 					items, _ := apiList(t, r)
@@ -353,7 +337,7 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 			assert.Len(t, items, 2)
 			path = "/api/jobs?limit=2&cursor=" + url.QueryEscape(cur)
 		}
-		assert.Equal(t, apiJobIDs(a.jobs()...), got, "every job once, in id order")
+		assert.Equal(t, pgtest.IDs(a.jobs()...), got, "every job once, in id order")
 
 		r := w.do(t, "GET", "/api/jobs?limit=5", admin, "")
 		items, cur := apiList(t, r)
@@ -411,18 +395,18 @@ func TestHTTPListShapesAndPagination(t *testing.T) {
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/jobs/%d?preload=notes,managers,creator", a.pub.ID), admin, "")
 		d = apiData(t, r)
 		assert.ElementsMatch(t, []int{a.publicNote.ID, a.internalNote.ID}, apiIDs(t, apiEdgeList(t, d, "notes")))
-		assert.ElementsMatch(t, apiUserIDs(a.users["manager"], a.users["inactive"]), apiIDs(t, apiEdgeList(t, d, "managers")))
+		assert.ElementsMatch(t, pgtest.IDs(a.users["manager"], a.users["inactive"]), apiIDs(t, apiEdgeList(t, d, "managers")))
 		assert.Equal(t, a.users["admin"].ID, apiInt(t, apiEdges(t, d)["creator"].(map[string]any)["id"]))
 
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/users/%d?preload=managed_jobs,company", a.users["manager"].ID), admin, "")
 		d = apiData(t, r)
-		assert.ElementsMatch(t, apiJobIDs(a.pub, a.draftManaged), apiIDs(t, apiEdgeList(t, d, "managed_jobs")))
+		assert.ElementsMatch(t, pgtest.IDs(a.pub, a.draftManaged), apiIDs(t, apiEdgeList(t, d, "managed_jobs")))
 		assert.NotContains(t, apiEdges(t, d), "company", "a manager has no company: no edge")
 
 		r = w.do(t, "GET", fmt.Sprintf("/api/companies/%d?preload=jobs", a.c1.ID), w.tokens["member"], "")
 		assert.Equal(t, []int{a.pub.ID}, apiIDs(t, apiEdgeList(t, apiData(t, r), "jobs")), "user surface: published jobs only")
 		r = w.do(t, "GET", fmt.Sprintf("/api/admin/companies/%d?preload=jobs", a.c1.ID), admin, "")
-		assert.ElementsMatch(t, apiJobIDs(a.pub, a.draftManaged, a.draftHidden, a.archived),
+		assert.ElementsMatch(t, pgtest.IDs(a.pub, a.draftManaged, a.draftHidden, a.archived),
 			apiIDs(t, apiEdgeList(t, apiData(t, r), "jobs")))
 
 		r = w.do(t, "GET", "/api/users?preload=company", w.tokens["manager"], "")
@@ -639,7 +623,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 		{"delete a job", "job.delete", [5]int{204, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				j := freshPub(t, a.users["manager"])
-				w.seedNote(t, j, a.users["member"], false)
+				w.seed.Note(t, j, a.users["member"], false)
 				return "DELETE", fmt.Sprintf("/api/jobs/%d", j.ID), ""
 			}},
 		{"write a public note", "note.create", [5]int{201, 201, 201, 403, 404},
@@ -652,62 +636,62 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			}},
 		{"edit their own note", "note.update", [5]int{200, 200, 200, 200, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), self(role), false)
+				n := w.seed.Note(t, freshPub(t), self(role), false)
 				return "PATCH", fmt.Sprintf("/api/notes/%d", n.ID), `{"body":"edited"}`
 			}},
 		{"edit another's note", "note.update", [5]int{200, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), w.seedUser(t, a, user.RoleMember), false)
+				n := w.seed.Note(t, freshPub(t), w.seed.User(t, a.org.ID, user.RoleMember, nil), false)
 				return "PATCH", fmt.Sprintf("/api/notes/%d", n.ID), `{"body":"edited"}`
 			}},
 		{"delete their own note", "note.delete", [5]int{204, 204, 204, 204, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), self(role), false)
+				n := w.seed.Note(t, freshPub(t), self(role), false)
 				return "DELETE", fmt.Sprintf("/api/notes/%d", n.ID), ""
 			}},
 		{"delete another's note", "note.delete", [5]int{204, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				n := w.seedNote(t, freshPub(t), w.seedUser(t, a, user.RoleMember), false)
+				n := w.seed.Note(t, freshPub(t), w.seed.User(t, a.org.ID, user.RoleMember, nil), false)
 				return "DELETE", fmt.Sprintf("/api/notes/%d", n.ID), ""
 			}},
 		{"create a company", "company.create", [5]int{201, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "POST", "/api/companies", fmt.Sprintf(`{"name":"new company %d"}`, w.next())
+				return "POST", "/api/companies", fmt.Sprintf(`{"name":"new company %d"}`, w.seed.Next())
 			}},
 		{"update the client's company", "company.update", [5]int{200, 403, 403, 403, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/companies/%d", a.c1.ID), fmt.Sprintf(`{"name":"C1 renamed %d"}`, w.next())
+				return "PATCH", fmt.Sprintf("/api/companies/%d", a.c1.ID), fmt.Sprintf(`{"name":"C1 renamed %d"}`, w.seed.Next())
 			}},
 		{"delete a company", "company.delete", [5]int{204, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "DELETE", fmt.Sprintf("/api/companies/%d", w.seedCompany(t, a).ID), ""
+				return "DELETE", fmt.Sprintf("/api/companies/%d", w.seed.Company(t, a.org.ID).ID), ""
 			}},
 		{"create a user", "user.create", [5]int{201, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				return "POST", "/api/users", fmt.Sprintf(`{"email":"created%d@a.test","name":"Created","phone":"555","role":"client","password":"long enough password","company_id":%d}`,
-					w.next(), a.c2.ID)
+					w.seed.Next(), a.c2.ID)
 			}},
 		{"update their own name and phone", "user.update", [5]int{200, 200, 200, 200, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"name":"Renamed %d","phone":"555-%d"}`, w.next(), w.next())
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"name":"Renamed %d","phone":"555-%d"}`, w.seed.Next(), w.seed.Next())
 			}},
 		{"update their own role", "user.update", [5]int{200, 403, 403, 403, 403},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
 				// The phone changes too: a patch that changes nothing
 				// writes nothing (docs/design.md section 11).
-				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.next())
+				return "PATCH", fmt.Sprintf("/api/users/%d", self(role).ID), fmt.Sprintf(`{"role":"admin","phone":"555-%d"}`, w.seed.Next())
 			}},
 		{"update another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), `{"name":"Renamed"}`
+				return "PATCH", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), `{"name":"Renamed"}`
 			}},
 		{"ban another user", "user.update", [5]int{200, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "PATCH", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), `{"banned":true}`
+				return "PATCH", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), `{"banned":true}`
 			}},
 		{"delete a user", "user.delete", [5]int{204, 403, 403, 404, 404},
 			func(t *testing.T, w *apiWorld, role string) (string, string, string) {
-				return "DELETE", fmt.Sprintf("/api/users/%d", w.seedUser(t, a, user.RoleMember).ID), ""
+				return "DELETE", fmt.Sprintf("/api/users/%d", w.seed.User(t, a.org.ID, user.RoleMember, nil).ID), ""
 			}},
 	}
 	for _, c := range cases {
@@ -715,7 +699,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 			for i, role := range apiRoles {
 				t.Run(role, func(t *testing.T) {
 					method, path, body := c.req(t, w, role)
-					before := tableChecksums(t, w.db)
+					before := w.db.Sums(t)
 					r := w.do(t, method, path, w.tokens[role], body)
 					want := c.want[i]
 					switch want {
@@ -725,11 +709,11 @@ func TestHTTPMutationsByRole(t *testing.T) {
 							assert.Positive(t, apiInt(t, d["id"]), "%s", r)
 							assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]), "written in the caller's tenant: %s", r)
 						}
-						assert.NotEqual(t, before, tableChecksums(t, w.db), "%s succeeded but wrote nothing", r)
+						assert.NotEqual(t, before, w.db.Sums(t), "%s succeeded but wrote nothing", r)
 						return
 					case http.StatusNoContent:
 						apiStatus(t, r, want)
-						assert.NotEqual(t, before, tableChecksums(t, w.db), "%s succeeded but wrote nothing", r)
+						assert.NotEqual(t, before, w.db.Sums(t), "%s succeeded but wrote nothing", r)
 						return
 					case http.StatusForbidden:
 						e := apiForbidden(t, r, c.rule)
@@ -740,7 +724,7 @@ func TestHTTPMutationsByRole(t *testing.T) {
 						apiStatus(t, r, want)
 						assert.Equal(t, w.missing, string(r.body), "a row the caller cannot see is the missing id's 404: %s", r)
 					}
-					assertUnchanged(t, w.db, before, r.String())
+					w.db.AssertUnchanged(t, before, r.String())
 				})
 			}
 		})
@@ -763,7 +747,7 @@ func TestHTTPForbidden(t *testing.T) {
 	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 
 	t.Run("policy denials", func(t *testing.T) {
 		r := w.do(t, "PATCH", fmt.Sprintf("/api/jobs/%d", a.pub2.ID), w.tokens["member"], `{"title":"mine now"}`)
@@ -797,7 +781,7 @@ func TestHTTPForbidden(t *testing.T) {
 			"/api/policy", "/api/policy?allow=role:manager",
 			// refused before the preload or the query is looked at
 			"/api/admin/jobs?preload=nope", "/api/admin/jobs?limit=0",
-			fmt.Sprintf("/api/admin/jobs/%d", apiMissing),
+			fmt.Sprintf("/api/admin/jobs/%d", pgtest.MissingID),
 		}
 		for _, role := range []string{"manager", "member", "client", "banned", "b:manager", "b:member", "b:client"} {
 			for _, p := range adminRoutes {
@@ -809,7 +793,7 @@ func TestHTTPForbidden(t *testing.T) {
 			}
 		}
 	})
-	assertUnchanged(t, w.db, before, "403s")
+	w.db.AssertUnchanged(t, before, "403s")
 }
 
 // TestHTTPNotFound: a missing id on every id route, a malformed id and an
@@ -818,7 +802,7 @@ func TestHTTPNotFound(t *testing.T) {
 	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	apiErrorBody(t, apiResp{method: "GET", path: "(canonical)", code: 404, body: []byte(w.missing),
 		header: http.Header{"Content-Type": {"application/json"}}}, http.StatusNotFound, "not_found")
 	type rq struct{ method, path, body string }
@@ -826,8 +810,9 @@ func TestHTTPNotFound(t *testing.T) {
 	// Ids that are not positive integers are deliberately outside the
 	// OpenAPI document (its id is one); only their answers are validated.
 	notAnID := map[string]bool{}
-	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999"} {
-		notAnID[id] = id != "999999"
+	missing := fmt.Sprint(pgtest.MissingID)
+	for _, id := range []string{missing, "0", "-1", "abc", "1.5", "99999999999999999999"} {
+		notAnID[id] = id != missing
 		reqs = append(reqs,
 			rq{"GET", "/api/jobs/" + id, ""}, rq{"PATCH", "/api/jobs/" + id, `{"title":"x"}`}, rq{"DELETE", "/api/jobs/" + id, ""},
 			rq{"GET", "/api/jobs/" + id + "/notes", ""}, rq{"POST", "/api/jobs/" + id + "/notes", `{"body":"x"}`},
@@ -850,10 +835,10 @@ func TestHTTPNotFound(t *testing.T) {
 	}
 	// A route's path with a method it does not serve is 405, whatever the
 	// id (docs/design.md section 11), not 404.
-	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/999999", ""}, {"PUT", "/api/jobs/1", `{}`}} {
+	for _, q := range []rq{{"GET", "/api/notes/1", ""}, {"GET", "/api/notes/" + missing, ""}, {"PUT", "/api/jobs/1", `{}`}} {
 		apiErrorBody(t, w.do(t, q.method, q.path, tok, q.body), http.StatusMethodNotAllowed, "method_not_allowed")
 	}
-	assertUnchanged(t, w.db, before, "404s")
+	w.db.AssertUnchanged(t, before, "404s")
 }
 
 // TestHTTPBadRequestsChangeNothing: malformed JSON, unknown fields, wrong
@@ -953,11 +938,11 @@ func TestHTTPBadRequestsChangeNothing(t *testing.T) {
 		{"GET", fmt.Sprintf("/api/admin/users/%d?foo=1", a.users["member"].ID), ""},
 		{"GET", "/api/policy?foo=1", ""},
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range cases {
 		r := w.doInvalid(t, c.method, c.path, tok, c.body) // every one is, on purpose
 		apiErrorBody(t, r, http.StatusBadRequest, "bad_request")
-		assertUnchanged(t, w.db, before, r.method+" "+r.path+" "+apiShort(c.body))
+		w.db.AssertUnchanged(t, before, r.method+" "+r.path+" "+apiShort(c.body))
 	}
 
 	// The limit is 1 MiB, not less: a body of exactly 1 MiB is read.
@@ -980,7 +965,7 @@ func TestHTTPPreloadNotAllowed(t *testing.T) {
 	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	cases := []struct {
 		who, path, surface, entity string
 	}{
@@ -1013,7 +998,7 @@ func TestHTTPPreloadNotAllowed(t *testing.T) {
 		"/api/admin/jobs?preload=creator.managed_jobs.creator", "/api/jobs?preload=notes.author.company"} {
 		apiStatus(t, w.do(t, "GET", p, w.tokens["admin"], ""), http.StatusOK)
 	}
-	assertUnchanged(t, w.db, before, "refused preloads")
+	w.db.AssertUnchanged(t, before, "refused preloads")
 }
 
 // unauthRoute is a request TestHTTPUnauthenticated sends without a valid
@@ -1075,7 +1060,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	var canonical string
 	check := func(t *testing.T, auth string) {
 		t.Helper()
-		before := tableChecksums(t, w.db)
+		before := w.db.Sums(t)
 		for _, rt := range routes {
 			r := w.send(t, w.srv.Client(), rt.method, rt.path, auth, rt.body)
 			apiErrorBody(t, r, http.StatusUnauthorized, "unauthenticated")
@@ -1084,7 +1069,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 			}
 			assert.Equal(t, canonical, string(r.body), "every 401 is alike: %s", r)
 		}
-		assertUnchanged(t, w.db, before, "401s")
+		w.db.AssertUnchanged(t, before, "401s")
 	}
 	t.Run("no token", func(t *testing.T) { check(t, "") })
 	t.Run("empty bearer", func(t *testing.T) { check(t, "Bearer ") })
@@ -1105,7 +1090,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 	})
 
 	t.Run("failed logins", func(t *testing.T) {
-		before := tableChecksums(t, w.db)
+		before := w.db.Sums(t)
 		for _, body := range []string{
 			fmt.Sprintf(`{"email":%q,"password":"wrong password"}`, a.users["admin"].Email),
 			`{"email":"nobody@a.test","password":"correct horse battery"}`,
@@ -1122,7 +1107,7 @@ func TestHTTPUnauthenticated(t *testing.T) {
 			apiErrorBody(t, r, http.StatusUnauthorized, "unauthenticated")
 			assert.Equal(t, canonical, string(r.body), "a failed login says nothing about why")
 		}
-		assertUnchanged(t, w.db, before, "failed logins")
+		w.db.AssertUnchanged(t, before, "failed logins")
 	})
 
 	t.Run("login", func(t *testing.T) {
@@ -1170,7 +1155,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		apiErrorBody(t, login(from1, admin, "wrong password"), http.StatusUnauthorized, "unauthenticated")
 	}
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	// The pair is spent, right password or not, however the email is
 	// written.
 	limited := login(from1, admin, apiPassword)
@@ -1179,7 +1164,7 @@ func TestHTTPLoginRateLimited(t *testing.T) {
 	r := login(from1, " ADMIN@a.test", apiPassword)
 	apiErrorBody(t, r, http.StatusTooManyRequests, "rate_limited")
 	assert.Equal(t, string(limited.body), string(r.body))
-	assertUnchanged(t, w.db, before, "rate-limited logins")
+	w.db.AssertUnchanged(t, before, "rate-limited logins")
 
 	t.Run("lock-out from elsewhere", func(t *testing.T) {
 		// The admin, from an address that has not failed, logs in,
@@ -1246,7 +1231,7 @@ func TestHTTPConflict(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/api/companies", `{"name":"C1"}`},
 		{"PATCH", fmt.Sprintf("/api/companies/%d", a.c2.ID), `{"name":"C1"}`},
@@ -1260,7 +1245,7 @@ func TestHTTPConflict(t *testing.T) {
 	} {
 		r := w.do(t, c.method, c.path, tok, c.body)
 		apiErrorBody(t, r, http.StatusConflict, "conflict")
-		assertUnchanged(t, w.db, before, r.String())
+		w.db.AssertUnchanged(t, before, r.String())
 	}
 	// Names are unique per tenant: B's name is free in A.
 	apiStatus(t, w.do(t, "POST", "/api/companies", tok, `{"name":"Only b"}`), http.StatusCreated)
@@ -1277,7 +1262,7 @@ func TestHTTPInvalid(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	tok := w.tokens["admin"]
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, c := range []struct {
 		method, path, body string
 		fields             []string
@@ -1304,7 +1289,7 @@ func TestHTTPInvalid(t *testing.T) {
 		r := w.doInvalid(t, c.method, c.path, tok, c.body) // invalid on purpose
 		f := apiFields(t, r)
 		assert.ElementsMatch(t, c.fields, slices.Collect(maps.Keys(f)), "%s", r)
-		assertUnchanged(t, w.db, before, r.String())
+		w.db.AssertUnchanged(t, before, r.String())
 	}
 }
 
@@ -1315,7 +1300,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 	t.Parallel()
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a, b := w.a, w.b
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	for _, role := range apiRoles {
 		t.Run(role, func(t *testing.T) {
 			tok := w.tokens[role]
@@ -1340,7 +1325,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 			for _, n := range b.notes() {
 				// GET is no route of a note: 405 for every id alike.
 				hidden := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", n.ID), tok, "")
-				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", apiMissing), tok, "")
+				missing := w.do(t, "GET", fmt.Sprintf("/api/notes/%d", pgtest.MissingID), tok, "")
 				apiErrorBody(t, hidden, http.StatusMethodNotAllowed, "method_not_allowed")
 				assert.Equal(t, string(missing.body), string(hidden.body), "%s", hidden)
 				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"hijacked"}`))
@@ -1387,7 +1372,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 				}
 				p, bd := c.mk(c.id)
 				got := w.do(t, c.method, p, tok, bd)
-				mp, mb := c.mk(apiMissing)
+				mp, mb := c.mk(pgtest.MissingID)
 				miss := w.do(t, c.method, mp, tok, mb)
 				assert.Equal(t, miss.code, got.code, "%s: %s vs %s", role, got, miss)
 				assert.Equal(t, string(miss.body), string(got.body), "%s", role)
@@ -1395,7 +1380,7 @@ func TestHTTPCrossTenant(t *testing.T) {
 			}
 		})
 	}
-	assertUnchanged(t, w.db, before, "cross-tenant requests")
+	w.db.AssertUnchanged(t, before, "cross-tenant requests")
 }
 
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
@@ -1406,14 +1391,14 @@ func TestHTTPHiddenRows(t *testing.T) {
 	w := apiNewWorld(t, apiOptions{loginLimit: 1000})
 	a := w.a
 	vis := apiVisibility(a)
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	hiddenSomething := map[string]bool{}
 	for _, role := range apiRoles {
 		t.Run(role, func(t *testing.T) {
 			tok := w.tokens[role]
 			v := vis[role]
 			for _, j := range a.jobs() {
-				if slices.Contains(apiJobIDs(v.jobs...), j.ID) {
+				if slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1424,7 +1409,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "POST", j.ID, apiPathID("/api/jobs/%d/notes", `{"body":"seen"}`))
 			}
 			for _, n := range a.notes() {
-				if slices.Contains(apiNoteIDs(v.notes), n.ID) {
+				if slices.Contains(pgtest.IDs(v.notes...), n.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1432,7 +1417,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
 			}
 			for _, c := range a.companies() {
-				if slices.Contains(apiCompanyIDs(v.companies), c.ID) {
+				if slices.Contains(pgtest.IDs(v.companies...), c.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1441,7 +1426,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 				w.likeMissing(t, tok, "DELETE", c.ID, apiPathID("/api/companies/%d", ""))
 			}
 			for _, u := range a.allUsers() {
-				if slices.Contains(apiUserIDs(v.users...), u.ID) {
+				if slices.Contains(pgtest.IDs(v.users...), u.ID) {
 					continue
 				}
 				hiddenSomething[role] = true
@@ -1454,7 +1439,7 @@ func TestHTTPHiddenRows(t *testing.T) {
 	for _, role := range []string{"manager", "member", "client", "banned"} {
 		assert.True(t, hiddenSomething[role], "the world hides nothing from %s: the test proves nothing", role)
 	}
-	assertUnchanged(t, w.db, before, "hidden rows")
+	w.db.AssertUnchanged(t, before, "hidden rows")
 }
 
 // TestHTTPReadiness: /healthz is 200; /readyz is 503 unavailable while the

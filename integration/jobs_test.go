@@ -179,13 +179,13 @@ func TestJobArchiveStaleOneTenant(t *testing.T) {
 func TestJobDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	w := newJobsWorld(t, 4, 3)
-	before := tableChecksums(t, w.db)
+	before := w.db.Sums(t)
 	runner := jobs.NewRunner(w.db.Client, nil, jobs.NewArchiveStale(30*24*time.Hour, time.Now()))
 	sum, err := runner.Run(context.Background(), "archive-stale", jobs.Options{DryRun: true})
 	require.NoError(t, err)
 	assert.Equal(t, 7, sum.Matched)
 	assert.Zero(t, sum.Changed)
-	assert.Equal(t, before, tableChecksums(t, w.db))
+	assert.Equal(t, before, w.db.Sums(t))
 	// It reports what a real run would do: every matched row, and the
 	// batches that takes.
 	assert.Equal(t, 1, sum.Batches)
@@ -196,7 +196,7 @@ func TestJobDryRunWritesNothing(t *testing.T) {
 	assert.Equal(t, 4, sum.Matched, "the same scope as a real run: org a only")
 	assert.Equal(t, 2, sum.Batches)
 	assert.Contains(t, sum.String(), "would change 4 rows in 2 batches of up to 3")
-	assert.Equal(t, before, tableChecksums(t, w.db))
+	assert.Equal(t, before, w.db.Sums(t))
 
 	_, err = runner.Run(context.Background(), "nope", jobs.Options{})
 	assert.ErrorIs(t, err, jobs.ErrUnknownJob)

@@ -166,7 +166,7 @@ func (td *moTDelta) createdRows() []mrow {
 
 var moTypeOfTable = func() map[string]string {
 	out := map[string]string{}
-	for typ, tbl := range moTableOf {
+	for typ, tbl := range ent.TableOf {
 		out[tbl] = typ
 	}
 	return out

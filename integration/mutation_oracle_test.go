@@ -147,10 +147,9 @@ const (
 	moNull = "\x00null" // SQL NULL
 )
 
-var moTables = []string{"organizations", "users", "companies", "jobs", "job_managers", "notes", "sessions", "audit_events"}
-
-// moTableOf is each type's table (the generated ent.TableOf).
-var moTableOf = ent.TableOf
+// moTables is every table of the schema, in the order of pgtest.Sums (the
+// checksums moSums reads).
+var moTables = pgtest.Tables()
 
 var moTimeCols = map[string]bool{"created_at": true, "updated_at": true, "expires_at": true, "at": true}
 
@@ -171,16 +170,6 @@ type moQueryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *stdsql.Row
 }
 
-var moSumQuery = func() string {
-	parts := make([]string, len(moTables))
-	for i, tbl := range moTables {
-		// An order-independent checksum (no sort): the sum of a 64-bit
-		// hash of each row's text, and the row count.
-		parts[i] = fmt.Sprintf(`(SELECT count(*) || ':' || coalesce(sum(hashtextextended(t::text, 0)), 0) FROM %s t)`, tbl)
-	}
-	return "SELECT " + strings.Join(parts, ", ")
-}()
-
 // moSeeAllSQL gives the rest of a transaction the settings of the
 // all-tenant system scope, under which row-level security hides no row.
 const moSeeAllSQL = `SELECT set_config('scopegate.system', 'all', true), set_config('scopegate.org_id', '', true),
@@ -189,18 +178,14 @@ const moSeeAllSQL = `SELECT set_config('scopegate.system', 'all', true), set_con
 	set_config('scopegate.auth_email', '', true), set_config('scopegate.auth_token', '', true),
 	set_config('scopegate.inserting', '', true), set_config('jit', 'off', true)`
 
-// moSums reads a checksum of every table in one statement, prepared once
-// per connection (planning it cost more than running it).
-func moSums(ctx context.Context, stmt *stdsql.Stmt, tx *stdsql.Tx) ([]string, error) {
-	out := make([]string, len(moTables))
-	dest := make([]any, len(out))
-	for i := range out {
-		dest[i] = &out[i]
-	}
+// moSums reads a checksum of every table in one statement
+// (pgtest.ChecksumSQL), prepared once per connection (planning it cost more
+// than running it).
+func moSums(ctx context.Context, stmt *stdsql.Stmt, tx *stdsql.Tx) (pgtest.Sums, error) {
 	if tx != nil {
 		stmt = tx.StmtContext(ctx, stmt)
 	}
-	return out, stmt.QueryRowContext(ctx).Scan(dest...)
+	return pgtest.ScanSums(stmt.QueryRowContext(ctx))
 }
 
 func moDump(ctx context.Context, q moQueryer, tbl string) (mtable, error) {
@@ -711,8 +696,6 @@ func moErrOf(v reflect.Value) error {
 	return v.Interface().(error)
 }
 
-func moEntID(v reflect.Value) int { return int(v.Elem().FieldByName("ID").Int()) }
-
 func moWhereIDs(b reflect.Value, ids []int) reflect.Value {
 	m := b.MethodByName("Where")
 	p := reflect.ValueOf(entsql.FieldIn("id", ids...)).Convert(m.Type().In(0).Elem())
@@ -754,7 +737,7 @@ func (w *moWorld) run(ctx context.Context, c *ent.Client, o *moOp) (res moResult
 		b := moApply(dynCall(tc, "Create")[0], o.creates[0])
 		out := dynCall(b, "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
-			res.ids = []int{moEntID(out[0])}
+			res.ids = []int{dynEntityID(out[0])}
 		}
 	case "create-bulk":
 		var bs []any
@@ -764,13 +747,13 @@ func (w *moWorld) run(ctx context.Context, c *ent.Client, o *moOp) (res moResult
 		out := dynCall(dynCall(tc, "CreateBulk", bs...)[0], "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
 			for i := range out[0].Len() {
-				res.ids = append(res.ids, moEntID(out[0].Index(i)))
+				res.ids = append(res.ids, dynEntityID(out[0].Index(i)))
 			}
 		}
 	case "update-one":
 		out := dynCall(moApply(dynCall(tc, "UpdateOneID", o.id)[0], o.set), "Save", ctx)
 		if res.err = moErrOf(out[1]); res.err == nil {
-			res.ids = []int{moEntID(out[0])}
+			res.ids = []int{dynEntityID(out[0])}
 		}
 	case "update-where":
 		b := moApply(moWhereIDs(dynCall(tc, "Update")[0], o.where), o.set)
@@ -891,7 +874,7 @@ type moWorld struct {
 	r      *rand.Rand
 	reason string
 	sum    *moSummary
-	// sumStmt: moSumQuery, prepared on the application's pool, for the
+	// sumStmt: pgtest.ChecksumSQL, prepared on the application's pool, for the
 	// mutation's transaction; rawSumStmt on the owner's, for the stored
 	// state (row-level security does not apply to the owner).
 	sumStmt, rawSumStmt *stdsql.Stmt
@@ -927,11 +910,11 @@ func runMutationWorld(t *testing.T, seed int64, quota int, sum *moSummary) {
 		rls:    pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly,
 	}
 	var err error
-	if w.sumStmt, err = db.SQL.PrepareContext(context.Background(), moSumQuery); err != nil {
+	if w.sumStmt, err = db.SQL.PrepareContext(context.Background(), pgtest.ChecksumSQL); err != nil {
 		t.Fatalf("seed %d: prepare: %v", seed, err)
 	}
 	defer w.sumStmt.Close()
-	if w.rawSumStmt, err = db.Raw.PrepareContext(context.Background(), moSumQuery); err != nil {
+	if w.rawSumStmt, err = db.Raw.PrepareContext(context.Background(), pgtest.ChecksumSQL); err != nil {
 		t.Fatalf("seed %d: prepare: %v", seed, err)
 	}
 	defer w.rawSumStmt.Close()
@@ -991,7 +974,7 @@ func (w *moWorld) chance(p float64) bool { return w.r.Float64() < p }
 
 func moPick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
-func (w *moWorld) row(typ string, id int) mrow { return w.state[moTableOf[typ]][moKey(id)] }
+func (w *moWorld) row(typ string, id int) mrow { return w.state[ent.TableOf[typ]][moKey(id)] }
 
 func (w *moWorld) exists(typ string, id int) bool { return w.row(typ, id) != nil }
 
@@ -1080,7 +1063,7 @@ func (w *moWorld) pickIDBiased(v moViewer, typ string, pVisible int) int {
 	case x < pVisible+rest && len(visible) > 0:
 		return moPick(w.r, visible)
 	}
-	return 1<<30 + w.r.IntN(1000)
+	return pgtest.MissingID + w.r.IntN(1000)
 }
 
 func (w *moWorld) pickIDs(v moViewer, typ string, n int) []int {
@@ -1097,7 +1080,7 @@ func (w *moWorld) pickOrg(v moViewer) int {
 		return v.OrgID
 	}
 	if w.chance(0.05) {
-		return 1<<30 + w.r.IntN(1000)
+		return pgtest.MissingID + w.r.IntN(1000)
 	}
 	return moPick(w.r, w.snap.IDs(world.Organization))
 }
@@ -1989,7 +1972,7 @@ func (w *moWorld) applyCreate(d moDelta, v moViewer, p *moCreatePlan, id int) {
 	}
 	r := maps.Clone(p.row)
 	r["id"] = key
-	d.create(moTableOf[p.typ], r)
+	d.create(ent.TableOf[p.typ], r)
 	for _, other := range p.joins {
 		jr := mrow{"job_id": key, "user_id": moKey(other), "org_id": p.row["org_id"]}
 		if p.typ == world.User {
@@ -1998,7 +1981,7 @@ func (w *moWorld) applyCreate(d moDelta, v moViewer, p *moCreatePlan, id int) {
 		d.create("job_managers", jr)
 	}
 	for _, t := range p.targets {
-		ttbl := moTableOf[p.tinfo.To]
+		ttbl := ent.TableOf[p.tinfo.To]
 		d.set(ttbl, moKey(t), p.tinfo.col, key)
 		if moHasUpdatedAt[p.tinfo.To] {
 			d.set(ttbl, moKey(t), "updated_at", moAny)
@@ -2148,7 +2131,7 @@ func (w *moWorld) secondary(d moDelta, v moViewer, typ, key string) {
 // applyUpdate adds the update of row id to d; it returns why ent or
 // PostgreSQL must fail, if they must.
 func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpec, multi bool) (fail []string) {
-	tbl, key := moTableOf[typ], moKey(id)
+	tbl, key := ent.TableOf[typ], moKey(id)
 	if moHasUpdatedAt[typ] {
 		d.set(tbl, key, "updated_at", moAny)
 	}
@@ -2224,7 +2207,7 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 				}
 			}
 		case "target":
-			ttbl := moTableOf[info.To]
+			ttbl := ent.TableOf[info.To]
 			touch := func(tk string, val string) {
 				d.set(ttbl, tk, info.col, val)
 				if moHasUpdatedAt[info.To] {
@@ -2281,7 +2264,7 @@ func (w *moWorld) applyUpdate(d moDelta, v moViewer, typ string, id int, s moSpe
 
 // applyDelete adds the delete of row id to d.
 func (w *moWorld) applyDelete(d moDelta, v moViewer, typ string, id int) (fail []string, notes []string) {
-	tbl, key := moTableOf[typ], moKey(id)
+	tbl, key := ent.TableOf[typ], moKey(id)
 	d.del(tbl, key)
 	dependents := func(t, col string) {
 		for _, r := range w.state[t] {
@@ -2454,7 +2437,7 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 	// The row the conflict lands on, if any.
 	insertOrg := p.row["org_id"]
 	var conflict string
-	for k, r := range w.state[moTableOf[o.typ]] {
+	for k, r := range w.state[ent.TableOf[o.typ]] {
 		if (o.typ == world.User && r["email"] == p.row["email"]) ||
 			(o.typ == world.Company && r["org_id"] == insertOrg && r["name"] == p.row["name"]) {
 			conflict = k
@@ -2488,7 +2471,7 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 	if u.action == "DoNothing" {
 		return &moExpect{noop: fmt.Sprintf("DO NOTHING on a conflict with %s %d", o.typ, rid), count: -1}
 	}
-	r := w.state[moTableOf[o.typ]][conflict]
+	r := w.state[ent.TableOf[o.typ]][conflict]
 	switch {
 	case u.where == "target" && r["org_id"] != moKey(u.pin):
 		return &moExpect{noop: fmt.Sprintf("the DO UPDATE WHERE excludes %s %d (org %s)", o.typ, rid, r["org_id"]), count: -1}
@@ -2496,7 +2479,7 @@ func (w *moWorld) modelUpsert(v moViewer, o *moOp) *moExpect {
 		return &moExpect{noop: fmt.Sprintf("the DO UPDATE WHERE is false (excluded.org_id %s)", insertOrg), count: -1}
 	}
 	d := moDelta{}
-	tbl := moTableOf[o.typ]
+	tbl := ent.TableOf[o.typ]
 	set := mrow{}
 	switch u.action {
 	case "UpdateNewValues", "ResolveWithNewValues":
@@ -3001,7 +2984,7 @@ func TestMutationOracleCoversSchema(t *testing.T) {
 	}
 	c := &ent.Client{}
 	for _, typ := range world.Types {
-		if moTableOf[typ] == "" || moUpdateFields[typ] == nil {
+		if ent.TableOf[typ] == "" || moUpdateFields[typ] == nil {
 			t.Errorf("%s: no table or field list", typ)
 		}
 		tc := reflect.ValueOf(c).Elem().FieldByName(typ).Type()

@@ -4,7 +4,6 @@ import (
 	"context"
 	stdsql "database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -27,51 +26,6 @@ import (
 	"github.com/scopegate/scopegate/internal/rules"
 	"github.com/scopegate/scopegate/internal/scope"
 )
-
-// scopegateTables lists every table of the schema, join table included.
-var scopegateTables = []string{
-	"organizations", "users", "companies", "jobs", "job_managers", "notes", "sessions", "audit_events",
-}
-
-// tableChecksums reads a checksum of every row of every table with plain
-// SQL, outside ent and its privacy rules.
-func tableChecksums(t *testing.T, db *pgtest.DB) map[string]string {
-	t.Helper()
-	out := make(map[string]string, len(scopegateTables))
-	for _, tbl := range scopegateTables {
-		var sum string
-		err := db.Raw.QueryRowContext(context.Background(),
-			`SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM `+tbl+` t`).Scan(&sum)
-		require.NoError(t, err, tbl)
-		out[tbl] = sum
-	}
-	return out
-}
-
-// rowChecksum is the checksum of one row.
-func rowChecksum(t *testing.T, db *pgtest.DB, table string, id int) string {
-	t.Helper()
-	var sum string
-	err := db.Raw.QueryRowContext(context.Background(),
-		`SELECT md5(t::text) FROM `+table+` t WHERE id = $1`, id).Scan(&sum)
-	require.NoError(t, err, "%s %d", table, id)
-	return sum
-}
-
-// assertUnchanged fails if any table differs from before.
-func assertUnchanged(t *testing.T, db *pgtest.DB, before map[string]string, msgAndArgs ...any) {
-	t.Helper()
-	after := tableChecksums(t, db)
-	for _, tbl := range scopegateTables {
-		msg := "table " + tbl + " changed"
-		if len(msgAndArgs) > 0 {
-			msg += ": " + fmt.Sprint(msgAndArgs...)
-		}
-		assert.Equal(t, before[tbl], after[tbl], msg)
-	}
-}
-
-const missingID = 1 << 30
 
 // TestCrossTenantUpdateAndDeleteByIDAreNotFound: a user of tenant A who
 // updates or deletes a row of tenant B by id gets exactly what a missing id
@@ -145,9 +99,9 @@ func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
 		ctx := pgtest.UserContext(t, actor)
 		for _, o := range ops {
 			t.Run(string(actor.Role)+"/"+o.name, func(t *testing.T) {
-				before := tableChecksums(t, tt.db)
+				before := tt.db.Sums(t)
 				errForeign := o.run(ctx, o.foreign)
-				errMissing := o.run(ctx, missingID)
+				errMissing := o.run(ctx, pgtest.MissingID)
 				require.Error(t, errForeign)
 				require.Error(t, errMissing)
 				if o.readOnly {
@@ -162,35 +116,35 @@ func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
 					assert.True(t, ent.IsNotFound(errMissing), "missing row: %v", errMissing)
 				}
 				assert.Equal(t, errMissing.Error(), errForeign.Error(), "a foreign row must look exactly like a missing one")
-				assertUnchanged(t, tt.db, before)
+				tt.db.AssertUnchanged(t, before)
 			})
 		}
 	}
 
 	t.Run("bulk updates and deletes aimed at B's rows touch nothing", func(t *testing.T) {
 		ctx := pgtest.UserContext(t, a.Admin)
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		bulk := []struct {
 			name string
 			run  func() (int, error)
 		}{
 			{"User.Update", func() (int, error) {
-				return c.User.Update().Where(user.IDIn(userIDs(b.users()...)...)).SetName("x").Save(ctx)
+				return c.User.Update().Where(user.IDIn(pgtest.IDs(b.users()...)...)).SetName("x").Save(ctx)
 			}},
 			{"Company.Update", func() (int, error) {
 				return c.Company.Update().Where(company.OrgID(b.Org.ID)).SetArchived(true).Save(ctx)
 			}},
 			{"Job.Update", func() (int, error) {
-				return c.Job.Update().Where(job.IDIn(jobIDs(b.jobs()...)...)).SetTitle("x").Save(ctx)
+				return c.Job.Update().Where(job.IDIn(pgtest.IDs(b.jobs()...)...)).SetTitle("x").Save(ctx)
 			}},
 			{"Note.Update", func() (int, error) {
-				return c.Note.Update().Where(note.IDIn(noteIDs(b.notes()...)...)).SetBody("x").Save(ctx)
+				return c.Note.Update().Where(note.IDIn(pgtest.IDs(b.notes()...)...)).SetBody("x").Save(ctx)
 			}},
 			{"Note.Delete", func() (int, error) {
-				return c.Note.Delete().Where(note.IDIn(noteIDs(b.notes()...)...)).Exec(ctx)
+				return c.Note.Delete().Where(note.IDIn(pgtest.IDs(b.notes()...)...)).Exec(ctx)
 			}},
 			{"Session.Delete", func() (int, error) {
-				return c.Session.Delete().Where(session.IDIn(sessionIDs(b.sessions()...)...)).Exec(ctx)
+				return c.Session.Delete().Where(session.IDIn(pgtest.IDs(b.sessions()...)...)).Exec(ctx)
 			}},
 		}
 		for _, op := range bulk {
@@ -198,7 +152,7 @@ func TestCrossTenantUpdateAndDeleteByIDAreNotFound(t *testing.T) {
 			require.NoError(t, err, op.name)
 			assert.Zero(t, n, op.name)
 		}
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 	})
 }
 
@@ -241,11 +195,11 @@ func TestCreatesLandInTheScopesTenant(t *testing.T) {
 		}
 		for _, cr := range creates {
 			t.Run(cr.name, func(t *testing.T) {
-				before := tableChecksums(t, tt.db)
+				before := tt.db.Sums(t)
 				err := cr.run()
 				assert.ErrorIs(t, err, rules.ErrWrongTenant)
 				assert.ErrorIs(t, err, privacy.Deny)
-				assertUnchanged(t, tt.db, before)
+				tt.db.AssertUnchanged(t, before)
 			})
 		}
 	})
@@ -299,7 +253,7 @@ func TestLinksToRowsTheScopeCannotSeeAreDenied(t *testing.T) {
 			return c.Job.Create().SetCompanyID(a.C1.ID).SetTitle("x").SetCreatedByID(b.Admin.ID).Exec(admin)
 		}},
 		{"create job with a missing company", func() error {
-			return c.Job.Create().SetCompanyID(missingID).SetTitle("x").SetCreatedByID(a.Admin.ID).Exec(admin)
+			return c.Job.Create().SetCompanyID(pgtest.MissingID).SetTitle("x").SetCreatedByID(a.Admin.ID).Exec(admin)
 		}},
 		{"create note on a foreign job", func() error {
 			return c.Note.Create().SetJobID(b.Pub1.ID).SetAuthorID(a.Admin.ID).SetBody("x").Exec(admin)
@@ -371,11 +325,11 @@ func TestLinksToRowsTheScopeCannotSeeAreDenied(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := tableChecksums(t, tt.db)
+			before := tt.db.Sums(t)
 			err := tc.run()
 			assert.ErrorIs(t, err, rules.ErrForeignLink)
 			assert.ErrorIs(t, err, privacy.Deny)
-			assertUnchanged(t, tt.db, before)
+			tt.db.AssertUnchanged(t, before)
 		})
 	}
 
@@ -405,8 +359,8 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 	ctx := pgtest.UserContext(t, a.Admin)
 
 	t.Run("a company upsert on (org_id, name) creates in A and leaves B's row alone", func(t *testing.T) {
-		bSum := rowChecksum(t, tt.db, "companies", bOnly.ID)
-		b1Sum := rowChecksum(t, tt.db, "companies", b.C1.ID)
+		bSum := tt.db.RowSum(t, "companies", bOnly.ID)
+		b1Sum := tt.db.RowSum(t, "companies", b.C1.ID)
 		id, err := c.Company.Create().SetName("b-only").SetArchived(true).
 			OnConflictColumns(company.FieldOrgID, company.FieldName).UpdateNewValues().ID(ctx)
 		require.NoError(t, err)
@@ -419,8 +373,8 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 			OnConflictColumns(company.FieldOrgID, company.FieldName).UpdateNewValues().ID(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, a.C1.ID, id)
-		assert.Equal(t, bSum, rowChecksum(t, tt.db, "companies", bOnly.ID))
-		assert.Equal(t, b1Sum, rowChecksum(t, tt.db, "companies", b.C1.ID))
+		assert.Equal(t, bSum, tt.db.RowSum(t, "companies", bOnly.ID))
+		assert.Equal(t, b1Sum, tt.db.RowSum(t, "companies", b.C1.ID))
 	})
 
 	t.Run("a user upsert on the global email is refused by the seam", func(t *testing.T) {
@@ -442,11 +396,11 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		}
 		for name, run := range upserts {
 			t.Run(name, func(t *testing.T) {
-				before := tableChecksums(t, tt.db)
+				before := tt.db.Sums(t)
 				tt.db.Counter.Reset()
 				err := run()
 				assert.ErrorIs(t, err, database.ErrUnsafeUpsert)
-				assertUnchanged(t, tt.db, before)
+				tt.db.AssertUnchanged(t, before)
 			})
 		}
 	})
@@ -454,7 +408,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 	t.Run("ResolveWithNewValues copies org_id from the inserted row and is refused", func(t *testing.T) {
 		// Its SET holds "org_id" = "excluded"."org_id": even narrowed, a
 		// statement that assigns org_id from input is not of a safe shape.
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		err := c.User.Create().SetEmail(a.Member.Email).SetName("renamed").SetRole(user.RoleMember).
 			OnConflict(
 				sql.ConflictColumns(user.FieldEmail),
@@ -462,11 +416,11 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 				sql.UpdateWhere(sql.EQ(user.FieldOrgID, a.Org.ID)),
 			).Exec(ctx)
 		assert.ErrorIs(t, err, database.ErrUnsafeUpsert)
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 	})
 
 	t.Run("a user upsert narrowed by UpdateWhere on the scope's org passes the seam and leaves B's row alone", func(t *testing.T) {
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		_, err := c.User.Create().SetEmail(b.Member.Email).SetName("hijacked").SetRole(user.RoleAdmin).
 			OnConflict(
 				sql.ConflictColumns(user.FieldEmail),
@@ -476,7 +430,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		// PostgreSQL updates nothing and returns no row.
 		assert.NotErrorIs(t, err, database.ErrUnsafeUpsert)
 		assertNoRowOrRLSRefusal(t, err)
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 
 		// The same narrowing on an email of A updates A's row.
 		id, err := c.User.Create().SetEmail(a.Member.Email).SetName("renamed").SetRole(user.RoleMember).
@@ -518,7 +472,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := tableChecksums(t, tt.db)
+				before := tt.db.Sums(t)
 				tt.db.Counter.Reset()
 				err := c.User.Create().SetEmail(tc.victim.Email).SetName("hijacked").SetRole(user.RoleAdmin).
 					OnConflict(tc.opts...).Exec(ctx)
@@ -530,7 +484,7 @@ func TestUpsertsCannotTouchAnotherTenantsRow(t *testing.T) {
 				require.NoError(t, tt.db.Raw.QueryRow(`SELECT org_id, name, role FROM users WHERE id = $1`, tc.victim.ID).
 					Scan(&org, &name, &role))
 				t.Logf("B's user %d after: org_id=%d (B is %d) name=%q role=%q", tc.victim.ID, org, b.Org.ID, name, role)
-				assertUnchanged(t, tt.db, before, "the upsert rewrote another tenant's row")
+				tt.db.AssertUnchanged(t, before, "the upsert rewrote another tenant's row")
 			})
 		}
 	})
@@ -607,7 +561,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 	})
 
 	t.Run("a rolled back transaction leaves neither the change nor its audit row", func(t *testing.T) {
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		errRollback := errors.New("roll back")
 		var created int
 		err := database.WithTx(sys, c, func(tx *ent.Tx) error {
@@ -623,7 +577,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 			return errRollback
 		})
 		require.ErrorIs(t, err, errRollback)
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 		assert.Zero(t, rawAuditCount(t, ent.TypeCompany, created))
 	})
 
@@ -645,10 +599,10 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 		}
 		for name, run := range muts {
 			t.Run(name, func(t *testing.T) {
-				before := tableChecksums(t, tt.db)
+				before := tt.db.Sums(t)
 				err := run()
 				assert.ErrorIs(t, err, audit.ErrNoTransaction)
-				assertUnchanged(t, tt.db, before)
+				tt.db.AssertUnchanged(t, before)
 			})
 		}
 	})
@@ -677,7 +631,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 
 		bCompanies := map[int]string{}
 		for _, co := range []*ent.Company{b.C1, b.C2} {
-			bCompanies[co.ID] = rowChecksum(t, tt.db, "companies", co.ID)
+			bCompanies[co.ID] = tt.db.RowSum(t, "companies", co.ID)
 		}
 		var bSessions int
 		require.NoError(t, tt.db.Raw.QueryRow(
@@ -709,7 +663,7 @@ func TestSystemScopeMutationsAreAudited(t *testing.T) {
 			return nil
 		})
 		for id, sum := range bCompanies {
-			assert.Equal(t, sum, rowChecksum(t, tt.db, "companies", id), "B's company %d", id)
+			assert.Equal(t, sum, tt.db.RowSum(t, "companies", id), "B's company %d", id)
 		}
 		var after int
 		require.NoError(t, tt.db.Raw.QueryRow(
@@ -744,7 +698,7 @@ func TestAuthenticatorScope(t *testing.T) {
 
 	t.Run("email lookup reads exactly that user", func(t *testing.T) {
 		ctx := authCtx(t, scope.AuthLookup{Email: b.Manager.Email})
-		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{ent.TypeUser: userIDs(b.Manager)})
+		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{ent.TypeUser: pgtest.IDs(b.Manager)})
 		for _, e := range edgeReaders(c) {
 			got, err := e.traverse(ctx, nil)
 			require.NoError(t, err, e.String())
@@ -762,8 +716,8 @@ func TestAuthenticatorScope(t *testing.T) {
 		s := a.Session[a.Member.ID]
 		ctx := authCtx(t, scope.AuthLookup{TokenHash: s.TokenHash})
 		assertSees(t, c, loadWorld(t, tt.db), ctx, visibleSets{
-			ent.TypeUser:    userIDs(a.Member),
-			ent.TypeSession: sessionIDs(s),
+			ent.TypeUser:    pgtest.IDs(a.Member),
+			ent.TypeSession: pgtest.IDs(s),
 		})
 		u, err := c.Session.Query().Where(session.TokenHash(s.TokenHash)).QueryUser().Only(ctx)
 		require.NoError(t, err)
@@ -786,7 +740,7 @@ func TestAuthenticatorScope(t *testing.T) {
 		assert.Equal(t, a.Client.ID, s.UserID)
 		assert.Equal(t, audits, auditCount(t), "the authenticator is not audited as a system scope")
 
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		for _, other := range []*ent.User{a.Admin, b.Client} {
 			err = c.Session.Create().SetUserID(other.ID).SetTokenHash("login-2").
 				SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
@@ -804,13 +758,13 @@ func TestAuthenticatorScope(t *testing.T) {
 		assert.ErrorIs(t, err, privacy.Deny)
 		err = c.Session.UpdateOneID(s.ID).SetExpiresAt(time.Now().Add(48 * time.Hour)).Exec(ctx)
 		assert.ErrorIs(t, err, privacy.Deny)
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 	})
 
 	t.Run("token lookup deletes its own session only", func(t *testing.T) {
 		own := a.Session[a.Manager.ID]
 		ctx := authCtx(t, scope.AuthLookup{TokenHash: own.TokenHash})
-		before := tableChecksums(t, tt.db)
+		before := tt.db.Sums(t)
 		for _, other := range []*ent.Session{a.Session[a.Admin.ID], b.Session[b.Manager.ID]} {
 			err := c.Session.DeleteOneID(other.ID).Exec(ctx)
 			assert.True(t, ent.IsNotFound(err), "session %d: %v", other.ID, err)
@@ -818,7 +772,7 @@ func TestAuthenticatorScope(t *testing.T) {
 		err := c.Session.Create().SetUserID(a.Manager.ID).SetTokenHash("token-created").
 			SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
 		assert.ErrorIs(t, err, privacy.Deny)
-		assertUnchanged(t, tt.db, before)
+		tt.db.AssertUnchanged(t, before)
 
 		audits := auditCount(t)
 		var total int
@@ -849,12 +803,12 @@ func TestUpsertsCannotTouchARowTheScopeCannotSee(t *testing.T) {
 	_, err := c.Company.Get(ctx, a.C2.ID)
 	require.True(t, ent.IsNotFound(err), "the client must not see C2")
 
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	id, err := c.Company.Create().SetName(a.C2.Name).SetArchived(true).
 		OnConflictColumns(company.FieldOrgID, company.FieldName).UpdateNewValues().ID(ctx)
 	t.Logf("upsert: id=%d err=%v (hidden company C2 is %d)", id, err, a.C2.ID)
 	assert.NotEqual(t, a.C2.ID, id, "the upsert returned the id of a company the client cannot see")
-	assertUnchanged(t, tt.db, before, "a client's upsert rewrote a company it cannot see")
+	tt.db.AssertUnchanged(t, before, "a client's upsert rewrote a company it cannot see")
 }
 
 // TestUnlinkingCannotChangeAnotherTenantsRows: removing or clearing an edge
@@ -884,10 +838,10 @@ func TestUnlinkingCannotChangeAnotherTenantsRows(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := rowChecksum(t, tt.db, "users", a.Client.ID)
+			before := tt.db.RowSum(t, "users", a.Client.ID)
 			err := tc.run()
 			t.Logf("error: %v", err)
-			assert.Equal(t, before, rowChecksum(t, tt.db, "users", a.Client.ID),
+			assert.Equal(t, before, tt.db.RowSum(t, "users", a.Client.ID),
 				"tenant B's admin changed tenant A's user %d", a.Client.ID)
 			var companyID stdsql.NullInt64
 			require.NoError(t, tt.db.Raw.QueryRow(`SELECT company_id FROM users WHERE id = $1`, a.Client.ID).Scan(&companyID))

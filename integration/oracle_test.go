@@ -39,7 +39,6 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
-	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/ent/privacy"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/integration/world"
@@ -960,15 +959,8 @@ var oracleMarkerColumn = func() map[string]string {
 		if _, set := out[typ]; set {
 			continue
 		}
-		for _, t := range entmigrate.Tables {
-			if t.Name != ent.TableOf[typ] {
-				continue
-			}
-			for _, c := range t.Columns {
-				if c.Name == "updated_at" {
-					out[typ] = "updated_at"
-				}
-			}
+		if pgtest.HasColumn(ent.TableOf[typ], "updated_at") {
+			out[typ] = "updated_at"
 		}
 	}
 	return out
@@ -1464,7 +1456,8 @@ func oracleSampleValues(r *rand.Rand, vs []reflect.Value, n int) []reflect.Value
 	return c[:min(n, len(c))]
 }
 
-func dynEntityID(v reflect.Value) int { return int(v.Elem().FieldByName("ID").Int()) }
+// dynEntityID is the id of an entity held in a reflect.Value.
+func dynEntityID(v reflect.Value) int { return v.Interface().(interface{ GetID() int }).GetID() }
 
 func dynIDs(vs []reflect.Value) []int {
 	out := make([]int, len(vs))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/scopegate/scopegate/ent"
-	entmigrate "github.com/scopegate/scopegate/ent/migrate"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/auth"
 	"github.com/scopegate/scopegate/internal/database"
@@ -49,13 +48,13 @@ func (n planNode) walk(f func(planNode)) {
 
 // planTenantTables are the tables that grow with the tenants: a plan may
 // read them only through an index probe. They are every table of the
-// schema (join tables included, read from ent/migrate) but those of
+// schema (join tables included, pgtest.Tables) but those of
 // planUncheckedTables, so a new table is checked without an edit here.
 var planTenantTables = func() map[string]bool {
 	out := map[string]bool{}
-	for _, t := range entmigrate.Tables {
-		if _, unchecked := planUncheckedTables[t.Name]; !unchecked {
-			out[t.Name] = true
+	for _, t := range pgtest.Tables() {
+		if _, unchecked := planUncheckedTables[t]; !unchecked {
+			out[t] = true
 		}
 	}
 	return out

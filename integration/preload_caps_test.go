@@ -80,7 +80,7 @@ func TestPreloadFanOutCaps(t *testing.T) {
 		require.NoError(t, err)
 		got := map[int][]int{}
 		for _, c := range page.Items {
-			got[c.ID] = ids(c.Edges.Jobs, func(j *ent.Job) int { return j.ID })
+			got[c.ID] = pgtest.IDs(c.Edges.Jobs...)
 		}
 		return got
 	}
@@ -98,7 +98,7 @@ func TestPreloadFanOutCaps(t *testing.T) {
 		require.NoError(t, err)
 		got := map[int][]int{}
 		for _, u := range page.Items {
-			got[u.ID] = ids(u.Edges.ManagedJobs, func(j *ent.Job) int { return j.ID })
+			got[u.ID] = pgtest.IDs(u.Edges.ManagedJobs...)
 		}
 		assert.Equal(t, map[int][]int{
 			admin.ID: {}, member.ID: {},

@@ -67,17 +67,6 @@ func newPreloadWorld(t *testing.T) *preloadWorld {
 
 func userRole(r string) user.Role { return user.Role(r) }
 
-func ids[T any](xs []T, id func(T) int) []int {
-	out := make([]int, 0, len(xs))
-	for _, x := range xs {
-		out = append(out, id(x))
-	}
-	return out
-}
-
-func userID(u *ent.User) int { return u.ID }
-func jobID(j *ent.Job) int   { return j.ID }
-
 func (w *preloadWorld) getJob(t *testing.T, u *ent.User, s preload.Surface, id int, paths string) *ent.Job {
 	t.Helper()
 	j, _, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, u), s, id, repo.GetOptions{Preload: paths})
@@ -91,12 +80,12 @@ func TestPreloadJobManagers(t *testing.T) {
 	t.Run("UserSurfaceActiveOnlyNewestFirst", func(t *testing.T) {
 		for _, u := range []*ent.User{w.admin, w.manager, w.member, w.client} {
 			j := w.getJob(t, u, preload.SurfaceUser, w.published.ID, "managers")
-			assert.Equal(t, []int{w.manager.ID, w.admin.ID}, ids(j.Edges.Managers, userID), "as %s", u.Role)
+			assert.Equal(t, []int{w.manager.ID, w.admin.ID}, pgtest.IDs(j.Edges.Managers...), "as %s", u.Role)
 		}
 	})
 	t.Run("AdminSurfaceAllNewestFirst", func(t *testing.T) {
 		j := w.getJob(t, w.admin, preload.SurfaceAdmin, w.published.ID, "managers")
-		assert.Equal(t, []int{w.inactiveManager.ID, w.manager.ID, w.admin.ID}, ids(j.Edges.Managers, userID))
+		assert.Equal(t, []int{w.inactiveManager.ID, w.manager.ID, w.admin.ID}, pgtest.IDs(j.Edges.Managers...))
 	})
 }
 
@@ -160,7 +149,7 @@ func TestPreloadAdminOnlyEdges(t *testing.T) {
 
 	u, _, err := repo.Users{Client: w.db.Client}.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.manager.ID, repo.GetOptions{Preload: "managed_jobs,company"})
 	require.NoError(t, err)
-	assert.Equal(t, []int{w.draft.ID, w.published.ID}, ids(u.Edges.ManagedJobs, jobID))
+	assert.Equal(t, []int{w.draft.ID, w.published.ID}, pgtest.IDs(u.Edges.ManagedJobs...))
 
 	for _, who := range []*ent.User{w.manager, w.member, w.client} {
 		_, _, err := repo.Jobs{Client: w.db.Client}.Get(pgtest.UserContext(t, who), preload.SurfaceAdmin, w.published.ID, repo.GetOptions{})
@@ -174,22 +163,22 @@ func TestPreloadCompanyJobs(t *testing.T) {
 	companies := repo.Companies{Client: w.db.Client}
 	c, _, err := companies.Get(pgtest.UserContext(t, w.member), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
-	assert.Equal(t, []int{w.published.ID}, ids(c.Edges.Jobs, jobID), "user surface: published only")
+	assert.Equal(t, []int{w.published.ID}, pgtest.IDs(c.Edges.Jobs...), "user surface: published only")
 
 	c, _, err = companies.Get(pgtest.UserContext(t, w.admin), preload.SurfaceAdmin, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
-	assert.Equal(t, []int{w.archived.ID, w.draft.ID, w.published.ID}, ids(c.Edges.Jobs, jobID), "admin surface: all, newest first")
+	assert.Equal(t, []int{w.archived.ID, w.draft.ID, w.published.ID}, pgtest.IDs(c.Edges.Jobs...), "admin surface: all, newest first")
 
 	// A manager's own draft is visible to them directly, but the user
 	// surface shows published jobs only.
 	c, _, err = companies.Get(pgtest.UserContext(t, w.manager), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs"})
 	require.NoError(t, err)
-	assert.Equal(t, []int{w.published.ID}, ids(c.Edges.Jobs, jobID))
+	assert.Equal(t, []int{w.published.ID}, pgtest.IDs(c.Edges.Jobs...))
 
 	c, _, err = companies.Get(pgtest.UserContext(t, w.client), preload.SurfaceUser, w.c1.ID, repo.GetOptions{Preload: "jobs.managers"})
 	require.NoError(t, err)
 	require.Len(t, c.Edges.Jobs, 1)
-	assert.Equal(t, []int{w.manager.ID, w.admin.ID}, ids(c.Edges.Jobs[0].Edges.Managers, userID))
+	assert.Equal(t, []int{w.manager.ID, w.admin.ID}, pgtest.IDs(c.Edges.Jobs[0].Edges.Managers...))
 }
 
 func TestPreloadUserCompany(t *testing.T) {

@@ -89,25 +89,18 @@ func seedTwoTenants(t *testing.T) *twoTenants {
 	sys := pgtest.SystemContext(t)
 	tt := &twoTenants{db: db, sys: sys}
 	pgtest.MustTx(t, sys, db.Client, func(tx *ent.Tx) error {
-		tt.A = seedTenant(sys, tx, "a")
-		tt.B = seedTenant(sys, tx, "b")
+		tt.A = seedTenant(t, sys, tx, "a")
+		tt.B = seedTenant(t, sys, tx, "b")
 		return nil
 	})
 	db.Counter.Reset()
 	return tt
 }
 
-// loginContext is the authenticator scope of a login by email: sessions are
-// created by logging in, not by the system scope.
-func loginContext(email string) context.Context {
-	s, err := scope.Authenticator(scope.AuthLookup{Email: email})
-	if err != nil {
-		panic(err)
-	}
-	return scope.NewContext(context.Background(), s)
-}
-
-func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
+// seedTenant creates one tenant of the fixture; its sessions are created by
+// logging in (pgtest.LoginContext), not by the system scope.
+func seedTenant(tb testing.TB, ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
+	tb.Helper()
 	r := &tenantRows{
 		PublicNote:   map[int]*ent.Note{},
 		InternalNote: map[int]*ent.Note{},
@@ -148,27 +141,9 @@ func seedTenant(ctx context.Context, tx *ent.Tx, slug string) *tenantRows {
 	}
 	for _, u := range r.users() {
 		r.Session[u.ID] = tx.Session.Create().SetUserID(u.ID).SetTokenHash("tok-" + slug + "-" + u.Name).
-			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(loginContext(u.Email))
+			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(pgtest.LoginContext(tb, u.Email))
 	}
 	return r
-}
-
-func userIDs(xs ...*ent.User) []int { return mapIDs(xs, func(x *ent.User) int { return x.ID }) }
-func companyIDs(xs ...*ent.Company) []int {
-	return mapIDs(xs, func(x *ent.Company) int { return x.ID })
-}
-func jobIDs(xs ...*ent.Job) []int   { return mapIDs(xs, func(x *ent.Job) int { return x.ID }) }
-func noteIDs(xs ...*ent.Note) []int { return mapIDs(xs, func(x *ent.Note) int { return x.ID }) }
-func sessionIDs(xs ...*ent.Session) []int {
-	return mapIDs(xs, func(x *ent.Session) int { return x.ID })
-}
-
-func mapIDs[T any](xs []T, id func(T) int) []int {
-	out := make([]int, 0, len(xs))
-	for _, x := range xs {
-		out = append(out, id(x))
-	}
-	return out
 }
 
 // ---------------------------------------------------------------------------
@@ -188,49 +163,49 @@ func entityReaders(c *ent.Client) []entityReader {
 		{ent.TypeOrganization,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.Organization.Query().All(ctx)
-				return mapIDs(xs, func(x *ent.Organization) int { return x.ID }), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.Organization.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.Organization.Get(ctx, id); return err }},
 		{ent.TypeUser,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.User.Query().All(ctx)
-				return userIDs(xs...), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.User.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.User.Get(ctx, id); return err }},
 		{ent.TypeCompany,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.Company.Query().All(ctx)
-				return companyIDs(xs...), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.Company.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.Company.Get(ctx, id); return err }},
 		{ent.TypeJob,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.Job.Query().All(ctx)
-				return jobIDs(xs...), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.Job.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.Job.Get(ctx, id); return err }},
 		{ent.TypeNote,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.Note.Query().All(ctx)
-				return noteIDs(xs...), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.Note.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.Note.Get(ctx, id); return err }},
 		{ent.TypeSession,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.Session.Query().All(ctx)
-				return sessionIDs(xs...), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.Session.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.Session.Get(ctx, id); return err }},
 		{ent.TypeAuditEvent,
 			func(ctx context.Context) ([]int, error) {
 				xs, err := c.AuditEvent.Query().All(ctx)
-				return mapIDs(xs, func(x *ent.AuditEvent) int { return x.ID }), err
+				return pgtest.IDs(xs...), err
 			},
 			func(ctx context.Context) (int, error) { return c.AuditEvent.Query().Count(ctx) },
 			func(ctx context.Context, id int) error { _, err := c.AuditEvent.Get(ctx, id); return err }},
@@ -256,33 +231,30 @@ func schemaEdge(typ, name string) world.Edge {
 	panic("world has no edge " + typ + "." + name)
 }
 
-// eagerMany and eagerOne collect an eager load's result.
-func eagerMany[P, C any](ps []P, pid func(P) int, children func(P) []C, cid func(C) int) map[int][]int {
+// eagerMany and eagerOne collect an eager load's result: the ids of each
+// parent's children.
+func eagerMany[P, C interface{ GetID() int }](ps []P, children func(P) []C) map[int][]int {
 	out := make(map[int][]int, len(ps))
 	for _, p := range ps {
-		out[pid(p)] = mapIDs(children(p), cid)
+		out[p.GetID()] = pgtest.IDs(children(p)...)
 	}
 	return out
 }
 
-func eagerOne[P any, C comparable](ps []P, pid func(P) int, child func(P) C, cid func(C) int) map[int][]int {
+func eagerOne[P interface{ GetID() int }, C interface {
+	comparable
+	GetID() int
+}](ps []P, child func(P) C) map[int][]int {
 	out := make(map[int][]int, len(ps))
 	var zero C
 	for _, p := range ps {
-		out[pid(p)] = []int{}
+		out[p.GetID()] = []int{}
 		if c := child(p); c != zero {
-			out[pid(p)] = []int{cid(c)}
+			out[p.GetID()] = []int{c.GetID()}
 		}
 	}
 	return out
 }
-
-func orgID(x *ent.Organization) int { return x.ID }
-func uID(x *ent.User) int           { return x.ID }
-func cID(x *ent.Company) int        { return x.ID }
-func jID(x *ent.Job) int            { return x.ID }
-func nID(x *ent.Note) int           { return x.ID }
-func sID(x *ent.Session) int        { return x.ID }
 
 func edgeReaders(c *ent.Client) []edgeReader {
 	oq := func(p []int) *ent.OrganizationQuery {
@@ -334,138 +306,138 @@ func edgeReaders(c *ent.Client) []edgeReader {
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryUsers().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithUsers().All(ctx)
-				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.User { return x.Edges.Users }, uID), err
+				return eagerMany(xs, func(x *ent.Organization) []*ent.User { return x.Edges.Users }), err
 			}},
 		{schemaEdge(ent.TypeOrganization, organization.EdgeCompanies),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryCompanies().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithCompanies().All(ctx)
-				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Company { return x.Edges.Companies }, cID), err
+				return eagerMany(xs, func(x *ent.Organization) []*ent.Company { return x.Edges.Companies }), err
 			}},
 		{schemaEdge(ent.TypeOrganization, organization.EdgeJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithJobs().All(ctx)
-				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Job { return x.Edges.Jobs }, jID), err
+				return eagerMany(xs, func(x *ent.Organization) []*ent.Job { return x.Edges.Jobs }), err
 			}},
 		{schemaEdge(ent.TypeOrganization, organization.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Organization.Query().WithNotes().All(ctx)
-				return eagerMany(xs, orgID, func(x *ent.Organization) []*ent.Note { return x.Edges.Notes }, nID), err
+				return eagerMany(xs, func(x *ent.Organization) []*ent.Note { return x.Edges.Notes }), err
 			}},
 		// User
 		{schemaEdge(ent.TypeUser, user.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithOrg().All(ctx)
-				return eagerOne(xs, uID, func(x *ent.User) *ent.Organization { return x.Edges.Org }, orgID), err
+				return eagerOne(xs, func(x *ent.User) *ent.Organization { return x.Edges.Org }), err
 			}},
 		{schemaEdge(ent.TypeUser, user.EdgeCompany),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryCompany().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithCompany().All(ctx)
-				return eagerOne(xs, uID, func(x *ent.User) *ent.Company { return x.Edges.Company }, cID), err
+				return eagerOne(xs, func(x *ent.User) *ent.Company { return x.Edges.Company }), err
 			}},
 		{schemaEdge(ent.TypeUser, user.EdgeManagedJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryManagedJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithManagedJobs().All(ctx)
-				return eagerMany(xs, uID, func(x *ent.User) []*ent.Job { return x.Edges.ManagedJobs }, jID), err
+				return eagerMany(xs, func(x *ent.User) []*ent.Job { return x.Edges.ManagedJobs }), err
 			}},
 		{schemaEdge(ent.TypeUser, user.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithNotes().All(ctx)
-				return eagerMany(xs, uID, func(x *ent.User) []*ent.Note { return x.Edges.Notes }, nID), err
+				return eagerMany(xs, func(x *ent.User) []*ent.Note { return x.Edges.Notes }), err
 			}},
 		{schemaEdge(ent.TypeUser, user.EdgeSessions),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QuerySessions().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithSessions().All(ctx)
-				return eagerMany(xs, uID, func(x *ent.User) []*ent.Session { return x.Edges.Sessions }, sID), err
+				return eagerMany(xs, func(x *ent.User) []*ent.Session { return x.Edges.Sessions }), err
 			}},
 		{schemaEdge(ent.TypeUser, user.EdgeCreatedJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryCreatedJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.User.Query().WithCreatedJobs().All(ctx)
-				return eagerMany(xs, uID, func(x *ent.User) []*ent.Job { return x.Edges.CreatedJobs }, jID), err
+				return eagerMany(xs, func(x *ent.User) []*ent.Job { return x.Edges.CreatedJobs }), err
 			}},
 		// Company
 		{schemaEdge(ent.TypeCompany, company.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithOrg().All(ctx)
-				return eagerOne(xs, cID, func(x *ent.Company) *ent.Organization { return x.Edges.Org }, orgID), err
+				return eagerOne(xs, func(x *ent.Company) *ent.Organization { return x.Edges.Org }), err
 			}},
 		{schemaEdge(ent.TypeCompany, company.EdgeJobs),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryJobs().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithJobs().All(ctx)
-				return eagerMany(xs, cID, func(x *ent.Company) []*ent.Job { return x.Edges.Jobs }, jID), err
+				return eagerMany(xs, func(x *ent.Company) []*ent.Job { return x.Edges.Jobs }), err
 			}},
 		{schemaEdge(ent.TypeCompany, company.EdgeClients),
 			func(ctx ctxT, p []int) ([]int, error) { return cq(p).QueryClients().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Company.Query().WithClients().All(ctx)
-				return eagerMany(xs, cID, func(x *ent.Company) []*ent.User { return x.Edges.Clients }, uID), err
+				return eagerMany(xs, func(x *ent.Company) []*ent.User { return x.Edges.Clients }), err
 			}},
 		// Job
 		{schemaEdge(ent.TypeJob, job.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithOrg().All(ctx)
-				return eagerOne(xs, jID, func(x *ent.Job) *ent.Organization { return x.Edges.Org }, orgID), err
+				return eagerOne(xs, func(x *ent.Job) *ent.Organization { return x.Edges.Org }), err
 			}},
 		{schemaEdge(ent.TypeJob, job.EdgeCompany),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryCompany().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithCompany().All(ctx)
-				return eagerOne(xs, jID, func(x *ent.Job) *ent.Company { return x.Edges.Company }, cID), err
+				return eagerOne(xs, func(x *ent.Job) *ent.Company { return x.Edges.Company }), err
 			}},
 		{schemaEdge(ent.TypeJob, job.EdgeManagers),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryManagers().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithManagers().All(ctx)
-				return eagerMany(xs, jID, func(x *ent.Job) []*ent.User { return x.Edges.Managers }, uID), err
+				return eagerMany(xs, func(x *ent.Job) []*ent.User { return x.Edges.Managers }), err
 			}},
 		{schemaEdge(ent.TypeJob, job.EdgeNotes),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryNotes().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithNotes().All(ctx)
-				return eagerMany(xs, jID, func(x *ent.Job) []*ent.Note { return x.Edges.Notes }, nID), err
+				return eagerMany(xs, func(x *ent.Job) []*ent.Note { return x.Edges.Notes }), err
 			}},
 		{schemaEdge(ent.TypeJob, job.EdgeCreator),
 			func(ctx ctxT, p []int) ([]int, error) { return jq(p).QueryCreator().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Job.Query().WithCreator().All(ctx)
-				return eagerOne(xs, jID, func(x *ent.Job) *ent.User { return x.Edges.Creator }, uID), err
+				return eagerOne(xs, func(x *ent.Job) *ent.User { return x.Edges.Creator }), err
 			}},
 		// Note
 		{schemaEdge(ent.TypeNote, note.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryOrg().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithOrg().All(ctx)
-				return eagerOne(xs, nID, func(x *ent.Note) *ent.Organization { return x.Edges.Org }, orgID), err
+				return eagerOne(xs, func(x *ent.Note) *ent.Organization { return x.Edges.Org }), err
 			}},
 		{schemaEdge(ent.TypeNote, note.EdgeJob),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryJob().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithJob().All(ctx)
-				return eagerOne(xs, nID, func(x *ent.Note) *ent.Job { return x.Edges.Job }, jID), err
+				return eagerOne(xs, func(x *ent.Note) *ent.Job { return x.Edges.Job }), err
 			}},
 		{schemaEdge(ent.TypeNote, note.EdgeAuthor),
 			func(ctx ctxT, p []int) ([]int, error) { return nq(p).QueryAuthor().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Note.Query().WithAuthor().All(ctx)
-				return eagerOne(xs, nID, func(x *ent.Note) *ent.User { return x.Edges.Author }, uID), err
+				return eagerOne(xs, func(x *ent.Note) *ent.User { return x.Edges.Author }), err
 			}},
 		// Session
 		{schemaEdge(ent.TypeSession, session.EdgeUser),
 			func(ctx ctxT, p []int) ([]int, error) { return sq(p).QueryUser().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {
 				xs, err := c.Session.Query().WithUser().All(ctx)
-				return eagerOne(xs, sID, func(x *ent.Session) *ent.User { return x.Edges.User }, uID), err
+				return eagerOne(xs, func(x *ent.Session) *ent.User { return x.Edges.User }), err
 			}},
 	}
 }
@@ -571,7 +543,7 @@ func TestTenantIsolationForEveryEntity(t *testing.T) {
 					require.Error(t, err, "%s %d of tenant B", r.typ, id)
 					assert.True(t, ent.IsNotFound(err), "%s %d: want not found, got %v", r.typ, id, err)
 				}
-				err := r.get(ctx, 1<<30)
+				err := r.get(ctx, pgtest.MissingID)
 				assert.True(t, ent.IsNotFound(err), "missing %s: %v", r.typ, err)
 				for _, id := range want {
 					assert.NoError(t, r.get(ctx, id), "%s %d of tenant A", r.typ, id)
@@ -796,7 +768,7 @@ func TestRowScopingRules(t *testing.T) {
 		t.Run("3 a banned user sees only their own user row and their organization/"+name, func(t *testing.T) {
 			assertSees(t, c, s, pgtest.UserContext(t, tn.Banned), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
-				ent.TypeUser:         userIDs(tn.Banned),
+				ent.TypeUser:         pgtest.IDs(tn.Banned),
 			})
 		})
 	}
@@ -806,11 +778,11 @@ func TestRowScopingRules(t *testing.T) {
 			require.NotEmpty(t, s.OfOrg(ent.TypeAuditEvent, tn.Org.ID))
 			assertSees(t, c, s, pgtest.UserContext(t, tn.Admin), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
-				ent.TypeUser:         userIDs(tn.users()...),
-				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
-				ent.TypeJob:          jobIDs(tn.jobs()...),
-				ent.TypeNote:         noteIDs(tn.notes()...),
-				ent.TypeSession:      sessionIDs(tn.sessions()...),
+				ent.TypeUser:         pgtest.IDs(tn.users()...),
+				ent.TypeCompany:      pgtest.IDs(tn.C1, tn.C2),
+				ent.TypeJob:          pgtest.IDs(tn.jobs()...),
+				ent.TypeNote:         pgtest.IDs(tn.notes()...),
+				ent.TypeSession:      pgtest.IDs(tn.sessions()...),
 				ent.TypeAuditEvent:   s.OfOrg(ent.TypeAuditEvent, tn.Org.ID),
 			})
 		})
@@ -826,11 +798,11 @@ func TestRowScopingRules(t *testing.T) {
 				tn.PublicNote[tn.Draft1.ID], tn.InternalNote[tn.Draft1.ID])
 			assertSees(t, c, s, pgtest.UserContext(t, tn.Manager), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
-				ent.TypeUser:         userIDs(tn.users()...),
-				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
-				ent.TypeJob:          jobIDs(append(slices.Clone(published), tn.Draft1)...),
-				ent.TypeNote:         noteIDs(notes...),
-				ent.TypeSession:      sessionIDs(tn.Session[tn.Manager.ID]),
+				ent.TypeUser:         pgtest.IDs(tn.users()...),
+				ent.TypeCompany:      pgtest.IDs(tn.C1, tn.C2),
+				ent.TypeJob:          pgtest.IDs(append(slices.Clone(published), tn.Draft1)...),
+				ent.TypeNote:         pgtest.IDs(notes...),
+				ent.TypeSession:      pgtest.IDs(tn.Session[tn.Manager.ID]),
 			})
 			// Manager2 manages another draft: the managed-jobs half of the
 			// rule follows the user, not the role.
@@ -839,21 +811,21 @@ func TestRowScopingRules(t *testing.T) {
 				tn.PublicNote[tn.Draft2.ID], tn.InternalNote[tn.Draft2.ID])
 			assertSees(t, c, s, pgtest.UserContext(t, tn.Manager2), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
-				ent.TypeUser:         userIDs(tn.users()...),
-				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
-				ent.TypeJob:          jobIDs(append(slices.Clone(published), tn.Draft2)...),
-				ent.TypeNote:         noteIDs(notes2...),
-				ent.TypeSession:      sessionIDs(tn.Session[tn.Manager2.ID]),
+				ent.TypeUser:         pgtest.IDs(tn.users()...),
+				ent.TypeCompany:      pgtest.IDs(tn.C1, tn.C2),
+				ent.TypeJob:          pgtest.IDs(append(slices.Clone(published), tn.Draft2)...),
+				ent.TypeNote:         pgtest.IDs(notes2...),
+				ent.TypeSession:      pgtest.IDs(tn.Session[tn.Manager2.ID]),
 			})
 		})
 		t.Run("5 a member sees all companies and users, published and managed jobs, public notes on them/"+name, func(t *testing.T) {
 			assertSees(t, c, s, pgtest.UserContext(t, tn.Member), visibleSets{
 				ent.TypeOrganization: {tn.Org.ID},
-				ent.TypeUser:         userIDs(tn.users()...),
-				ent.TypeCompany:      companyIDs(tn.C1, tn.C2),
-				ent.TypeJob:          jobIDs(append(slices.Clone(published), tn.Archived)...),
-				ent.TypeNote:         noteIDs(append(slices.Clone(publicNotes), tn.PublicNote[tn.Archived.ID])...),
-				ent.TypeSession:      sessionIDs(tn.Session[tn.Member.ID]),
+				ent.TypeUser:         pgtest.IDs(tn.users()...),
+				ent.TypeCompany:      pgtest.IDs(tn.C1, tn.C2),
+				ent.TypeJob:          pgtest.IDs(append(slices.Clone(published), tn.Archived)...),
+				ent.TypeNote:         pgtest.IDs(append(slices.Clone(publicNotes), tn.PublicNote[tn.Archived.ID])...),
+				ent.TypeSession:      pgtest.IDs(tn.Session[tn.Member.ID]),
 			})
 		})
 	}
@@ -864,11 +836,11 @@ func TestRowScopingRules(t *testing.T) {
 				ent.TypeOrganization: {tn.Org.ID},
 				// Not Member (manages an archived job of C1), not
 				// Manager2 (manages jobs of C2 only).
-				ent.TypeUser:    userIDs(tn.Client, tn.Manager),
-				ent.TypeCompany: companyIDs(tn.C1),
-				ent.TypeJob:     jobIDs(tn.Pub1),
-				ent.TypeNote:    noteIDs(tn.PublicNote[tn.Pub1.ID]),
-				ent.TypeSession: sessionIDs(tn.Session[tn.Client.ID]),
+				ent.TypeUser:    pgtest.IDs(tn.Client, tn.Manager),
+				ent.TypeCompany: pgtest.IDs(tn.C1),
+				ent.TypeJob:     pgtest.IDs(tn.Pub1),
+				ent.TypeNote:    pgtest.IDs(tn.PublicNote[tn.Pub1.ID]),
+				ent.TypeSession: pgtest.IDs(tn.Session[tn.Client.ID]),
 			})
 		})
 	}

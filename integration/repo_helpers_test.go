@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,52 +16,6 @@ import (
 	"github.com/scopegate/scopegate/internal/policy"
 	"github.com/scopegate/scopegate/internal/repo"
 )
-
-// repoMissingID is an id no row has: the control every "not found" of the
-// repository tests is compared with.
-const repoMissingID = 999999
-
-// repoTables is every table of the schema, the join table included.
-var repoTables = []string{
-	"organizations", "users", "companies", "jobs", "job_managers", "notes", "sessions", "audit_events",
-}
-
-// repoChecksums reads, with plain SQL outside ent and its privacy rules, a
-// checksum of every row of every table.
-func repoChecksums(t *testing.T, db *pgtest.DB) map[string]string {
-	t.Helper()
-	out := make(map[string]string, len(repoTables))
-	for _, tbl := range repoTables {
-		var sum string
-		err := db.Raw.QueryRowContext(context.Background(),
-			`SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text),'')) FROM `+tbl+` t`).Scan(&sum)
-		require.NoError(t, err, tbl)
-		out[tbl] = sum
-	}
-	return out
-}
-
-// repoAssertUnchanged fails, naming the tables, if any table differs from
-// before.
-func repoAssertUnchanged(t *testing.T, db *pgtest.DB, before map[string]string, what string) {
-	t.Helper()
-	after := repoChecksums(t, db)
-	var changed []string
-	for _, tbl := range repoTables {
-		if before[tbl] != after[tbl] {
-			changed = append(changed, tbl)
-		}
-	}
-	assert.Empty(t, changed, "%s: tables changed", what)
-}
-
-// repoAssertChanged fails if no table differs from before: a call that
-// succeeded must have written something.
-func repoAssertChanged(t *testing.T, db *pgtest.DB, before map[string]string, what string) {
-	t.Helper()
-	after := repoChecksums(t, db)
-	assert.NotEqual(t, before, after, "%s: succeeded but wrote nothing", what)
-}
 
 // The classes of repository errors.
 const (
@@ -194,13 +147,16 @@ type repoWorld struct {
 	bAdmin, bManager, bMember, bClient *ent.User
 	bJob, bDraft                       *ent.Job
 	bNote                              *ent.Note
-	seq                                int
+	// seed creates the rows a case changes; its serial names what a
+	// case makes up.
+	seed *pgtest.Seeder
 }
 
 func newRepoWorld(t *testing.T) *repoWorld {
 	t.Helper()
 	w := &repoWorld{db: pgtest.New(t), actors: map[string]*ent.User{}}
 	w.r = repo.New(w.db.Client)
+	w.seed = pgtest.NewSeeder(w.db.Client)
 	sys := pgtest.SystemContext(t)
 	pgtest.MustTx(t, sys, w.db.Client, func(tx *ent.Tx) error {
 		w.orgA = tx.Organization.Create().SetName("A").SetSlug("a").SaveX(sys)
@@ -242,8 +198,6 @@ func newRepoWorld(t *testing.T) *repoWorld {
 	return w
 }
 
-func (w *repoWorld) next() int { w.seq++; return w.seq }
-
 func (w *repoWorld) as(t *testing.T, actor string) context.Context {
 	t.Helper()
 	u, ok := w.actors[actor]
@@ -259,49 +213,5 @@ func (w *repoWorld) seedJob(t *testing.T, co *ent.Company, st job.Status, manage
 	if co.OrgID == w.orgB.ID {
 		creator = w.bAdmin
 	}
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Job, error) {
-		c := tx.Job.Create().SetOrgID(co.OrgID).SetCompanyID(co.ID).SetTitle(fmt.Sprintf("job %d", w.next())).
-			SetStatus(st).SetSalaryMax(5000).SetCreatedByID(creator.ID)
-		for _, m := range managers {
-			c.AddManagerIDs(m.ID)
-		}
-		return c.Save(ctx)
-	})
-}
-
-func (w *repoWorld) seedNote(t *testing.T, j *ent.Job, author *ent.User, internal bool) *ent.Note {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Note, error) {
-		return tx.Note.Create().SetOrgID(j.OrgID).SetJobID(j.ID).SetAuthorID(author.ID).
-			SetBody(fmt.Sprintf("note %d", w.next())).SetInternal(internal).Save(ctx)
-	})
-}
-
-func (w *repoWorld) seedUser(t *testing.T, org int, role user.Role, co *ent.Company) *ent.User {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.User, error) {
-		email := fmt.Sprintf("seeded%d@%d.test", w.next(), org)
-		c := tx.User.Create().SetOrgID(org).SetEmail(email).SetName(email).SetPhone("555-0").SetRole(role)
-		if co != nil {
-			c.SetCompanyID(co.ID)
-		}
-		return c.Save(ctx)
-	})
-}
-
-func (w *repoWorld) seedCompany(t *testing.T, org int) *ent.Company {
-	t.Helper()
-	return pgtest.Seed(t, w.db.Client, func(ctx context.Context, tx *ent.Tx) (*ent.Company, error) {
-		return tx.Company.Create().SetOrgID(org).SetName(fmt.Sprintf("company %d", w.next())).Save(ctx)
-	})
-}
-
-func (w *repoWorld) seedSession(t *testing.T, u *ent.User) {
-	t.Helper()
-	// Sessions are created by logging in, under the authenticator scope.
-	_, err := w.db.Client.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", w.next())).
-		SetExpiresAt(time.Now().Add(time.Hour)).Save(pgtest.LoginContext(t, u.Email))
-	if err != nil {
-		t.Fatal(err)
-	}
+	return w.seed.Job(t, co, creator, st, managers...)
 }

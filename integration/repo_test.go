@@ -107,7 +107,7 @@ func repoPolicyCases() []repoPolicyCase {
 	companyUpdate := func(seed func(t *testing.T, w *repoWorld) *ent.Company) func(*testing.T, *repoWorld, *ent.User) func(context.Context) error {
 		return func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
 			c := seed(t, w)
-			name := fmt.Sprintf("renamed %d", w.next())
+			name := fmt.Sprintf("renamed %d", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Companies.Update(ctx, c.ID, repo.CompanyPatch{Name: &name})
 				return err
@@ -135,23 +135,23 @@ func repoPolicyCases() []repoPolicyCase {
 		return w.seedJob(t, w.c1, job.StatusDraft, actor)
 	}
 	ownNote := func(t *testing.T, w *repoWorld, actor *ent.User) *ent.Note {
-		return w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), actor, false)
+		return w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), actor, false)
 	}
 	othersNote := func(internal bool) func(*testing.T, *repoWorld, *ent.User) *ent.Note {
 		return func(t *testing.T, w *repoWorld, _ *ent.User) *ent.Note {
-			return w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), w.admin2, internal)
+			return w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), w.admin2, internal)
 		}
 	}
 	freshMember := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		return w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+		return w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 	}
 	freshMemberWithSession := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
-		w.seedSession(t, u)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
+		w.seed.Session(t, u)
 		return u
 	}
 	managerOfClientsJob := func(t *testing.T, w *repoWorld, _ *ent.User) *ent.User {
-		m := w.seedUser(t, w.orgA.ID, user.RoleManager, nil)
+		m := w.seed.User(t, w.orgA.ID, user.RoleManager, nil)
 		w.seedJob(t, w.c1, job.StatusPublished, m)
 		return m
 	}
@@ -177,13 +177,13 @@ func repoPolicyCases() []repoPolicyCase {
 		}), repoByRole(ok, noAllow, noAllow, nf, nf)},
 		{"job.delete", "a published job the actor manages, with a note", jobDelete(func(t *testing.T, w *repoWorld, actor *ent.User) *ent.Job {
 			j := w.seedJob(t, w.c1, job.StatusPublished, actor)
-			w.seedNote(t, j, w.admin2, false)
+			w.seed.Note(t, j, w.admin2, false)
 			return j
 		}), repoByRole(ok, noAllow, noAllow, noAllow, nf)},
 		{"job.delete", "a draft job nobody of them manages", jobDelete(draft),
 			repoByRole(ok, nf, nf, nf, nf)},
 		{"company.create", "a new company", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
-			name := fmt.Sprintf("new company %d", w.next())
+			name := fmt.Sprintf("new company %d", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: name})
 				return err
@@ -191,9 +191,9 @@ func repoPolicyCases() []repoPolicyCase {
 		}, repoByRole(ok, noAllow, noAllow, noAllow, banned)},
 		{"company.update", "the client's own company", companyUpdate(func(_ *testing.T, w *repoWorld) *ent.Company { return w.c1 }),
 			repoByRole(ok, noAllow, noAllow, noAllow, nf)},
-		{"company.update", "another company", companyUpdate(func(t *testing.T, w *repoWorld) *ent.Company { return w.seedCompany(t, w.orgA.ID) }),
+		{"company.update", "another company", companyUpdate(func(t *testing.T, w *repoWorld) *ent.Company { return w.seed.Company(t, w.orgA.ID) }),
 			repoByRole(ok, noAllow, noAllow, nf, nf)},
-		{"company.delete", "an empty company", companyDelete(func(t *testing.T, w *repoWorld) *ent.Company { return w.seedCompany(t, w.orgA.ID) }),
+		{"company.delete", "an empty company", companyDelete(func(t *testing.T, w *repoWorld) *ent.Company { return w.seed.Company(t, w.orgA.ID) }),
 			repoByRole(ok, noAllow, noAllow, nf, nf)},
 		{"company.delete", "the client's own company, which has jobs and clients", companyDelete(func(_ *testing.T, w *repoWorld) *ent.Company { return w.c1 }),
 			repoByRole(wantConflict, noAllow, noAllow, noAllow, nf)},
@@ -214,7 +214,7 @@ func repoPolicyCases() []repoPolicyCase {
 		{"note.delete", "another user's public note", noteDelete(othersNote(false)),
 			repoByRole(ok, noAllow, noAllow, noAllow, nf)},
 		{"user.create", "a member", func(t *testing.T, w *repoWorld, _ *ent.User) func(context.Context) error {
-			email := fmt.Sprintf("created%d@a.test", w.next())
+			email := fmt.Sprintf("created%d@a.test", w.seed.Next())
 			return func(ctx context.Context) error {
 				_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: email, Name: "Created", Role: "member", Password: "long enough password"})
 				return err
@@ -257,13 +257,13 @@ func TestRepoPolicyMatrix(t *testing.T) {
 				}
 				t.Run(actor+" gets "+want.String(), func(t *testing.T) {
 					call := c.prepare(t, w, w.actors[actor])
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					err := call(w.as(t, actor))
 					repoAssertOutcome(t, err, want)
 					if want.class == repoOK {
-						repoAssertChanged(t, w.db, before, c.action)
+						w.db.AssertChanged(t, before, c.action)
 					} else {
-						repoAssertUnchanged(t, w.db, before, c.action)
+						w.db.AssertUnchanged(t, before, c.action)
 					}
 				})
 			}
@@ -282,7 +282,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
 		_, _, err := w.r.Jobs.Update(w.as(t, actMember), j.ID, repo.JobPatch{Title: repoPtr("x")})
 		repoAssertOutcome(t, err, wantNotFound)
-		_, _, missing := w.r.Jobs.Update(w.as(t, actMember), repoMissingID, repo.JobPatch{Title: repoPtr("x")})
+		_, _, missing := w.r.Jobs.Update(w.as(t, actMember), pgtest.MissingID, repo.JobPatch{Title: repoPtr("x")})
 		assert.Equal(t, repoErrClass(missing), repoErrClass(err), "hidden and missing differ")
 	})
 	t.Run("MemberUpdatingAPublishedJobIsForbidden", func(t *testing.T) {
@@ -295,17 +295,17 @@ func TestRepoPolicyDetails(t *testing.T) {
 	})
 	t.Run("MemberWritingAnInternalNoteIsForbidden", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Notes.Create(w.as(t, actMember), j.ID, repo.NoteInput{Body: "secret", Internal: true})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "internal note by a member")
+		w.db.AssertUnchanged(t, before, "internal note by a member")
 	})
 	t.Run("MemberTurningTheirNoteInternalIsForbidden", func(t *testing.T) {
-		n := w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
-		before := repoChecksums(t, w.db)
+		n := w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), member, false)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Notes.Update(w.as(t, actMember), n.ID, repo.NotePatch{Internal: repoPtr(true)})
 		assert.Equal(t, repoForbidden, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "note made internal by a member")
+		w.db.AssertUnchanged(t, before, "note made internal by a member")
 	})
 	t.Run("ManagerWritesAnInternalNote", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished)
@@ -316,7 +316,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 	t.Run("ManagerHandsTheirDraftJobToAnotherManager", func(t *testing.T) {
 		// Allowed: they manage the job when they change it, even if the
 		// change hides it from them afterwards.
-		other := w.seedUser(t, w.orgA.ID, user.RoleManager, nil)
+		other := w.seed.User(t, w.orgA.ID, user.RoleManager, nil)
 		j := w.seedJob(t, w.c1, job.StatusDraft, manager)
 		_, _, err := w.r.Jobs.Update(w.as(t, actManager), j.ID, repo.JobPatch{ManagerIDs: &[]int{other.ID}})
 		require.NoError(t, err)
@@ -326,7 +326,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 	})
 	t.Run("DeletedJobTakesItsNotesAndManagerLinks", func(t *testing.T) {
 		j := w.seedJob(t, w.c1, job.StatusPublished, manager, member)
-		w.seedNote(t, j, member, false)
+		w.seed.Note(t, j, member, false)
 		require.NoError(t, w.r.Jobs.Delete(w.as(t, actAdmin), j.ID))
 		var n int
 		require.NoError(t, w.db.Raw.QueryRow(`SELECT (SELECT count(*) FROM notes WHERE job_id = $1) + (SELECT count(*) FROM job_managers WHERE job_id = $1)`, j.ID).Scan(&n))
@@ -336,7 +336,7 @@ func TestRepoPolicyDetails(t *testing.T) {
 
 // repoAttack is one write aimed at tenant B from a scope of tenant A.
 // prepare seeds what the call needs in tenant A and returns the call, taking
-// the id under attack, and B's id; the same call is made with repoMissingID.
+// the id under attack, and B's id; the same call is made with pgtest.MissingID.
 type repoAttack struct {
 	name    string
 	prepare func(t *testing.T, w *repoWorld, actor *ent.User) (call func(ctx context.Context, id int) error, foreign int)
@@ -392,7 +392,7 @@ func repoAttacks() []repoAttack {
 				j := updatableJob(t, w)
 				return func(ctx context.Context, id int) error {
 					ids := []int{id}
-					if id != repoMissingID {
+					if id != pgtest.MissingID {
 						ids = []int{w.bManager.ID, w.bMember.ID}
 					}
 					_, _, err := w.r.Jobs.Update(ctx, j.ID, repo.JobPatch{ManagerIDs: &ids})
@@ -415,14 +415,14 @@ func repoAttacks() []repoAttack {
 		{name: "Users.Create with B's company", want: userCreators,
 			prepare: func(_ *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
 				return func(ctx context.Context, id int) error {
-					_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.next()), Name: "X",
+					_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: fmt.Sprintf("attack%d@a.test", w.seed.Next()), Name: "X",
 						Role: "client", Password: "long enough password", CompanyID: &id})
 					return err
 				}, w.bCompany.ID
 			}},
 		{name: "Users.Update setting CompanyID to B's company", want: repoByRole(nf, forb, forb, nf, nf),
 			prepare: func(t *testing.T, w *repoWorld, _ *ent.User) (func(context.Context, int) error, int) {
-				u := w.seedUser(t, w.orgA.ID, user.RoleClient, w.c2)
+				u := w.seed.User(t, w.orgA.ID, user.RoleClient, w.c2)
 				return func(ctx context.Context, id int) error {
 					_, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{CompanyID: &id})
 					return err
@@ -481,10 +481,10 @@ func TestRepoCrossTenantWrites(t *testing.T) {
 				t.Run(actor+" gets "+want.class+" like a missing id", func(t *testing.T) {
 					call, foreign := a.prepare(t, w, w.actors[actor])
 					ctx := w.as(t, actor)
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					errForeign := call(ctx, foreign)
-					errMissing := call(ctx, repoMissingID)
-					repoAssertUnchanged(t, w.db, before, a.name)
+					errMissing := call(ctx, pgtest.MissingID)
+					w.db.AssertUnchanged(t, before, a.name)
 					require.Error(t, errForeign)
 					require.Error(t, errMissing)
 					assert.Equal(t, repoErrClass(errMissing), repoErrClass(errForeign), "foreign: %v; missing: %v", errForeign, errMissing)
@@ -566,10 +566,10 @@ func TestRepoMassAssignment(t *testing.T) {
 		for _, actor := range []string{actManager, actMember, actClient} {
 			for what, p := range patches {
 				t.Run(actor+" changing "+what+" is forbidden", func(t *testing.T) {
-					before := repoChecksums(t, w.db)
+					before := w.db.Sums(t)
 					_, _, err := w.r.Users.Update(w.as(t, actor), w.actors[actor].ID, p)
 					repoAssertOutcome(t, err, wantNoAllow)
-					repoAssertUnchanged(t, w.db, before, what)
+					w.db.AssertUnchanged(t, before, what)
 				})
 			}
 			t.Run(actor+" changes their own name and phone", func(t *testing.T) {
@@ -585,7 +585,7 @@ func TestRepoMassAssignment(t *testing.T) {
 		}
 	})
 	t.Run("AdminChangesAnotherUsersRoleBanActiveAndCompany", func(t *testing.T) {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 		ctx := w.as(t, actAdmin)
 		got, _, err := w.r.Users.Update(ctx, u.ID, repo.UserPatch{Role: repoPtr("client"), CompanyID: &w.c2.ID})
 		require.NoError(t, err)
@@ -637,17 +637,17 @@ func TestRepoLastAdmin(t *testing.T) {
 			"demote to client": {Role: repoPtr("client"), CompanyID: &co.ID},
 			"ban and demote":   {Role: repoPtr("member"), Banned: repoPtr(true)},
 		} {
-			before := repoChecksums(t, db)
+			before := db.Sums(t)
 			_, _, err := r.Users.Update(ctx, admin.ID, p)
 			assert.ErrorIs(t, err, repo.ErrConflict, what)
 			assert.Equal(t, repoConflict, repoErrClass(err), what)
-			repoAssertUnchanged(t, db, before, what)
+			db.AssertUnchanged(t, before, what)
 		}
-		before := repoChecksums(t, db)
+		before := db.Sums(t)
 		err := r.Users.Delete(ctx, admin.ID)
 		assert.ErrorIs(t, err, repo.ErrConflict, "delete")
 		assert.Equal(t, repoConflict, repoErrClass(err), "delete")
-		repoAssertUnchanged(t, db, before, "delete")
+		db.AssertUnchanged(t, before, "delete")
 	}
 	t.Run("LastAdminCannotDemoteBanDeactivateOrDeleteThemself", lastAdminRefusals)
 	t.Run("LastAdminMayStillChangeTheirNameAndStayAdmin", func(t *testing.T) {
@@ -695,7 +695,7 @@ func TestRepoRedaction(t *testing.T) {
 	w := newRepoWorld(t)
 	manager, member := w.actors[actManager], w.actors[actMember]
 	j := w.seedJob(t, w.c1, job.StatusPublished, manager, w.admin2)
-	n := w.seedNote(t, j, manager, false)
+	n := w.seed.Note(t, j, manager, false)
 	contact := []string{"email", "phone"}
 
 	assertZeroed := func(t *testing.T, red policy.Redacted, u *ent.User) {
@@ -914,7 +914,7 @@ func TestRepoPagination(t *testing.T) {
 			p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, f, repo.ListOptions{Limit: limit, Cursor: cursor})
 			require.NoError(t, err)
 			require.LessOrEqual(t, len(p.Items), limit)
-			pages = append(pages, ids(p.Items, jobID))
+			pages = append(pages, pgtest.IDs(p.Items...))
 			if p.NextCursor == "" {
 				return pages
 			}
@@ -1022,8 +1022,8 @@ func TestRepoPagination(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, up.NextCursor)
 		noted := w.seedJob(t, w.c1, job.StatusPublished)
-		w.seedNote(t, noted, admin, false)
-		w.seedNote(t, noted, admin, false)
+		w.seed.Note(t, noted, admin, false)
+		w.seed.Note(t, noted, admin, false)
 		np, err := w.r.Notes.List(ctx, preload.SurfaceUser, noted.ID, repo.ListOptions{Limit: 1})
 		require.NoError(t, err)
 		require.NotEmpty(t, np.NextCursor)
@@ -1101,11 +1101,11 @@ func TestRepoPagination(t *testing.T) {
 			c := b64(fmt.Sprintf(`{"a":%d,"o":%d,"s":"user","k":"job"}`, all[4], w.orgA.ID))
 			p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Cursor: c, Limit: 5})
 			require.NoError(t, err)
-			assert.Equal(t, all[5:10], ids(p.Items, jobID))
+			assert.Equal(t, all[5:10], pgtest.IDs(p.Items...))
 			p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{
 				Cursor: b64(fmt.Sprintf(`{"a":1,"o":%d,"s":"user","k":"job"}`, w.orgA.ID)), Limit: 200})
 			require.NoError(t, err)
-			assert.Equal(t, all, ids(p.Items, jobID))
+			assert.Equal(t, all, pgtest.IDs(p.Items...))
 		})
 	})
 	t.Run("LimitsOutOfRangeAreInvalid", func(t *testing.T) {
@@ -1128,14 +1128,14 @@ func TestRepoPagination(t *testing.T) {
 		p, err := w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, repo.DefaultLimit, 50)
-		assert.Equal(t, all[:50], ids(p.Items, jobID))
+		assert.Equal(t, all[:50], pgtest.IDs(p.Items...))
 		assert.NotEmpty(t, p.NextCursor)
 		p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Limit: repo.MaxLimit})
 		require.NoError(t, err)
-		assert.Equal(t, all[:repo.MaxLimit], ids(p.Items, jobID))
+		assert.Equal(t, all[:repo.MaxLimit], pgtest.IDs(p.Items...))
 		p, err = w.r.Jobs.List(ctx, preload.SurfaceUser, repo.JobFilter{}, repo.ListOptions{Limit: repo.MaxLimit, Cursor: p.NextCursor})
 		require.NoError(t, err)
-		assert.Equal(t, all[repo.MaxLimit:], ids(p.Items, jobID))
+		assert.Equal(t, all[repo.MaxLimit:], pgtest.IDs(p.Items...))
 		assert.Empty(t, p.NextCursor, "the last page has no next cursor")
 	})
 }
@@ -1150,10 +1150,10 @@ func TestRepoExplainVisibility(t *testing.T) {
 	draft := w.seedJob(t, w.c1, job.StatusDraft, manager)
 	pub := w.seedJob(t, w.c1, job.StatusPublished, manager)
 	pubC2 := w.seedJob(t, w.c2, job.StatusPublished)
-	internal := w.seedNote(t, pub, manager, true)
-	public := w.seedNote(t, pub, manager, false)
-	onDraft := w.seedNote(t, draft, manager, false)
-	loneMember := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+	internal := w.seed.Note(t, pub, manager, true)
+	public := w.seed.Note(t, pub, manager, false)
+	onDraft := w.seed.Note(t, draft, manager, false)
+	loneMember := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 
 	cases := []struct {
 		name    string
@@ -1201,7 +1201,7 @@ func TestRepoExplainVisibility(t *testing.T) {
 		for object, id := range map[string]int{"job": w.bJob.ID, "note": w.bNote.ID, "company": w.bCompany.ID, "user": w.bMember.ID} {
 			_, err := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, id)
 			assert.True(t, ent.IsNotFound(err), "%s of B: %v", object, err)
-			_, missing := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, repoMissingID)
+			_, missing := policy.ExplainVisibility(ctx, w.db.Client, member.ID, object, pgtest.MissingID)
 			assert.True(t, ent.IsNotFound(missing), "missing %s: %v", object, missing)
 		}
 		_, err := policy.ExplainVisibility(ctx, w.db.Client, w.bMember.ID, "job", pub.ID)
@@ -1226,18 +1226,18 @@ func TestRepoErrors(t *testing.T) {
 	ctx := w.as(t, actAdmin)
 
 	t.Run("DuplicateCompanyNameInTheSameOrgIsConflict", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Companies.Create(ctx, repo.CompanyInput{Name: w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
 		var ce *repo.ConflictError
 		assert.True(t, errors.As(err, &ce), "no *repo.ConflictError: %v", err)
-		repoAssertUnchanged(t, w.db, before, "duplicate company")
+		w.db.AssertUnchanged(t, before, "duplicate company")
 	})
 	t.Run("RenamingACompanyToATakenNameIsConflict", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Companies.Update(ctx, w.c2.ID, repo.CompanyPatch{Name: &w.c1.Name})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "rename")
+		w.db.AssertUnchanged(t, before, "rename")
 	})
 	t.Run("TheSameCompanyNameInAnotherOrgIsFine", func(t *testing.T) {
 		// B has a company named BC2; A may have one too.
@@ -1245,45 +1245,45 @@ func TestRepoErrors(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Run("DuplicateEmailIsConflictAcrossOrgs", func(t *testing.T) {
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		_, _, err := w.r.Users.Create(ctx, repo.UserInput{Email: strings.ToUpper(w.bMember.Email), Name: "Dup", Role: "member", Password: "long enough password"})
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "duplicate email")
+		w.db.AssertUnchanged(t, before, "duplicate email")
 	})
 	t.Run("DeletingACompanyWithJobsIsConflict", func(t *testing.T) {
 		w.seedJob(t, w.c2, job.StatusDraft)
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Companies.Delete(ctx, w.c2.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "company with jobs")
+		w.db.AssertUnchanged(t, before, "company with jobs")
 	})
 	t.Run("DeletingAUserWhoWroteNotesIsConflict", func(t *testing.T) {
-		u := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
-		w.seedNote(t, w.seedJob(t, w.c1, job.StatusPublished), u, false)
-		before := repoChecksums(t, w.db)
+		u := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
+		w.seed.Note(t, w.seedJob(t, w.c1, job.StatusPublished), u, false)
+		before := w.db.Sums(t)
 		err := w.r.Users.Delete(ctx, u.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "user with notes")
+		w.db.AssertUnchanged(t, before, "user with notes")
 	})
 
 	t.Run("DeletingACompanyWithClientsOnlyIsConflict", func(t *testing.T) {
-		co := w.seedCompany(t, w.orgA.ID)
-		w.seedUser(t, w.orgA.ID, user.RoleClient, co)
-		before := repoChecksums(t, w.db)
+		co := w.seed.Company(t, w.orgA.ID)
+		w.seed.User(t, w.orgA.ID, user.RoleClient, co)
+		before := w.db.Sums(t)
 		err := w.r.Companies.Delete(ctx, co.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "company with clients")
+		w.db.AssertUnchanged(t, before, "company with clients")
 	})
 	t.Run("DeletingAUserWhoCreatedJobsIsConflict", func(t *testing.T) {
 		// admin2 created every seeded job; another admin remains.
-		before := repoChecksums(t, w.db)
+		before := w.db.Sums(t)
 		err := w.r.Users.Delete(ctx, w.admin2.ID)
 		assert.Equal(t, repoConflict, repoErrClass(err), "error: %v", err)
-		repoAssertUnchanged(t, w.db, before, "user with jobs")
+		w.db.AssertUnchanged(t, before, "user with jobs")
 	})
 
 	pub := w.seedJob(t, w.c1, job.StatusPublished)
-	member := w.seedUser(t, w.orgA.ID, user.RoleMember, nil)
+	member := w.seed.User(t, w.orgA.ID, user.RoleMember, nil)
 	long := strings.Repeat("x", 201)
 	invalid := []struct {
 		name  string
@@ -1377,13 +1377,13 @@ func TestRepoErrors(t *testing.T) {
 	}
 	for _, c := range invalid {
 		t.Run(c.name+"IsInvalid", func(t *testing.T) {
-			before := repoChecksums(t, w.db)
+			before := w.db.Sums(t)
 			err := c.call()
 			assert.Equal(t, repoInvalid, repoErrClass(err), "error: %v", err)
 			if err != nil {
 				assert.Contains(t, repoInvalidFields(t, err), c.field)
 			}
-			repoAssertUnchanged(t, w.db, before, c.name)
+			w.db.AssertUnchanged(t, before, c.name)
 		})
 	}
 }

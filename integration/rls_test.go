@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -24,17 +23,6 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/scope"
 )
-
-// rlsTables maps the oracle's types to their tables: every table that holds
-// tenant data, the organizations, sessions and audit events included. Read
-// from the generated ent.TableOf, so a new type needs no edit here.
-var rlsTables = func() map[string]string {
-	out := map[string]string{}
-	for _, typ := range world.Types {
-		out[typ] = ent.TableOf[typ]
-	}
-	return out
-}()
 
 // rlsWorld is a generated world, its snapshot and every viewer of it.
 type rlsWorld struct {
@@ -59,6 +47,24 @@ func newRLSWorld(t *testing.T, seed int64) *rlsWorld {
 		w.viewers = append(w.viewers, world.UserViewer(snap.Users[id]))
 	}
 	return w
+}
+
+// exec runs query through the application's pool in a transaction of its
+// own under ctx's scope (its settings, which row-level security reads),
+// commits it, and returns the rows it affected.
+func (w *rlsWorld) exec(t *testing.T, ctx context.Context, query string) (int64, error) {
+	t.Helper()
+	tx, err := database.BeginTx(ctx, w.db.SQL, nil)
+	require.NoError(t, err)
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	return n, nil
 }
 
 func viewerContext(t testing.TB, v world.Viewer) context.Context {
@@ -116,12 +122,7 @@ func TestRLSTablesAreForced(t *testing.T) {
 		tables = append(tables, name)
 	}
 	require.NoError(t, rows.Err())
-	want := []string{"job_managers"}
-	for _, tbl := range rlsTables {
-		want = append(want, tbl)
-	}
-	sort.Strings(want)
-	assert.Equal(t, want, tables, "tables with tenant data")
+	assert.Equal(t, pgtest.Tables(), tables, "tables with tenant data")
 
 	var super, bypass bool
 	require.NoError(t, db.SQL.QueryRow(`SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&super, &bypass))
@@ -133,7 +134,7 @@ func TestRLSTablesAreForced(t *testing.T) {
 func TestRLSWithoutSettingsSeesNothing(t *testing.T) {
 	t.Parallel()
 	w := newRLSWorld(t, 1)
-	for _, tbl := range append(slices.Sorted(maps.Values(rlsTables)), "job_managers") {
+	for _, tbl := range pgtest.Tables() {
 		var owner, app int
 		q := "SELECT count(*) FROM " + pq.QuoteIdentifier(tbl)
 		require.NoError(t, w.db.Owner(t).QueryRow(q).Scan(&owner))
@@ -154,8 +155,8 @@ func TestRLSReadsMatchTheModel(t *testing.T) {
 		w := newRLSWorld(t, seed)
 		for _, v := range w.viewers {
 			ctx := viewerContext(t, v)
-			for _, typ := range slices.Sorted(maps.Keys(rlsTables)) {
-				got, err := rawIDs(ctx, w.db.SQL, "SELECT id FROM "+rlsTables[typ]+" ORDER BY id")
+			for _, typ := range world.Types {
+				got, err := rawIDs(ctx, w.db.SQL, "SELECT id FROM "+ent.TableOf[typ]+" ORDER BY id")
 				require.NoError(t, err)
 				want := w.snap.Visible(v, typ)
 				cases++
@@ -185,23 +186,11 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 		}
 	}
 	require.NotNil(t, admin, "org %d has no unbanned admin", a)
-	before := ownerChecksums(t, w.db.Owner(t))
+	before := w.db.Sums(t)
 
 	for _, v := range []world.Viewer{world.UserViewer(admin), world.SystemViewer(a)} {
 		ctx := viewerContext(t, v)
-		exec := func(query string, args ...any) (int64, error) {
-			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
-			require.NoError(t, err)
-			defer tx.Rollback()
-			res, err := tx.ExecContext(ctx, query, args...)
-			if err != nil {
-				return 0, err
-			}
-			n, err := res.RowsAffected()
-			require.NoError(t, err)
-			require.NoError(t, tx.Commit())
-			return n, nil
-		}
+		exec := func(query string) (int64, error) { return w.exec(t, ctx, query) }
 		bCompany := firstOf(w.snap, world.Company, b)
 		bJob := firstOf(w.snap, world.Job, b)
 		bUser := firstOf(w.snap, world.User, b)
@@ -222,7 +211,7 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 				assert.Equal(t, pq.ErrorCode("42501"), pqErr.Code, "%s: %v", tbl, err)
 			}
 		}
-		for _, tbl := range []string{"companies", "users", "jobs", "notes", "job_managers", "audit_events"} {
+		for _, tbl := range tablesWithColumn(t, w.db.Raw, "org_id", false) {
 			n, err := exec(fmt.Sprintf("UPDATE %s SET org_id = org_id WHERE org_id = %d", tbl, b))
 			require.NoError(t, err, tbl)
 			assert.Zero(t, n, "%s: update of org %d's rows as %s", tbl, b, v)
@@ -237,7 +226,7 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, n, "organization %d updated as %s", b, v)
 	}
-	assert.Equal(t, before, ownerChecksums(t, w.db.Owner(t)), "rows changed")
+	w.db.AssertUnchanged(t, before, "rows changed")
 }
 
 func firstOf(s *world.Snapshot, typ string, org int) int {
@@ -245,19 +234,6 @@ func firstOf(s *world.Snapshot, typ string, org int) int {
 		return ids[0]
 	}
 	panic(fmt.Sprintf("no %s in org %d", typ, org))
-}
-
-// ownerChecksums hashes the content of every table, as the owner.
-func ownerChecksums(t *testing.T, owner *sql.DB) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, tbl := range append(slices.Sorted(maps.Values(rlsTables)), "job_managers") {
-		var sum string
-		require.NoError(t, owner.QueryRow(fmt.Sprintf(
-			"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM %s t", tbl)).Scan(&sum))
-		out[tbl] = sum
-	}
-	return out
 }
 
 // TestRLSPoolSafety: 64 goroutines run 10,000 units of work that alternate
@@ -428,7 +404,7 @@ func TestReadUnitSwitchesScopeInPlace(t *testing.T) {
 func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
 	t.Parallel()
 	w := newRLSWorld(t, 2)
-	before := ownerChecksums(t, w.db.Owner(t))
+	before := w.db.Sums(t)
 	checked := 0
 	for _, v := range w.viewers {
 		if v.System || v.User.Banned {
@@ -446,19 +422,7 @@ func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
 		}
 		checked++
 		ctx := viewerContext(t, v)
-		exec := func(query string) (int64, error) {
-			tx, err := database.BeginTx(ctx, w.db.SQL, nil)
-			require.NoError(t, err)
-			defer tx.Rollback()
-			res, err := tx.ExecContext(ctx, query)
-			if err != nil {
-				return 0, err
-			}
-			n, err := res.RowsAffected()
-			require.NoError(t, err)
-			require.NoError(t, tx.Commit())
-			return n, nil
-		}
+		exec := func(query string) (int64, error) { return w.exec(t, ctx, query) }
 		_, err := exec(fmt.Sprintf(`INSERT INTO job_managers (job_id, user_id) VALUES (%d, %d)`, hidden, v.User.ID))
 		var pqErr *pq.Error
 		if assert.ErrorAs(t, err, &pqErr, "%s links hidden job %d to themselves", v, hidden) {
@@ -472,5 +436,5 @@ func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
 		assert.Zero(t, n, "%s updates the manager links of hidden job %d", v, hidden)
 	}
 	require.NotZero(t, checked, "no user has a hidden job with managers")
-	assert.Equal(t, before, ownerChecksums(t, w.db.Owner(t)), "rows changed")
+	w.db.AssertUnchanged(t, before, "rows changed")
 }

@@ -367,11 +367,11 @@ func TestTenantSafeKeys(t *testing.T) {
 		for _, k := range keys {
 			for _, c := range viaEnt[k.name] {
 				t.Run(k.name+"/"+c.name, func(t *testing.T) {
-					before := tableChecksums(t, w.db)
+					before := w.db.Sums(t)
 					err := database.WithTx(sys, w.db.Client, c.run)
 					assert.True(t, ent.IsConstraintError(err), "%v: want an ent constraint error", err)
 					requireForeignKeyViolation(t, err, k.name, c.name)
-					assertUnchanged(t, w.db, before, c.name)
+					w.db.AssertUnchanged(t, before, c.name)
 				})
 			}
 		}
@@ -380,10 +380,10 @@ func TestTenantSafeKeys(t *testing.T) {
 	t.Run("raw SQL as the schema owner", func(t *testing.T) {
 		refused := func(t *testing.T, constraint, what, query string, args ...any) {
 			t.Helper()
-			before := tableChecksums(t, w.db)
+			before := w.db.Sums(t)
 			_, err := owner.Exec(query, args...)
 			requireForeignKeyViolation(t, err, constraint, what)
-			assertUnchanged(t, w.db, before, what)
+			w.db.AssertUnchanged(t, before, what)
 		}
 		for _, k := range keys {
 			t.Run(k.name, func(t *testing.T) {
@@ -407,7 +407,7 @@ func TestTenantSafeKeys(t *testing.T) {
 		}
 		t.Run("job_managers without org_id: the trigger takes the job's", func(t *testing.T) {
 			refused(t, "job_managers_user_id", "A's job, B's user", `INSERT INTO job_managers (job_id, user_id) VALUES ($1, $2)`, a.job, b.client)
-			refused(t, "job_managers_job_id", "a missing job", `INSERT INTO job_managers (job_id, user_id) VALUES ($1, $2)`, missingID, a.client)
+			refused(t, "job_managers_job_id", "a missing job", `INSERT INTO job_managers (job_id, user_id) VALUES ($1, $2)`, pgtest.MissingID, a.client)
 			refused(t, "job_managers_job_id", "B's org_id for A's job", `INSERT INTO job_managers (org_id, job_id, user_id) VALUES ($1, $2, $3)`,
 				b.org, a.job, b.client)
 		})

@@ -171,12 +171,12 @@ func TestUpsertTakeoverOfAnotherTenantsUserIsRefused(t *testing.T) {
 	for _, who := range upserters {
 		for _, v := range variants {
 			t.Run(who+"/"+v.name, func(t *testing.T) {
-				before := tableChecksums(t, w.db)
+				before := w.db.Sums(t)
 				w.db.Counter.Reset()
 				err := w.run(t, who, v.run)
 				require.ErrorIs(t, err, database.ErrUnsafeUpsert, "statements: %q", w.db.Counter.Statements())
 				assert.Contains(t, err.Error(), v.rule)
-				assertUnchanged(t, w.db, before)
+				w.db.AssertUnchanged(t, before)
 				org, name, _ := w.userRow(t, w.victimB.ID)
 				assert.Equal(t, w.orgB, org)
 				assert.Equal(t, w.victimB.Name, name)
@@ -193,12 +193,12 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 	for _, who := range upserters {
 		t.Run(who, func(t *testing.T) {
 			w := seedUpsertWorld(t)
-			victimSum := rowChecksum(t, w.db, "users", w.victimB.ID)
-			coBSum := rowChecksum(t, w.db, "companies", w.coB.ID)
+			victimSum := w.db.RowSum(t, "users", w.victimB.ID)
+			coBSum := w.db.RowSum(t, "companies", w.coB.ID)
 			t.Cleanup(func() {
 				if !t.Failed() {
-					assert.Equal(t, victimSum, rowChecksum(t, w.db, "users", w.victimB.ID), "B's user changed")
-					assert.Equal(t, coBSum, rowChecksum(t, w.db, "companies", w.coB.ID), "B's company changed")
+					assert.Equal(t, victimSum, w.db.RowSum(t, "users", w.victimB.ID), "B's user changed")
+					assert.Equal(t, coBSum, w.db.RowSum(t, "companies", w.coB.ID), "B's company changed")
 				}
 			})
 			upsertUser := func(email, name string, opts ...sql.ConflictOption) func(ctx context.Context, c *ent.Client) (int, error) {
@@ -226,12 +226,12 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 				assert.Equal(t, []any{w.orgA, "renamed", "member"}, []any{org, name, role})
 			})
 			t.Run("the same on B's email updates nothing", func(t *testing.T) {
-				before := tableChecksums(t, w.db)
+				before := w.db.Sums(t)
 				_, err := id(t, upsertUser(w.victimB.Email, "hijacked", pinnedToA(w)))
 				// The DO UPDATE's WHERE is false on B's row: PostgreSQL
 				// neither updates nor returns it.
 				assertNoRowOrRLSRefusal(t, err)
-				assertUnchanged(t, w.db, before)
+				w.db.AssertUnchanged(t, before)
 			})
 			t.Run("a fresh email inserts into A", func(t *testing.T) {
 				got, err := id(t, upsertUser("fresh@a.test", "fresh", pinnedToA(w)))
@@ -264,14 +264,14 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 				assert.Equal(t, 2, n)
 			})
 			t.Run("DoNothing on B's email changes nothing", func(t *testing.T) {
-				before := tableChecksums(t, w.db)
+				before := w.db.Sums(t)
 				err := w.run(t, who, func(ctx context.Context, c *ent.Client) error {
 					return c.User.Create().SetOrgID(w.orgA).SetEmail(w.victimB.Email).SetName("hijacked").SetRole(user.RoleAdmin).
 						OnConflictColumns(user.FieldEmail).DoNothing().Exec(ctx)
 				})
 				// ent reports the row it did not insert as ErrNoRows.
 				assertNoRowOrRLSRefusal(t, err)
-				assertUnchanged(t, w.db, before)
+				w.db.AssertUnchanged(t, before)
 			})
 			t.Run("DoNothing on a fresh email inserts into A", func(t *testing.T) {
 				got, err := id(t, func(ctx context.Context, c *ent.Client) (int, error) {
@@ -283,14 +283,14 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 				assert.Equal(t, w.orgA, org)
 			})
 			t.Run(`Ignore on ("org_id", "name") returns A's c1 unchanged`, func(t *testing.T) {
-				sum := rowChecksum(t, w.db, "companies", w.coA.ID)
+				sum := w.db.RowSum(t, "companies", w.coA.ID)
 				got, err := id(t, func(ctx context.Context, c *ent.Client) (int, error) {
 					return c.Company.Create().SetOrgID(w.orgA).SetName("c1").SetArchived(true).
 						OnConflictColumns(company.FieldOrgID, company.FieldName).Ignore().ID(ctx)
 				})
 				require.NoError(t, err)
 				assert.Equal(t, w.coA.ID, got)
-				assert.Equal(t, sum, rowChecksum(t, w.db, "companies", w.coA.ID))
+				assert.Equal(t, sum, w.db.RowSum(t, "companies", w.coA.ID))
 			})
 			t.Run("Ignore with UpdateWhere on users.org_id", func(t *testing.T) {
 				ignore := func(email string) func(ctx context.Context, c *ent.Client) (int, error) {
@@ -299,11 +299,11 @@ func TestUpsertAllowedShapesKeepToTheTenant(t *testing.T) {
 							OnConflict(sql.ConflictColumns(user.FieldEmail), pinnedToA(w)).Ignore().ID(ctx)
 					}
 				}
-				sum := rowChecksum(t, w.db, "users", w.adminA.ID)
+				sum := w.db.RowSum(t, "users", w.adminA.ID)
 				got, err := id(t, ignore(w.adminA.Email))
 				require.NoError(t, err)
 				assert.Equal(t, w.adminA.ID, got)
-				assert.Equal(t, sum, rowChecksum(t, w.db, "users", w.adminA.ID))
+				assert.Equal(t, sum, w.db.RowSum(t, "users", w.adminA.ID))
 				_, err = id(t, ignore(w.victimB.Email))
 				assertNoRowOrRLSRefusal(t, err, "B's user id must not come back")
 			})
@@ -332,11 +332,11 @@ func TestUpsertRefusedToNonAdmins(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			before := tableChecksums(t, w.db)
+			before := w.db.Sums(t)
 			err := run()
 			require.ErrorIs(t, err, database.ErrUnsafeUpsert)
 			assert.Contains(t, err.Error(), "only unbanned admins")
-			assertUnchanged(t, w.db, before)
+			w.db.AssertUnchanged(t, before)
 		})
 	}
 	t.Run("DoNothing", func(t *testing.T) {

@@ -94,9 +94,9 @@ func TestWritePolicyIsEnforcedInsideEnt(t *testing.T) {
 	}
 	for _, tc := range denied {
 		t.Run(tc.name, func(t *testing.T) {
-			before := tableChecksums(t, tt.db)
+			before := tt.db.Sums(t)
 			forbiddenBy(t, tc.do(), tc.action)
-			assertUnchanged(t, tt.db, before)
+			tt.db.AssertUnchanged(t, before)
 		})
 	}
 
@@ -149,7 +149,7 @@ func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
 	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	err := c.Note.Create().SetJobID(a.Pub1.ID).SetBody("in your name").SetAuthorID(a.Admin.ID).Exec(pgtest.UserContext(t, a.Member))
 	assert.ErrorIs(t, err, rules.ErrNotOwner)
 	err = c.Job.Create().SetCompanyID(a.C1.ID).SetTitle("t").SetCreatedByID(a.Admin.ID).Exec(pgtest.UserContext(t, a.Manager))
@@ -160,7 +160,7 @@ func TestAuthorsAndCreatorsComeFromTheScope(t *testing.T) {
 	assert.ErrorIs(t, err, rules.ErrForeignLink)
 	err = c.User.UpdateOneID(a.Admin.ID).AddNoteIDs(a.PublicNote[a.Pub2.ID].ID).Exec(pgtest.UserContext(t, a.Admin))
 	assert.ErrorIs(t, err, rules.ErrReadOnly, "a note's author is immutable, from either side")
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 }
 
 // TestClearingManyToManyTouchesOnlyVisibleLinks: clearing a job's managers,
@@ -222,7 +222,7 @@ func TestClearingManyToManyTouchesOnlyVisibleLinks(t *testing.T) {
 			require.NoError(t, err)
 			return sortedInts(ids)
 		}
-		require.Equal(t, sortedInts(jobIDs(b.Pub1, b.Draft1)), managed())
+		require.Equal(t, sortedInts(pgtest.IDs(b.Pub1, b.Draft1)), managed())
 		require.NoError(t, tx.User.UpdateOneID(b.Manager.ID).ClearManagedJobs().Exec(ctx))
 		assert.Empty(t, managed())
 		assert.Equal(t, []int{a.Manager.ID}, managers(ctx, tx), "A.Pub1's managers")
@@ -243,10 +243,10 @@ func TestBanningRevokesSessions(t *testing.T) {
 	}
 	require.Equal(t, 1, sessionsOf(a.Member))
 
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	err := c.User.UpdateOneID(a.Member.ID).SetBanned(true).Exec(ctx)
 	assert.ErrorIs(t, err, rules.ErrNeedsTransaction)
-	assertUnchanged(t, tt.db, before)
+	tt.db.AssertUnchanged(t, before)
 
 	require.NoError(t, database.WithTx(ctx, c, func(tx *ent.Tx) error {
 		return tx.User.UpdateOneID(a.Member.ID).SetBanned(true).Exec(ctx)
@@ -267,7 +267,7 @@ func TestSystemScopeLimits(t *testing.T) {
 	t.Parallel()
 	tt := seedTwoTenants(t)
 	a, c := tt.A, tt.db.Client
-	before := tableChecksums(t, tt.db)
+	before := tt.db.Sums(t)
 	for name, do := range map[string]func(tx *ent.Tx) error{
 		"create a session": func(tx *ent.Tx) error {
 			return tx.Session.Create().SetUserID(a.Member.ID).SetTokenHash("forged").SetExpiresAt(a.Member.CreatedAt).Exec(tt.sys)
@@ -284,7 +284,7 @@ func TestSystemScopeLimits(t *testing.T) {
 			err := database.WithTx(tt.sys, c, do)
 			assert.ErrorIs(t, err, rules.ErrReadOnly)
 			assert.ErrorIs(t, err, privacy.Deny)
-			assertUnchanged(t, tt.db, before)
+			tt.db.AssertUnchanged(t, before)
 		})
 	}
 	t.Run("the audit hook still writes", func(t *testing.T) {
@@ -318,7 +318,7 @@ func TestTraversalsFromEntitiesAnswerLikeQueries(t *testing.T) {
 		"job.QueryNotes()":                       draft.QueryNotes(),
 		"note.QueryAuthor()":                     internal.QueryAuthor(),
 		"note.QueryJob()":                        internal.QueryJob(),
-		"client.Job.QueryManagers(missing)":      c.Job.QueryManagers(&ent.Job{ID: missingID}),
+		"client.Job.QueryManagers(missing)":      c.Job.QueryManagers(&ent.Job{ID: pgtest.MissingID}),
 	} {
 		ids, err := q.IDs(ctx)
 		assert.NoError(t, err, name)

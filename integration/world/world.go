@@ -26,11 +26,7 @@ import (
 
 	"github.com/scopegate/scopegate/ent"
 	"github.com/scopegate/scopegate/ent/auditevent"
-	"github.com/scopegate/scopegate/ent/company"
 	"github.com/scopegate/scopegate/ent/job"
-	"github.com/scopegate/scopegate/ent/note"
-	"github.com/scopegate/scopegate/ent/organization"
-	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/scope"
@@ -49,12 +45,6 @@ const (
 
 // Types lists every entity type of the schema.
 var Types = []string{Organization, User, Session, Company, Job, Note, AuditEvent}
-
-// TableOf maps each entity type to its table, as ent generates it.
-var TableOf = map[string]string{
-	Organization: organization.Table, User: user.Table, Session: session.Table,
-	Company: company.Table, Job: job.Table, Note: note.Table, AuditEvent: auditevent.Table,
-}
 
 // Edge is one edge of the ent schema, from one type to another.
 type Edge struct {
