@@ -56,7 +56,10 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	slugs := orgSlugs(ctx, db.Client)
+	slugs, err := demo.OrgSlugs(ctx, db.Client)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range events {
 		fmt.Printf("%s %s of %s by %s: %s\n", e.Action, e.Object, slugs[*e.OrgID], e.Actor, e.Reason)
 	}
@@ -65,17 +68,4 @@ func Example() {
 	// renamed: 2
 	// update Company of acme by system: rename Initech: ticket OPS-7
 	// update Company of globex by system: rename Initech: ticket OPS-7
-}
-
-// orgSlugs maps each organization's id to its slug.
-func orgSlugs(ctx context.Context, c *ent.Client) map[int]string {
-	orgs, err := c.Organization.Query().All(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	out := make(map[int]string, len(orgs))
-	for _, o := range orgs {
-		out[o.ID] = o.Slug
-	}
-	return out
 }

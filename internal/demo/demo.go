@@ -56,6 +56,24 @@ func User(ctx context.Context, c *ent.Client, email string) (*ent.User, error) {
 	return u, nil
 }
 
+// OrgSlugs maps each organization's id to its slug, read under a system
+// scope of its own: what an example prints for a row's tenant.
+func OrgSlugs(ctx context.Context, c *ent.Client) (map[int]string, error) {
+	s, err := scope.System("demo: name the organizations").Scope()
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := c.Organization.Query().All(scope.NewContext(ctx, s))
+	if err != nil {
+		return nil, fmt.Errorf("demo: organizations: %w", err)
+	}
+	out := make(map[int]string, len(orgs))
+	for _, o := range orgs {
+		out[o.ID] = o.Slug
+	}
+	return out, nil
+}
+
 // UserContext returns ctx carrying the scope of the demo user with email,
 // built as a login builds it (auth.UserScope).
 func UserContext(ctx context.Context, c *ent.Client, email string) (context.Context, error) {

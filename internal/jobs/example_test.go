@@ -73,7 +73,10 @@ func ExampleRunner_Run() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	slugs := orgSlugs(sysCtx, db.Client)
+	slugs, err := demo.OrgSlugs(ctx, db.Client)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range events {
 		fmt.Printf("%s %s of %s by %s: %s\n", e.Action, e.Object, slugs[*e.OrgID], e.Actor,
 			strings.Replace(e.Reason, sum.RunID, "<run>", 1))
@@ -82,17 +85,4 @@ func ExampleRunner_Run() {
 	// matched 2, changed 2, in 2 batches
 	// update Job of acme by system: job publish-drafts run <run>: ticket OPS-7
 	// update Job of globex by system: job publish-drafts run <run>: ticket OPS-7
-}
-
-// orgSlugs maps each organization's id to its slug.
-func orgSlugs(ctx context.Context, c *ent.Client) map[int]string {
-	orgs, err := c.Organization.Query().All(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	out := make(map[int]string, len(orgs))
-	for _, o := range orgs {
-		out[o.ID] = o.Slug
-	}
-	return out
 }
