@@ -7,6 +7,9 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -88,4 +91,34 @@ func TestGrantIsIdempotentAndRefusesOwners(t *testing.T) {
 	require.NoError(t, owner.QueryRowContext(ctx, `SELECT current_user`).Scan(&me))
 	assert.ErrorIs(t, database.Grant(ctx, owner, me, database.GrantOptions{}), database.ErrRoleOwnsObjects,
 		"the schema owner cannot be the application role")
+}
+
+// Roles belong to the whole server, and PostgreSQL does not lock a role's
+// catalog row for CREATE ROLE or ALTER ROLE: two grants at once (two
+// deploys, or two databases of one server) collided with "tuple
+// concurrently updated" or a duplicate role. Grant retries those, so every
+// one of many simultaneous grants succeeds, for a role that does not exist
+// yet as well as for one that does.
+func TestGrantRunsConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	role := fmt.Sprintf("scopegate_race_%d", os.Getpid())
+	raw := pgtest.New(t).Owner(t)
+	// Registered before the two databases, so it runs after they are gone.
+	t.Cleanup(func() { raw.ExecContext(ctx, "DROP ROLE IF EXISTS "+role) })
+	owners := []*sql.DB{pgtest.New(t).Owner(t), pgtest.New(t).Owner(t)}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for i := range 16 {
+			wg.Go(func() {
+				errs <- database.Grant(ctx, owners[i%2], role, database.GrantOptions{Password: fmt.Sprint("pw", i)})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err, "round %d", round)
+		}
+	}
 }

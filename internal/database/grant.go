@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 )
@@ -40,10 +42,56 @@ type GrantOptions struct {
 // the schema owner after migrating; it is idempotent, so running it again
 // after a migration that added a table grants that table too. It refuses a
 // role that owns any object of the database.
+//
+// Grants may run at once, from two deploys or for two databases of one
+// server: each attempt is one transaction, and one that lost a race on the
+// server-wide role catalog is tried again (see catalogRace).
 func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) error {
 	if !roleName.MatchString(role) {
 		return fmt.Errorf("%w %q: want lowercase letters, digits and _", ErrBadRole, role)
 	}
+	const attempts = 8
+	for attempt := 1; ; attempt++ {
+		err := grantOnce(ctx, db, role, opts)
+		if err == nil || attempt == attempts || !catalogRace(err) {
+			return err
+		}
+		// Jittered, growing pauses let the other grant commit first.
+		pause := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// catalogRace reports whether err is PostgreSQL refusing a statement
+// because another transaction changed the same catalog row at once. Role
+// rows are shared by the whole server and CREATE ROLE, ALTER ROLE and
+// GRANT take no lock that would make a second one wait: the loser fails
+// with "tuple concurrently updated" (XX000, an internal error that
+// PostgreSQL uses for exactly this), or, when both created the role, with a
+// duplicate key on pg_authid's name index. Retrying the whole transaction
+// is the documented remedy; serialization failures and deadlocks are
+// retried for the same reason.
+func catalogRace(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	switch pqErr.Code {
+	case "40001", "40P01":
+		return true
+	case "23505":
+		return strings.HasPrefix(pqErr.Constraint, "pg_")
+	case "XX000":
+		return pqErr.Message == "tuple concurrently updated"
+	}
+	return false
+}
+
+func grantOnce(ctx context.Context, db *sql.DB, role string, opts GrantOptions) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("database: grant: %w", err)
