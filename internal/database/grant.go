@@ -44,27 +44,67 @@ type GrantOptions struct {
 // role that owns any object of the database.
 //
 // Grants may run at once, from two deploys or for two databases of one
-// server: each attempt is one transaction, and one that lost a race on the
-// server-wide role catalog is tried again (see catalogRace).
+// server. The role's own statements therefore run one by one, each its own
+// transaction, so that the server-wide catalog row each one changes is held
+// for one statement only; the privileges follow in one transaction. A
+// statement or transaction that lost a race on a catalog row is tried
+// again (catalogRace). A grant that fails after its role statements leaves
+// the role created; running it again finishes it.
 func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) error {
 	if !roleName.MatchString(role) {
 		return fmt.Errorf("%w %q: want lowercase letters, digits and _", ErrBadRole, role)
 	}
-	const attempts = 8
+	var me string
+	if err := db.QueryRowContext(ctx, `SELECT current_user`).Scan(&me); err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	if role == me {
+		return fmt.Errorf("%w: %s is the current user", ErrRoleOwnsObjects, role)
+	}
+	q := pq.QuoteIdentifier(role)
+	stmts := []string{
+		// CREATE ROLE has no IF NOT EXISTS; the DO block makes it one.
+		fmt.Sprintf(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN; END IF; END $$`,
+			pq.QuoteLiteral(role), q),
+		fmt.Sprintf(`ALTER ROLE %s LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION`, q),
+	}
+	if opts.Password != "" {
+		stmts = append(stmts, fmt.Sprintf(`ALTER ROLE %s PASSWORD %s`, q, pq.QuoteLiteral(opts.Password)))
+	}
+	for _, s := range stmts {
+		err := retryCatalogRace(ctx, func() error {
+			_, err := db.ExecContext(ctx, s)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("database: grant: %w", err)
+		}
+	}
+	return retryCatalogRace(ctx, func() error { return grantPrivileges(ctx, db, role) })
+}
+
+// retryCatalogRace runs fn until it succeeds, fails otherwise than by a
+// catalog race, or has lost the race catalogRaceAttempts times; it waits a
+// jittered, growing pause between attempts, so that the other side commits.
+func retryCatalogRace(ctx context.Context, fn func() error) error {
+	pause := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := grantOnce(ctx, db, role, opts)
-		if err == nil || attempt == attempts || !catalogRace(err) {
+		err := fn()
+		if err == nil || attempt == catalogRaceAttempts || !catalogRace(err) {
 			return err
 		}
-		// Jittered, growing pauses let the other grant commit first.
-		pause := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(pause):
+		case <-time.After(pause/2 + rand.N(pause)):
 		}
+		pause = min(2*pause, 200*time.Millisecond)
 	}
 }
+
+// catalogRaceAttempts bounds retryCatalogRace: with pauses capped at 200
+// ms, about five seconds of losing before the error is returned.
+const catalogRaceAttempts = 30
 
 // catalogRace reports whether err is PostgreSQL refusing a statement
 // because another transaction changed the same catalog row at once. Role
@@ -72,9 +112,9 @@ func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) erro
 // GRANT take no lock that would make a second one wait: the loser fails
 // with "tuple concurrently updated" (XX000, an internal error that
 // PostgreSQL uses for exactly this), or, when both created the role, with a
-// duplicate key on pg_authid's name index. Retrying the whole transaction
-// is the documented remedy; serialization failures and deadlocks are
-// retried for the same reason.
+// duplicate key on pg_authid's name index. Retrying is the documented
+// remedy; serialization failures and deadlocks are retried for the same
+// reason.
 func catalogRace(err error) bool {
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
@@ -91,7 +131,8 @@ func catalogRace(err error) bool {
 	return false
 }
 
-func grantOnce(ctx context.Context, db *sql.DB, role string, opts GrantOptions) error {
+// grantPrivileges gives role what Grant promises, in one transaction.
+func grantPrivileges(ctx context.Context, db *sql.DB, role string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("database: grant: %w", err)
@@ -108,27 +149,6 @@ func grantOnce(ctx context.Context, db *sql.DB, role string, opts GrantOptions) 
 	if err := tx.QueryRowContext(ctx, `SELECT current_schema(), current_database()`).Scan(&schema, &dbname); err != nil {
 		return fmt.Errorf("database: grant: %w", err)
 	}
-	var me string
-	if err := tx.QueryRowContext(ctx, `SELECT current_user`).Scan(&me); err != nil {
-		return fmt.Errorf("database: grant: %w", err)
-	}
-	if role == me {
-		return fmt.Errorf("%w: %s is the current user", ErrRoleOwnsObjects, role)
-	}
-	stmts := []string{
-		// CREATE ROLE has no IF NOT EXISTS; the DO block makes it one.
-		fmt.Sprintf(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN; END IF; END $$`,
-			pq.QuoteLiteral(role), q),
-		fmt.Sprintf(`ALTER ROLE %s LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION`, q),
-	}
-	if opts.Password != "" {
-		stmts = append(stmts, fmt.Sprintf(`ALTER ROLE %s PASSWORD %s`, q, pq.QuoteLiteral(opts.Password)))
-	}
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("database: grant: %w", err)
-		}
-	}
 	if owned, err := ownedBy(ctx, tx, role); err != nil {
 		return fmt.Errorf("database: grant: %w", err)
 	} else if len(owned) > 0 {
@@ -138,7 +158,7 @@ func grantOnce(ctx context.Context, db *sql.DB, role string, opts GrantOptions) 
 	if err != nil {
 		return fmt.Errorf("database: grant: %w", err)
 	}
-	stmts = []string{
+	stmts := []string{
 		fmt.Sprintf(`GRANT CONNECT ON DATABASE %s TO %s`, pq.QuoteIdentifier(dbname), q),
 		fmt.Sprintf(`GRANT USAGE ON SCHEMA %s TO %s`, pq.QuoteIdentifier(schema), q),
 		fmt.Sprintf(`REVOKE CREATE ON SCHEMA %s FROM %s`, pq.QuoteIdentifier(schema), q),
