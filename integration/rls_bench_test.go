@@ -386,13 +386,13 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // rlsExplain runs st under EXPLAIN ANALYZE in a transaction it rolls back:
 // with on, as the application role with the settings the seam would send
-// (the scope's, and scopegate.inserting for a user's INSERT); without, as
+// (the scope's, and scopegate.inserting for a user's INSERT into jobs); without, as
 // the owner with none. It returns the planning and execution times.
 func rlsExplain(st pgtest.Statement, db *pgtest.DB, on bool) (plan, exec time.Duration, err error) {
 	var tx *sql.Tx
 	if on {
 		tx, err = database.BeginTx(st.Ctx, db.SQL, nil)
-		if err == nil && strings.HasPrefix(st.Query, "INSERT ") && database.SettingsOf(st.Ctx).UserID != "" {
+		if err == nil && database.SettingsFor(st.Ctx, st.Query).Inserting != "" {
 			_, err = tx.ExecContext(st.Ctx, `SELECT set_config('scopegate.inserting', 'true', true)`)
 		}
 	} else {

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -437,4 +439,63 @@ func TestRLSRawLinksFollowJobVisibility(t *testing.T) {
 	}
 	require.NotZero(t, checked, "no user has a hidden job with managers")
 	w.db.AssertUnchanged(t, before, "rows changed")
+}
+
+// A job its user created but may not see (a manager's draft that they do
+// not manage) stays hidden from the links that user writes. The jobs
+// policy shows a user the jobs they created while their INSERT runs, so
+// that a new job's INSERT … RETURNING passes; that once held for every
+// INSERT, and so a manager's raw link, or ent's AddManagedJobIDs, could
+// link anyone to such a job (found by the mutation oracle's RLS-only
+// shadow run, seed 300).
+func TestRLSRawLinksIgnoreJobsTheUserCreated(t *testing.T) {
+	t.Parallel()
+	w := newRLSWorld(t, 2)
+	drv := database.NewDriver(entsql.OpenDB(dialect.Postgres, w.db.SQL), database.Options{})
+	checked := 0
+	for _, v := range w.viewers {
+		if v.System || v.User.Banned || v.User.Role != "manager" {
+			continue
+		}
+		companies := w.snap.IDs(world.Company)
+		company := 0
+		for _, id := range companies {
+			if w.snap.OrgOf(world.Company, id) == v.OrgID {
+				company = id
+				break
+			}
+		}
+		if company == 0 {
+			continue
+		}
+		var draft int
+		require.NoError(t, w.db.Raw.QueryRowContext(context.Background(), `INSERT INTO jobs
+			(created_at, updated_at, title, description, status, org_id, company_id, created_by_id)
+			VALUES (now(), now(), 'their hidden draft', '', 'draft', $1, $2, $3) RETURNING id`,
+			v.OrgID, company, v.User.ID).Scan(&draft))
+		before := w.db.Sums(t)
+		ctx := viewerContext(t, v)
+		link := fmt.Sprintf(`INSERT INTO "job_managers" ("job_id", "user_id") VALUES (%d, %d)`, draft, v.User.ID)
+		_, rawErr := w.exec(t, ctx, link)
+		// The statement as ent sends it: through the seam's driver,
+		// which chooses each statement's settings.
+		entErr := func() error {
+			tx, err := drv.Tx(ctx)
+			require.NoError(t, err)
+			defer tx.Rollback()
+			if err := tx.Exec(ctx, link, []any{}, nil); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		for path, err := range map[string]error{"raw": rawErr, "ent's driver": entErr} {
+			var pqErr *pq.Error
+			if assert.ErrorAs(t, err, &pqErr, "%s: %s links their own hidden draft %d to themselves", path, v, draft) {
+				assert.Equal(t, pq.ErrorCode("42501"), pqErr.Code, "%s: %v", path, err)
+			}
+		}
+		w.db.AssertUnchanged(t, before, "rows changed")
+		checked++
+	}
+	require.NotZero(t, checked, "no manager to check")
 }

@@ -271,7 +271,7 @@ func (t *Tx) follow(ctx context.Context, query string) error {
 	if !t.d.settings {
 		return nil
 	}
-	s := settingsFor(ctx, query)
+	s := SettingsFor(ctx, query)
 	s.StatementTimeout = t.d.statementTimeout
 	if !t.hasSettings || s != t.settings {
 		return t.set(ctx, s)

@@ -26,11 +26,14 @@ type Settings struct {
 	System    string // scopegate.system: "all" or "org" for a system scope
 	AuthEmail string // scopegate.auth_email: the authenticator's login email
 	AuthToken string // scopegate.auth_token: the authenticator's session token hash
-	// Inserting is "true" while a user's INSERT runs. PostgreSQL checks
-	// the new row of an INSERT … RETURNING (ent returns every id) against
-	// the SELECT policy, and a manager's new draft job is not visible to
-	// them before its managers are linked: the jobs policy lets an
-	// INSERT see the jobs its own user created, and nothing else does.
+	// Inserting is "true" while a user's INSERT into jobs runs.
+	// PostgreSQL checks the new row of an INSERT … RETURNING (ent returns
+	// every id) against the SELECT policy, and a manager's new draft job
+	// is not visible to them before its managers are linked: the jobs
+	// policy lets such a statement see the jobs its own user created.
+	// Only that statement: the policies of other tables read jobs too (a
+	// manager link needs its job visible), and while any INSERT ran, a
+	// manager could link anyone to a draft they created and may not see.
 	Inserting string // scopegate.inserting
 	// StatementTimeout is PostgreSQL's statement_timeout for the
 	// transaction, in milliseconds (Options.StatementTimeout); empty
@@ -108,10 +111,15 @@ func (s Settings) values() []any {
 	return []any{s.OrgID, s.UserID, s.Role, s.CompanyID, s.Banned, s.System, s.AuthEmail, s.AuthToken, s.Inserting}
 }
 
-// settingsFor returns the settings for query under the scope in ctx.
-func settingsFor(ctx context.Context, query string) Settings {
+// insertIntoJobs starts every INSERT that ent sends for jobs (creates,
+// bulk creates and upserts); Settings.Inserting is for them alone.
+const insertIntoJobs = `INSERT INTO "jobs" `
+
+// SettingsFor returns the settings the seam sends with query under the
+// scope in ctx: SettingsOf, and Inserting for an INSERT into jobs.
+func SettingsFor(ctx context.Context, query string) Settings {
 	s := SettingsOf(ctx)
-	if s.UserID != "" && strings.HasPrefix(query, "INSERT ") {
+	if s.UserID != "" && strings.HasPrefix(query, insertIntoJobs) {
 		s.Inserting = "true"
 	}
 	return s
