@@ -15,17 +15,21 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/assert"
@@ -34,6 +38,7 @@ import (
 	"github.com/scopegate/scopegate/ent/job"
 	"github.com/scopegate/scopegate/ent/note"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/database"
 )
@@ -200,4 +205,75 @@ func sumOf(row map[string]string, names ...string) int {
 		n += v
 	}
 	return n
+}
+
+// TestPgBouncerServe runs `scopegate serve` and the commands that set up
+// its tenant through transaction-mode PgBouncer, the statement cache off
+// from SCOPEGATE_STATEMENT_CACHE=-1: concurrent requests, reads and
+// writes, all answer. The same server with --statement-cache 256 (the
+// flag beats the variable) fails requests: the option reaches the pool.
+func TestPgBouncerServe(t *testing.T) {
+	t.Parallel()
+	bin := binary.Scopegate(t)
+	db, b := pgtest.NewBehindBouncer(t, 8, 2)
+	sg := binary.Command{Path: bin, Dir: t.TempDir(), Env: binary.Env("DATABASE_URL="+db.URL,
+		"MIGRATE_DATABASE_URL="+db.OwnerURL, "SCOPEGATE_STATEMENT_CACHE=-1")}
+	sg.MustRun(t, "org", "create", "--name", "Acme", "--slug", "acme")
+	sg.MustRun(t, "user", "create", "--org", "acme", "--email", "boss@acme.test",
+		"--name", "Boss", "--role", "admin", "--password", "long enough password")
+
+	s := e2eServe(t, sg, "--db-max-conns", "8")
+	token := s.login(t, "boss@acme.test", "long enough password")
+	code, body := s.do(t, "POST", "/api/companies", token, `{"name":"Initech"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	var company struct{ Data struct{ ID int } }
+	require.NoError(t, json.Unmarshal([]byte(body), &company))
+	failed, statuses := hammer(s.Base, token, company.Data.ID)
+	assert.Zero(t, failed, "requests through PgBouncer with the statement cache off failed: %v", statuses)
+	t.Logf("statement cache off: %v", statuses)
+	s.stop(t)
+	logBouncer(t, b, db)
+
+	s = e2eServe(t, sg, "--db-max-conns", "8", "--statement-cache", "256")
+	failed, statuses = hammer(s.Base, token, company.Data.ID)
+	t.Logf("statement cache on: %v", statuses)
+	assert.Positive(t, failed, "with --statement-cache 256 through transaction-mode PgBouncer no request failed: did the flag reach the pool?")
+	s.Signal(t, syscall.SIGTERM)
+	s.Wait(t, 15*time.Second)
+}
+
+// hammer sends 400 requests on 16 goroutines to the server at base: lists
+// with eager loads, and job creations. It returns how many did not
+// succeed, and the count of each status.
+func hammer(base, token string, company int) (failed int, statuses map[int]int) {
+	c := binary.Client(16, 30*time.Second)
+	var mu sync.Mutex
+	statuses = map[int]int{}
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				var a binary.Answer
+				switch i % 3 {
+				case 0:
+					a = binary.Send(context.Background(), c, "GET", base+"/api/jobs?preload=company,managers", token, "")
+				case 1:
+					a = binary.Send(context.Background(), c, "GET", base+"/api/companies", token, "")
+				case 2:
+					a = binary.Send(context.Background(), c, "POST", base+"/api/jobs", token,
+						fmt.Sprintf(`{"title":"Job %d","company_id":%d,"status":"published"}`, i, company))
+				}
+				mu.Lock()
+				statuses[a.Status]++
+				if a.Err != nil || a.Status >= 300 {
+					failed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed, statuses
 }
