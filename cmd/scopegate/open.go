@@ -33,8 +33,8 @@ func addDBFlags(fs *flag.FlagSet) dbFlags {
 		maxConns: fs.String("db-max-conns", "", "`size` of the PostgreSQL connection pool, 1 to 10000, all kept open when idle\n"+
 			"      (default $"+envDBMaxConns+", else "+strconv.Itoa(database.DefaultMaxOpenConns)+")"),
 		stmtCache: fs.Int("statement-cache", database.DefaultStatementCache,
-			"prepared `statements` each PostgreSQL connection keeps, 0 to "+strconv.Itoa(maxStatementCache)+"; -1 or 0: none, as behind\n"+
-				"      PgBouncer in transaction mode before 1.21, which does not keep prepared statements (docs/scaling.md)"),
+			"prepared `statements` each PostgreSQL connection keeps, up to "+strconv.Itoa(maxStatementCache)+"; -1 (or 0): none, which is what\n"+
+				"      PgBouncer in transaction mode before 1.21 needs: it does not keep prepared statements (docs/scaling.md)"),
 	}
 }
 
@@ -100,7 +100,7 @@ func statementCache(n *int) (int, error) {
 	case n == nil:
 		return 0, nil
 	case *n < -1 || *n > maxStatementCache:
-		return 0, usagef("--statement-cache must be -1 (none) or a number of statements from 0 to %d, not %d", maxStatementCache, *n)
+		return 0, usagef("--statement-cache (SCOPEGATE_STATEMENT_CACHE) must be a number of statements from -1 (none) to %d, not %d", maxStatementCache, *n)
 	case *n <= 0:
 		return -1, nil
 	}
