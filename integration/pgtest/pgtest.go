@@ -39,7 +39,8 @@ const AppRole = "scopegate_test_app"
 // DB is one test's database. Its client and SQL pool connect as AppRole.
 type DB struct {
 	*database.DB
-	// URL connects to this database as AppRole.
+	// URL connects to this database as AppRole (through the pooler of
+	// Options.Via, if any).
 	URL string
 	// OwnerURL connects to it as the server's user, which owns the schema.
 	OwnerURL string
