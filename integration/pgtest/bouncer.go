@@ -261,6 +261,9 @@ func NewBehindBouncer(tb testing.TB, clients, pool int) (*DB, *Bouncer) {
 // bouncerBin finds the pgbouncer program (EnvBouncer).
 func bouncerBin() (string, error) {
 	if p := os.Getenv(EnvBouncer); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s=%s: %w", EnvBouncer, p, err)
+		}
 		return p, nil
 	}
 	if p, err := exec.LookPath("pgbouncer"); err == nil {
