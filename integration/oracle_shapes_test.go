@@ -74,6 +74,8 @@ var oracleKnownGaps = map[string]string{}
 
 // oracleSummary holds the run's counts per family.
 type oracleSummary struct {
+	// name heads the report's lines ("leak oracle" if empty).
+	name     string
 	mu       sync.Mutex
 	families map[string]*oracleStats
 }
@@ -121,7 +123,11 @@ func (s *oracleSummary) report(t *testing.T, worlds int, took time.Duration) {
 			total.mismatches.Add(get(f).failures.Load())
 		}
 	}
-	lines := []string{fmt.Sprintf("leak oracle: %d worlds, %d cases compared (%d preload requests, %d preloaded child lists, %d cut by a per-parent limit), %d mismatches (%s)",
+	name := s.name
+	if name == "" {
+		name = "leak oracle"
+	}
+	lines := []string{fmt.Sprintf(name+": %d worlds, %d cases compared (%d preload requests, %d preloaded child lists, %d cut by a per-parent limit), %d mismatches (%s)",
 		worlds, total.cases.Load(), total.preloadRequests.Load(), total.preloadLists.Load(), total.preloadCut.Load(), total.mismatches.Load(),
 		took.Round(time.Millisecond))}
 	for _, f := range names {
@@ -133,7 +139,7 @@ func (s *oracleSummary) report(t *testing.T, worlds int, took time.Duration) {
 				note += fmt.Sprintf("; %d of them FAIL (errors, or under the all-tenant system scope)", n)
 			}
 		}
-		lines = append(lines, fmt.Sprintf("leak oracle family %-18s %8d cases compared, %6d mismatches%s",
+		lines = append(lines, fmt.Sprintf(name+" family %-18s %8d cases compared, %6d mismatches%s",
 			f+":", st.cases.Load(), st.mismatches.Load(), note))
 	}
 	var gaps, reasons []string

@@ -59,14 +59,19 @@ const (
 
 func TestLeakOracle(t *testing.T) {
 	t.Parallel()
-	seeds := oracleSeeds(t)
-	summary := &oracleSummary{}
+	runLeakOracle(t, &oracleSummary{}, oracleSeeds(t), pgtest.New)
+}
+
+// runLeakOracle runs a world of each seed, on a database of newDB's, in
+// parallel, and reports the summary (TestLeakOracle; through PgBouncer,
+// TestPgBouncerLeakOracle).
+func runLeakOracle(t *testing.T, summary *oracleSummary, seeds []int64, newDB func(testing.TB) *pgtest.DB) {
 	start := time.Now()
 	t.Run("worlds", func(t *testing.T) {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 				t.Parallel()
-				oracleRunWorld(t, seed, summary)
+				oracleRunWorld(t, newDB(t), seed, summary)
 			})
 		}
 	})
@@ -173,8 +178,7 @@ type oracleWorld struct {
 // ids and quoted request strings.
 var oracleKindNoise = regexp.MustCompile(`[0-9]+|"[^"]*"`)
 
-func oracleRunWorld(t *testing.T, seed int64, summary *oracleSummary) {
-	db := pgtest.New(t)
+func oracleRunWorld(t *testing.T, db *pgtest.DB, seed int64, summary *oracleSummary) {
 	sys := pgtest.SystemContext(t)
 	if err := world.Generate(sys, db.Client, seed); err != nil {
 		t.Fatalf("seed %d: generate: %v", seed, err)

@@ -35,7 +35,12 @@ type rlsWorld struct {
 
 func newRLSWorld(t *testing.T, seed int64) *rlsWorld {
 	t.Helper()
-	db := pgtest.New(t)
+	return newRLSWorldOn(t, pgtest.New(t), seed)
+}
+
+// newRLSWorldOn is newRLSWorld on db (one behind PgBouncer, say).
+func newRLSWorldOn(t *testing.T, db *pgtest.DB, seed int64) *rlsWorld {
+	t.Helper()
 	if err := world.Generate(pgtest.SystemContext(t), db.Client, seed); err != nil {
 		t.Fatalf("seed %d: generate: %v", seed, err)
 	}
@@ -241,13 +246,28 @@ func firstOf(s *world.Snapshot, typ string, org int) int {
 // TestRLSPoolSafety: 64 goroutines run 10,000 units of work that alternate
 // tenants, roles and the system scope, through ent and through raw SQL on
 // the same pool; none sees a row of another tenant, and afterwards every
-// connection of the pool has empty settings.
+// connection of the pool has empty settings. TestPgBouncerRLSPoolSafety
+// runs the same through PgBouncer.
 func TestRLSPoolSafety(t *testing.T) {
 	t.Parallel()
 	w := newRLSWorld(t, 3)
 	// Keep every connection the pool opens (database/sql keeps 2 idle by
 	// default), so that all of them are checked at the end.
 	w.db.SQL.SetMaxIdleConns(8)
+	rlsPoolSafety(t, w, 0)
+}
+
+// poolFigures are what rlsPoolSafety counted: goroutines, the pool's
+// client connections, and the application role's server connections.
+type poolFigures struct{ goroutines, clients, servers int }
+
+// rlsPoolSafety is TestRLSPoolSafety's work and checks on w's pool. Then
+// it holds hold of the pool's connections at once (0: every connection
+// the pool has open), each in a transaction, so each on a server
+// connection of its own even behind a transaction pooler, reads their
+// settings, and requires that every server connection of the application
+// role to w's database was among them (pg_stat_activity).
+func rlsPoolSafety(t *testing.T, w *rlsWorld, hold int) poolFigures {
 	const goroutines, units = 64, 10_000
 	var next, foreign, done atomic.Int64
 	var wg sync.WaitGroup
@@ -318,28 +338,53 @@ func TestRLSPoolSafety(t *testing.T) {
 	require.EqualValues(t, units, done.Load())
 	assert.Zero(t, foreign.Load(), "rows of another tenant seen")
 
-	// Hold every connection the pool has at once and read its settings.
+	// Hold the connections at once, each in a transaction, and read
+	// their settings and which server process answered.
 	ctx := context.Background()
-	n := w.db.SQL.Stats().OpenConnections
-	require.Positive(t, n)
-	var conns []*sql.Conn
-	for i := 0; i < n; i++ {
-		c, err := w.db.SQL.Conn(ctx)
-		require.NoError(t, err)
-		conns = append(conns, c)
+	clients := w.db.SQL.Stats().OpenConnections
+	if hold == 0 {
+		hold = clients
 	}
-	for i, c := range conns {
+	require.Positive(t, hold)
+	checked := map[int]bool{}
+	var txs []*sql.Tx
+	defer func() {
+		for _, tx := range txs {
+			tx.Rollback()
+		}
+	}()
+	for i := 0; i < hold; i++ {
+		tx, err := w.db.SQL.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		require.NoError(t, err)
+		txs = append(txs, tx)
+		var pid int
 		var org, user, role, company, system, inserting sql.NullString
-		require.NoError(t, c.QueryRowContext(ctx, `SELECT current_setting('scopegate.org_id', true),
+		require.NoError(t, tx.QueryRowContext(ctx, `SELECT pg_backend_pid(), current_setting('scopegate.org_id', true),
 			current_setting('scopegate.user_id', true), current_setting('scopegate.role', true),
 			current_setting('scopegate.company_id', true), current_setting('scopegate.system', true),
-			current_setting('scopegate.inserting', true)`).Scan(&org, &user, &role, &company, &system, &inserting))
+			current_setting('scopegate.inserting', true)`).Scan(&pid, &org, &user, &role, &company, &system, &inserting))
 		for _, s := range []sql.NullString{org, user, role, company, system, inserting} {
-			assert.Empty(t, s.String, "connection %d keeps a setting", i)
+			assert.Empty(t, s.String, "server connection %d keeps a setting", pid)
 		}
-		require.NoError(t, c.Close())
+		assert.False(t, checked[pid], "two open transactions on server connection %d", pid)
+		checked[pid] = true
 	}
-	t.Logf("%d units on %d goroutines, %d connections checked", done.Load(), goroutines, n)
+	rows, err := w.db.Raw.QueryContext(ctx, `SELECT pid FROM pg_stat_activity
+		WHERE usename = $1 AND datname = current_database()`, pgtest.AppRole)
+	require.NoError(t, err)
+	var servers []int
+	for rows.Next() {
+		var pid int
+		require.NoError(t, rows.Scan(&pid))
+		servers = append(servers, pid)
+	}
+	require.NoError(t, rows.Err())
+	for _, pid := range servers {
+		assert.True(t, checked[pid], "server connection %d of the application role was not checked", pid)
+	}
+	t.Logf("%d units on %d goroutines over %d client connections and %d server connections; %d server connections checked",
+		done.Load(), goroutines, clients, len(servers), len(checked))
+	return poolFigures{goroutines: goroutines, clients: clients, servers: len(servers)}
 }
 
 // TestReadUnitSwitchesScopeInPlace: a request's shared read-only

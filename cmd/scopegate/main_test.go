@@ -425,6 +425,26 @@ func TestDBMaxConnsFlagAndEnv(t *testing.T) {
 	}
 }
 
+// --statement-cache N keeps N prepared statements per connection; -1 and 0
+// keep none (database.Options' negative), and a dbFlags without the flag
+// the seam's default.
+func TestStatementCache(t *testing.T) {
+	for _, c := range []struct{ flag, want int }{{256, 256}, {1, 1}, {0, -1}, {-1, -1}, {100000, 100000}} {
+		if got, err := statementCache(&c.flag); err != nil || got != c.want {
+			t.Errorf("--statement-cache %d: got %d, %v; want %d", c.flag, got, err, c.want)
+		}
+	}
+	if got, err := statementCache(nil); err != nil || got != 0 {
+		t.Errorf("no flag: got %d, %v; want 0, the seam's default", got, err)
+	}
+	for _, bad := range []int{-2, 100001} {
+		var u *usageError
+		if _, err := statementCache(&bad); !errors.As(err, &u) {
+			t.Errorf("--statement-cache %d: %v, want a usage error", bad, err)
+		}
+	}
+}
+
 // Through the command line, a bad value in the environment is a usage
 // error before anything is opened, as a bad flag is.
 func TestOpsAndPoolSettingsAreValidated(t *testing.T) {
@@ -438,6 +458,9 @@ func TestOpsAndPoolSettingsAreValidated(t *testing.T) {
 		{vars: map[string]string{envPprof: "2"}, err: "SCOPEGATE_PPROF must be true or false"},
 		{vars: map[string]string{envDatabaseURL: unreachable, envDBMaxConns: "10001"}, err: "SCOPEGATE_DB_MAX_CONNS must be a number of connections"},
 		{vars: map[string]string{envDatabaseURL: unreachable}, args: []string{"--db-max-conns", "-1"}, err: "--db-max-conns must be a number of connections"},
+		{vars: map[string]string{envDatabaseURL: unreachable, "SCOPEGATE_STATEMENT_CACHE": "-2"}, err: "--statement-cache (SCOPEGATE_STATEMENT_CACHE) must be a number of statements from -1 (none) to 100000, not -2"},
+		{vars: map[string]string{envDatabaseURL: unreachable, "SCOPEGATE_STATEMENT_CACHE": "some"}, err: `SCOPEGATE_STATEMENT_CACHE="some"`},
+		{vars: map[string]string{envDatabaseURL: unreachable}, args: []string{"--statement-cache", "100001"}, err: "--statement-cache (SCOPEGATE_STATEMENT_CACHE) must be a number of statements from -1"},
 	} {
 		code, stdout, stderr := runCLI(t, c.vars, append([]string{"serve"}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.err) || stdout != "" {

@@ -19,6 +19,9 @@ type dbFlags struct {
 	url      *string
 	file     *string
 	maxConns *string
+	// stmtCache is --statement-cache; nil (a dbFlags built by hand)
+	// keeps the seam's default.
+	stmtCache *int
 }
 
 func addDBFlags(fs *flag.FlagSet) dbFlags {
@@ -29,6 +32,9 @@ func addDBFlags(fs *flag.FlagSet) dbFlags {
 		// a bad value gets the same message from the flag as from it.
 		maxConns: fs.String("db-max-conns", "", "`size` of the PostgreSQL connection pool, 1 to 10000, all kept open when idle\n"+
 			"      (default $"+envDBMaxConns+", else "+strconv.Itoa(database.DefaultMaxOpenConns)+")"),
+		stmtCache: fs.Int("statement-cache", database.DefaultStatementCache,
+			"prepared `statements` each PostgreSQL connection keeps, up to "+strconv.Itoa(maxStatementCache)+"; -1 (or 0): none, which is what\n"+
+				"      PgBouncer in transaction mode before 1.21 needs: it does not keep prepared statements (docs/scaling.md)"),
 	}
 }
 
@@ -67,7 +73,11 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 	if err != nil {
 		return nil, err
 	}
-	opts.MaxOpenConns, opts.QueryLog = conns, e.logger()
+	cache, err := statementCache(f.stmtCache)
+	if err != nil {
+		return nil, err
+	}
+	opts.MaxOpenConns, opts.StatementCache, opts.QueryLog = conns, cache, e.logger()
 	db, err := database.Open(ctx, raw, opts)
 	if err != nil {
 		return nil, err
@@ -77,6 +87,24 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 		return nil, fmt.Errorf("%w\napply them with: scopegate migrate up", err)
 	}
 	return &opened{DB: db, where: "PostgreSQL"}, nil
+}
+
+// maxStatementCache bounds --statement-cache: a statement held per
+// connection holds its plans on the server too.
+const maxStatementCache = 100000
+
+// statementCache turns --statement-cache into database.Options'
+// StatementCache: -1 or 0 keep none (negative there), nil the default.
+func statementCache(n *int) (int, error) {
+	switch {
+	case n == nil:
+		return 0, nil
+	case *n < -1 || *n > maxStatementCache:
+		return 0, usagef("--statement-cache (SCOPEGATE_STATEMENT_CACHE) must be a number of statements from -1 (none) to %d, not %d", maxStatementCache, *n)
+	case *n <= 0:
+		return -1, nil
+	}
+	return *n, nil
 }
 
 // maxConns returns the PostgreSQL pool's size from --db-max-conns (flag),

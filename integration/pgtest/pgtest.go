@@ -39,7 +39,8 @@ const AppRole = "scopegate_test_app"
 // DB is one test's database. Its client and SQL pool connect as AppRole.
 type DB struct {
 	*database.DB
-	// URL connects to this database as AppRole.
+	// URL connects to this database as AppRole (through the pooler of
+	// Options.Via, if any).
 	URL string
 	// OwnerURL connects to it as the server's user, which owns the schema.
 	OwnerURL string
@@ -96,6 +97,26 @@ func New(tb testing.TB) *DB {
 // of the test's own (StartPrivate), say.
 func NewOn(tb testing.TB, srv string) *DB {
 	tb.Helper()
+	return NewWith(tb, srv, Options{})
+}
+
+// Options change how NewWith opens the application role's pool. The zero
+// value is New's.
+type Options struct {
+	// Via rewrites the application role's URL, to reach the database
+	// through a pooler (Bouncer.Via); nil connects directly.
+	Via func(url string) string
+	// MaxOpenConns sizes the pool (0: 8).
+	MaxOpenConns int
+	// StatementCache is database.Options.StatementCache (0: the seam's
+	// default, negative: none).
+	StatementCache int
+}
+
+// NewWith is NewOn with the application pool opened as opts says. Raw and
+// Owner always connect directly to srv.
+func NewWith(tb testing.TB, srv string, opts Options) *DB {
+	tb.Helper()
 	templateName, err := templateOn(srv)
 	if err != nil {
 		tb.Fatalf("pgtest: template database: %v", err)
@@ -113,8 +134,15 @@ func NewOn(tb testing.TB, srv string) *DB {
 	}
 	owner := withDatabase(srv, name)
 	u := AsRole(owner, AppRole)
+	if opts.Via != nil {
+		u = opts.Via(u)
+	}
+	if opts.MaxOpenConns == 0 {
+		opts.MaxOpenConns = 8
+	}
 	counter := database.NewCounter(true)
-	db, err := database.Open(ctx, u, database.Options{Counter: counter, MaxOpenConns: 8})
+	db, err := database.Open(ctx, u, database.Options{Counter: counter, MaxOpenConns: opts.MaxOpenConns,
+		StatementCache: opts.StatementCache})
 	if err != nil {
 		tb.Fatalf("pgtest: open: %v", err)
 	}

@@ -52,14 +52,10 @@ func StartPrivate(tb testing.TB) *Private {
 		os.RemoveAll(dir)
 	})
 	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			tb.Fatalf("pgtest: private server: running as root needs a postgres user: %v", err)
+		if p.cred, err = postgresCredential(); err != nil {
+			tb.Fatalf("pgtest: private server: %v", err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
+		if err := os.Chown(dir, int(p.cred.Uid), int(p.cred.Gid)); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -82,6 +78,18 @@ func StartPrivate(tb testing.TB) *Private {
 	p.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
 	p.Start(tb)
 	return p
+}
+
+// postgresCredential is the postgres user's, for the server programs
+// that refuse to run as root (initdb, pg_ctl, pgbouncer).
+func postgresCredential() (*syscall.Credential, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 // Start starts the server and waits until it accepts connections.
