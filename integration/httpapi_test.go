@@ -53,6 +53,32 @@ func apiVisibility(a *apiTenant) map[string]apiVisible {
 	}
 }
 
+// apiReads checks one entity's two read routes for one actor: GET path
+// lists exactly visible, in id order, on one page; GET path/{id} of each
+// row of all is 200 with the row's id and check's fields when the row is
+// visible, and the missing id's 404 when it is not.
+func apiReads[T interface{ GetID() int }](t *testing.T, w *apiWorld, tok, path string, visible, all []T, check func(T, map[string]any)) {
+	t.Helper()
+	r := w.do(t, "GET", path, tok, "")
+	apiStatus(t, r, http.StatusOK)
+	items, cur := apiList(t, r)
+	ids := apiIDs(t, items)
+	assert.ElementsMatch(t, pgtest.IDs(visible...), ids, "%s", r)
+	assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
+	assert.Empty(t, cur, "no next_cursor on the only page")
+	for _, row := range all {
+		if !slices.Contains(pgtest.IDs(visible...), row.GetID()) {
+			w.likeMissing(t, tok, "GET", row.GetID(), apiPathID(path+"/%d", ""))
+			continue
+		}
+		r := w.do(t, "GET", fmt.Sprintf("%s/%d", path, row.GetID()), tok, "")
+		apiStatus(t, r, http.StatusOK)
+		d := apiData(t, r)
+		assert.Equal(t, row.GetID(), apiInt(t, d["id"]))
+		check(row, d)
+	}
+}
+
 // TestHTTPReadsByRole: every read route of both surfaces for every role of
 // tenant A: lists hold exactly the visible rows in id order, a visible row
 // is 200, a hidden one is the missing id's 404, the admin surface and the
@@ -68,13 +94,13 @@ func TestHTTPReadsByRole(t *testing.T) {
 			v := vis[role]
 
 			// jobs
-			r := w.do(t, "GET", "/api/jobs", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur := apiList(t, r)
-			ids := apiIDs(t, items)
-			assert.ElementsMatch(t, pgtest.IDs(v.jobs...), ids, "%s", r)
-			assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
-			assert.Empty(t, cur, "no next_cursor on the only page")
+			apiReads(t, w, tok, "/api/jobs", v.jobs, a.jobs(), func(j *ent.Job, d map[string]any) {
+				assert.Equal(t, j.Title, d["title"])
+				assert.Equal(t, string(j.Status), d["status"])
+				assert.Equal(t, j.CompanyID, apiInt(t, d["company_id"]))
+				assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]))
+				assert.NotContains(t, d, "edges", "no preload, no edges")
+			})
 			for _, st := range []job.Status{job.StatusDraft, job.StatusPublished, job.StatusArchived} {
 				r := w.do(t, "GET", "/api/jobs?status="+string(st), tok, "")
 				apiStatus(t, r, http.StatusOK)
@@ -89,20 +115,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 			for _, j := range a.jobs() {
 				if !slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
-					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
 					continue
 				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", j.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, j.ID, apiInt(t, d["id"]))
-				assert.Equal(t, j.Title, d["title"])
-				assert.Equal(t, string(j.Status), d["status"])
-				assert.Equal(t, j.CompanyID, apiInt(t, d["company_id"]))
-				assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]))
-				assert.NotContains(t, d, "edges", "no preload, no edges")
-				r = w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", j.ID), tok, "")
+				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", j.ID), tok, "")
 				apiStatus(t, r, http.StatusOK)
 				notes, _ := apiList(t, r)
 				want := []int{}
@@ -125,42 +141,16 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 
 			// companies
-			r = w.do(t, "GET", "/api/companies", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, pgtest.IDs(v.companies...), apiIDs(t, items), "%s", r)
-			assert.Empty(t, cur)
-			for _, c := range a.companies() {
-				if !slices.Contains(pgtest.IDs(v.companies...), c.ID) {
-					w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
-					continue
-				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/companies/%d", c.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, c.ID, apiInt(t, d["id"]))
+			apiReads(t, w, tok, "/api/companies", v.companies, a.companies(), func(c *ent.Company, d map[string]any) {
 				assert.Equal(t, c.Name, d["name"])
 				assert.Equal(t, false, d["archived"])
-			}
+			})
 
 			// users
-			r = w.do(t, "GET", "/api/users", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, pgtest.IDs(v.users...), apiIDs(t, items), "%s", r)
-			assert.Empty(t, cur)
-			for _, u := range a.allUsers() {
-				if !slices.Contains(pgtest.IDs(v.users...), u.ID) {
-					w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
-					continue
-				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/users/%d", u.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, u.ID, apiInt(t, d["id"]))
+			apiReads(t, w, tok, "/api/users", v.users, a.allUsers(), func(u *ent.User, d map[string]any) {
 				assert.Equal(t, u.Name, d["name"])
 				assert.Equal(t, string(u.Role), d["role"])
-			}
+			})
 
 			// the admin surface and the policy
 			adminPaths := []string{
