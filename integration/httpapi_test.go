@@ -1373,6 +1373,10 @@ func TestHTTPCrossTenant(t *testing.T) {
 	w.db.AssertUnchanged(t, before, "cross-tenant requests")
 }
 
+// apiRoute is a request on a row: path has one %d for its id; body is what
+// a write sends.
+type apiRoute struct{ method, path, body string }
+
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
 // docs/design.md section 3 hides from it is, on every route that names it, a 404
 // whose body equals the missing id's; nothing changes.
@@ -1387,43 +1391,36 @@ func TestHTTPHiddenRows(t *testing.T) {
 		t.Run(role, func(t *testing.T) {
 			tok := w.tokens[role]
 			v := vis[role]
-			for _, j := range a.jobs() {
-				if slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
-					continue
+			// likeMissing checks every route of routes on every id of all
+			// but those of visible.
+			likeMissing := func(visible, all []int, routes ...apiRoute) {
+				for _, id := range all {
+					if slices.Contains(visible, id) {
+						continue
+					}
+					hiddenSomething[role] = true
+					for _, rt := range routes {
+						w.likeMissing(t, tok, rt.method, id, apiPathID(rt.path, rt.body))
+					}
 				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
-				w.likeMissing(t, tok, "PATCH", j.ID, apiPathID("/api/jobs/%d", `{"title":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", j.ID, apiPathID("/api/jobs/%d", ""))
-				w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
-				w.likeMissing(t, tok, "POST", j.ID, apiPathID("/api/jobs/%d/notes", `{"body":"seen"}`))
 			}
-			for _, n := range a.notes() {
-				if slices.Contains(pgtest.IDs(v.notes...), n.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
-			}
-			for _, c := range a.companies() {
-				if slices.Contains(pgtest.IDs(v.companies...), c.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
-				w.likeMissing(t, tok, "PATCH", c.ID, apiPathID("/api/companies/%d", `{"name":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", c.ID, apiPathID("/api/companies/%d", ""))
-			}
-			for _, u := range a.allUsers() {
-				if slices.Contains(pgtest.IDs(v.users...), u.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
-				w.likeMissing(t, tok, "PATCH", u.ID, apiPathID("/api/users/%d", `{"name":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", u.ID, apiPathID("/api/users/%d", ""))
-			}
+			likeMissing(pgtest.IDs(v.jobs...), pgtest.IDs(a.jobs()...),
+				apiRoute{"GET", "/api/jobs/%d", ""},
+				apiRoute{"PATCH", "/api/jobs/%d", `{"title":"seen"}`},
+				apiRoute{"DELETE", "/api/jobs/%d", ""},
+				apiRoute{"GET", "/api/jobs/%d/notes", ""},
+				apiRoute{"POST", "/api/jobs/%d/notes", `{"body":"seen"}`})
+			likeMissing(pgtest.IDs(v.notes...), pgtest.IDs(a.notes()...),
+				apiRoute{"PATCH", "/api/notes/%d", `{"body":"seen"}`},
+				apiRoute{"DELETE", "/api/notes/%d", ""})
+			likeMissing(pgtest.IDs(v.companies...), pgtest.IDs(a.companies()...),
+				apiRoute{"GET", "/api/companies/%d", ""},
+				apiRoute{"PATCH", "/api/companies/%d", `{"name":"seen"}`},
+				apiRoute{"DELETE", "/api/companies/%d", ""})
+			likeMissing(pgtest.IDs(v.users...), pgtest.IDs(a.allUsers()...),
+				apiRoute{"GET", "/api/users/%d", ""},
+				apiRoute{"PATCH", "/api/users/%d", `{"name":"seen"}`},
+				apiRoute{"DELETE", "/api/users/%d", ""})
 		})
 	}
 	for _, role := range []string{"manager", "member", "client", "banned"} {
