@@ -373,16 +373,24 @@ func TestOpsFlagsAndEnv(t *testing.T) {
 			e := &env{getenv: func(k string) string { return c.vars[k] },
 				lookupenv: func(k string) (string, bool) { v, ok := c.vars[k]; return v, ok }}
 			got, err := f.settings(e)
-			var u *usageError
-			switch {
-			case c.err == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
-				t.Fatalf("error %v, want a usage error with %q", err, c.err)
-			case c.err == "" && got != c.want:
-				t.Errorf("got %+v, want %+v", got, c.want)
-			}
+			checkSetting(t, got, err, c.want, c.err)
 		})
+	}
+}
+
+// checkSetting checks a setting read from flags and the environment: with
+// wantErr "", no error and want; otherwise a usage error that contains
+// wantErr.
+func checkSetting[T comparable](t *testing.T, got T, err error, want T, wantErr string) {
+	t.Helper()
+	var u *usageError
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatalf("error %v", err)
+	case wantErr != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), wantErr)):
+		t.Fatalf("error %v, want a usage error with %q", err, wantErr)
+	case wantErr == "" && got != want:
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 
@@ -409,15 +417,7 @@ func TestDBMaxConnsFlagAndEnv(t *testing.T) {
 			var errb bytes.Buffer
 			e := &env{stderr: &errb, getenv: func(k string) string { return c.vars[k] }}
 			got, err := maxConns(e, c.flag)
-			var u *usageError
-			switch {
-			case c.err == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
-				t.Fatalf("error %v, want a usage error with %q", err, c.err)
-			case c.err == "" && got != c.want:
-				t.Errorf("got %d, want %d", got, c.want)
-			}
+			checkSetting(t, got, err, c.want, c.err)
 			if warned := strings.Contains(errb.String(), "DATABASE_MAX_CONNS is deprecated"); warned != c.warning {
 				t.Errorf("deprecation warning %v, want %v; stderr %q", warned, c.warning, errb.String())
 			}
