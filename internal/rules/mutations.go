@@ -126,12 +126,11 @@ func narrowClears() privacy.MutationRule {
 		if len(cleared) == 0 || !m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) {
 			return privacy.Skip
 		}
-		s, err := from(ctx)
-		if err != nil {
+		switch all, err := seesAllTenants(ctx); {
+		case err != nil:
 			return err
-		}
-		if allTenants(s) {
-			return privacy.Skip // it sees every row
+		case all:
+			return privacy.Skip // nothing it could not see
 		}
 		for _, name := range cleared {
 			e, ok := edgeOf(m.Type(), name)
@@ -210,12 +209,11 @@ func checkLinks() privacy.MutationRule {
 		if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
 			return privacy.Skip
 		}
-		s, err := from(ctx)
-		if err != nil {
+		switch all, err := seesAllTenants(ctx); {
+		case err != nil:
 			return err
-		}
-		if allTenants(s) {
-			return privacy.Skip // it sees every row
+		case all:
+			return privacy.Skip // nothing it could not see
 		}
 		if err := checkVisible(ctx, m, m.AddedEdges(), m.AddedIDs); err != nil {
 			return err
