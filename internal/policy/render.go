@@ -8,12 +8,6 @@ import (
 	"github.com/scopegate/scopegate/internal/listing"
 )
 
-// Formats that Render accepts.
-var Formats = listing.Formats
-
-// ErrUnknownFormat is returned by Render for a format not in Formats.
-var ErrUnknownFormat = listing.ErrUnknownFormat
-
 func allowText(r Rule) string {
 	lists := make([]string, len(r.Allow))
 	for i, l := range r.Allow {
@@ -29,7 +23,8 @@ func denyText(r Rule) string {
 	return strings.Join(r.Deny, " OR ")
 }
 
-// Render writes rules in format: an aligned table, JSON, or the markdown of
+// Render writes rules in format (one of listing.Formats; another is
+// listing.ErrUnknownFormat): an aligned table, JSON, or the markdown of
 // docs/policy.md (which also lists the checks and the redaction table).
 func Render(w io.Writer, rs []Rule, format string) error {
 	rows := make([][]string, len(rs))

@@ -8,14 +8,9 @@ import (
 	"github.com/scopegate/scopegate/internal/listing"
 )
 
-// Formats that Render accepts.
-var Formats = listing.Formats
-
-// ErrUnknownFormat is returned by Render for a format not in Formats.
-var ErrUnknownFormat = listing.ErrUnknownFormat
-
-// Render writes the registry in format: an aligned table for people, JSON
-// for programs, markdown for docs/preloads.md.
+// Render writes the registry in format (one of listing.Formats; another is
+// listing.ErrUnknownFormat): an aligned table for people, JSON for
+// programs, markdown for docs/preloads.md.
 func Render(w io.Writer, format string) error {
 	ds := Describe()
 	rows := make([][]string, len(ds))
