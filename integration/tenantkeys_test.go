@@ -563,7 +563,7 @@ func TestTenantKeysMigrationOnData(t *testing.T) {
 	// prepare migrates a new database up to the one before tenant_keys and
 	// seeds two tenants with raw SQL, as the schema then allowed.
 	prepare := func(t *testing.T) (*stdsql.DB, map[string]int) {
-		db, err := stdsql.Open("postgres", throwawayMigrationDB(t, "scopegate_keys_"))
+		db, err := stdsql.Open("postgres", throwawayDB(t, "scopegate_keys_"))
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
 		p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
