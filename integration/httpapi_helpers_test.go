@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/httpapi"
 	"github.com/scopegate/scopegate/internal/httpapi/openapitest"
+	"github.com/scopegate/scopegate/internal/logging/logtest"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -55,24 +55,6 @@ func (c *apiClock) Set(off time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.off = off
-}
-
-// apiLogBuffer collects the server's log lines.
-type apiLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *apiLogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *apiLogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // apiTenant is one organization of the world: a user of every role, a
@@ -169,7 +151,7 @@ type apiWorld struct {
 	db     *pgtest.DB
 	srv    *httptest.Server
 	clock  *apiClock
-	log    *apiLogBuffer
+	log    *logtest.Buffer
 	a, b   *apiTenant
 	tokens map[string]string
 	// seed creates the rows a case changes; its serial names what a
@@ -188,7 +170,7 @@ type apiOptions struct {
 
 func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	t.Helper()
-	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &apiLogBuffer{}, tokens: map[string]string{}}
+	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &logtest.Buffer{}, tokens: map[string]string{}}
 	w.seed = pgtest.NewSeeder(w.db.Client)
 	hash, err := repo.HashPassword(apiPassword)
 	require.NoError(t, err)
