@@ -43,17 +43,6 @@ func allTenants(s scope.Scope) bool {
 	return s.IsSystem() && !narrowed
 }
 
-// seesAllTenants reports whether the scope in ctx is the all-tenant system
-// scope (allTenants): a rule that keeps a tenant scope to the rows it sees
-// has nothing to do for it. No scope is ErrNoScope.
-func seesAllTenants(ctx context.Context) (bool, error) {
-	s, err := from(ctx)
-	if err != nil {
-		return false, err
-	}
-	return allTenants(s), nil
-}
-
 // inTenant is the tenant filter of a table: inOrg(org), the table's way of
 // saying "the rows of org", for a scope narrowed to org; nothing for a
 // scope of no tenant (the all-tenant system scope, and the authenticator,
