@@ -276,12 +276,7 @@ func (w *apiWorld) sendInvalid(t testing.TB, c *http.Client, method, path, auth,
 
 func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, body string, invalid bool) apiResp {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, w.srv.URL+path, rd)
-	require.NoError(t, err)
+	req := w.newRequest(t, method, path, body)
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
@@ -291,12 +286,32 @@ func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, bod
 	if invalid {
 		req = openapitest.Invalid(req)
 	}
-	res, err := apiValidated(t, c).Do(req)
-	require.NoError(t, err, "%s %s", method, path)
+	return w.exchange(t, apiValidated(t, c), req, path, body)
+}
+
+// newRequest is a request for path (and its query) on the test server,
+// with body if it is not empty, and no header yet.
+func (w *apiWorld) newRequest(t testing.TB, method, path, body string) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	require.NoError(t, err)
+	return req
+}
+
+// exchange sends req, made by newRequest(path, body), through c, reads the
+// whole answer and checks what every answer must satisfy (apiScan).
+func (w *apiWorld) exchange(t testing.TB, c *http.Client, req *http.Request, path, body string) apiResp {
+	t.Helper()
+	res, err := c.Do(req)
+	require.NoError(t, err, "%s %s", req.Method, path)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	r := apiResp{method: method, path: path, code: res.StatusCode, body: b, header: res.Header}
+	r := apiResp{method: req.Method, path: path, code: res.StatusCode, body: b, header: res.Header}
 	apiScan(t, r, body)
 	return r
 }
