@@ -85,17 +85,7 @@ func tablesWithColumn(t *testing.T, db *stdsql.DB, column string, notNull bool) 
 	if notNull {
 		q += ` AND is_nullable = 'NO'`
 	}
-	rows, err := db.Query(q+` ORDER BY 1`, column)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		require.NoError(t, rows.Scan(&n))
-		out = append(out, n)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return pgtest.Column[string](t, db, q+` ORDER BY 1`, column)
 }
 
 // schemaTenantKeys returns the tenant-safe keys of the database, and fails

@@ -310,23 +310,7 @@ func devDatabases(t *testing.T, server string) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'scopegate\_dev\_%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return names
+	return pgtest.Column[string](t, db, `SELECT datname FROM pg_database WHERE datname LIKE 'scopegate\_dev\_%'`)
 }
 
 func TestDatabaseMaxConnsIsValidated(t *testing.T) {

@@ -154,21 +154,8 @@ func (w *writes) check(t *testing.T, raw *sql.DB, prefix string, managers int) (
 // statement was cancelled.
 func appBackends(t *testing.T, raw *sql.DB) []string {
 	t.Helper()
-	rows, err := raw.Query(`SELECT state || ' ' || coalesce(wait_event_type, '-') || ' ' || left(query, 60)
+	return pgtest.Column[string](t, raw, `SELECT state || ' ' || coalesce(wait_event_type, '-') || ' ' || left(query, 60)
 		FROM pg_stat_activity WHERE datname = current_database() AND usename = $1 AND state <> 'idle'`, pgtest.AppRole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // eventually polls cond every 20 ms for up to d.
