@@ -93,19 +93,11 @@ func policyExplain(fs *flag.FlagSet) action {
 		if needsID && *id <= 0 {
 			return usagef("--id is required for %s", rule.Action)
 		}
-		d, err := db.open(ctx, e)
+		d, sctx, u, err := db.openForUser(ctx, e, "policy explain", *email)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		sctx, err := systemContext(ctx, "policy explain")
-		if err != nil {
-			return err
-		}
-		u, err := userByEmail(sctx, d.Client, *email)
-		if err != nil {
-			return err
-		}
 		us, err := auth.UserScope(u)
 		if err != nil {
 			return err
@@ -244,19 +236,11 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 		if !slices.Contains(policy.VisibilityObjects, *object) {
 			return usagef("unknown object %q (known: %s)", *object, strings.Join(policy.VisibilityObjects, ", "))
 		}
-		d, err := db.open(ctx, e)
+		d, sctx, u, err := db.openForUser(ctx, e, "policy why-hidden", *email)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		sctx, err := systemContext(ctx, "policy why-hidden")
-		if err != nil {
-			return err
-		}
-		u, err := userByEmail(sctx, d.Client, *email)
-		if err != nil {
-			return err
-		}
 		v, err := policy.ExplainVisibility(sctx, d.Client, u.ID, *object, *id)
 		if ent.IsNotFound(err) {
 			return fmt.Errorf("no %s with id %d", *object, *id)
@@ -275,4 +259,26 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 		fmt.Fprintln(e.stdout, "confirmed by the privacy rules")
 		return nil
 	}
+}
+
+// openForUser opens the database and reads the user with email under a
+// system scope whose reason names the command, cmd: what the explaining
+// commands start with. It returns the database, which the caller closes,
+// and the system scope's context with the user.
+func (f dbFlags) openForUser(ctx context.Context, e *env, cmd, email string) (*opened, context.Context, *ent.User, error) {
+	d, err := f.open(ctx, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sctx, err := systemContext(ctx, cmd)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	u, err := userByEmail(sctx, d.Client, email)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	return d, sctx, u, nil
 }
