@@ -455,3 +455,37 @@ func TestSeedScale(t *testing.T) {
 		t.Errorf("a run tag used already: exit %d, want 1 and a clear message\nstderr:\n%s", code, stderr)
 	}
 }
+
+// TestCommandsWithoutArgumentsRefuseThem: every command whose synopsis
+// names no arguments answers an extra one with a usage error, before it
+// opens anything (runLeaf checks it for them all).
+func TestCommandsWithoutArgumentsRefuseThem(t *testing.T) {
+	var leaves func(c *command, path []string)
+	n := 0
+	leaves = func(c *command, path []string) {
+		if c.subs != nil {
+			for _, s := range c.subs {
+				leaves(s, append(slices.Clip(path), s.name))
+			}
+			return
+		}
+		if c.args != "" {
+			return
+		}
+		n++
+		// Cancelled: a command that ran anyway (serve) ends at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+			lookupenv: func(string) (string, bool) { return "", false }}
+		code := run(ctx, append(slices.Clip(path), "extra"), e)
+		if stderr := errb.String(); code != 2 || !strings.Contains(stderr, `unexpected argument "extra"`) {
+			t.Errorf("%s extra: exit %d, stderr %q; want 2 and an unexpected argument", strings.Join(path, " "), code, stderr)
+		}
+	}
+	leaves(root, nil)
+	if n < 10 {
+		t.Fatalf("found only %d commands without arguments: the walk is wrong", n)
+	}
+}

@@ -26,9 +26,6 @@ func policyList(fs *flag.FlagSet) action {
 	object := fs.String("object", "", "only rules of this `object` (job)")
 	format := formatFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if objs := ruleObjects(); *object != "" && !slices.Contains(objs, *object) {
 			return usagef("unknown object %q (known: %s)", *object, strings.Join(objs, ", "))
 		}
@@ -55,9 +52,6 @@ func ruleObjects() []string {
 func preloadList(fs *flag.FlagSet) action {
 	format := formatFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if err := preload.Render(e.stdout, *format); err != nil {
 			return usagef("%v", err)
 		}
@@ -79,9 +73,6 @@ func policyExplain(fs *flag.FlagSet) action {
 	fields := fs.String("fields", "name", "for user.update: the comma-separated `fields` the change sets")
 	asJSON := fs.Bool("json", false, "print the decision as JSON")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *email == "" || *act == "" {
 			return usagef("--user and --action are required")
 		}
@@ -227,9 +218,6 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 	object := fs.String("object", "", "`object`: job, note, company or user (required)")
 	id := idFlag(fs, "id", "`id` of the row (required)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *email == "" || *object == "" || *id <= 0 {
 			return usagef("--user, --object and --id are required")
 		}
