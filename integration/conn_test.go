@@ -34,6 +34,17 @@ func onePool(t *testing.T, url string, cache int) *database.DB {
 	return db
 }
 
+// adminOnOnePool is onePool (no statement cache) on a fresh database, and
+// the context of a user scope, an admin of organization 1: these tests
+// watch the settings, statements and plans a scope sends, not its rows.
+func adminOnOnePool(t *testing.T) (*database.DB, context.Context) {
+	t.Helper()
+	db := onePool(t, pgtest.New(t).URL, 0)
+	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
+	require.NoError(t, err)
+	return db, scope.NewContext(context.Background(), s)
+}
+
 // preparedOnConn returns, for each statement prepared on the pool's one
 // connection, how many times it ran.
 func preparedOnConn(t *testing.T, db *sql.DB) map[string]int64 {
@@ -221,11 +232,7 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 // of a transaction, runs without them.
 func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
 	t.Parallel()
-	d := pgtest.New(t)
-	db := onePool(t, d.URL, 0)
-	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
-	require.NoError(t, err)
-	ctx := scope.NewContext(context.Background(), s)
+	db, ctx := adminOnOnePool(t)
 	setting := func() string {
 		var v sql.NullString
 		require.NoError(t, db.SQL.QueryRowContext(context.Background(), "SELECT current_setting('scopegate.org_id', true)").Scan(&v))
@@ -266,11 +273,7 @@ func TestRidingSettingsEndWithTheirTransaction(t *testing.T) {
 func TestRidersTravelWithTheStatement(t *testing.T) {
 	// Not parallel: database.RiderExecutes counts the whole process's
 	// statements, and a test running beside this one would add its own.
-	d := pgtest.New(t)
-	db := onePool(t, d.URL, 0)
-	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
-	require.NoError(t, err)
-	ctx := scope.NewContext(context.Background(), s)
+	db, ctx := adminOnOnePool(t)
 	get := func() {
 		unit, end := database.WithReadUnit(ctx)
 		_, err := db.Client.Job.Query().Where().Count(unit)
@@ -291,11 +294,7 @@ func TestRidersTravelWithTheStatement(t *testing.T) {
 // plan mode outlives its transaction on the pooled connection.
 func TestPlanModes(t *testing.T) {
 	t.Parallel()
-	d := pgtest.New(t)
-	db := onePool(t, d.URL, 0)
-	s, err := scope.ForUser(scope.User{ID: 1, OrgID: 1, Role: scope.RoleAdmin})
-	require.NoError(t, err)
-	ctx := scope.NewContext(context.Background(), s)
+	db, ctx := adminOnOnePool(t)
 	mode := func(ctx context.Context, tx *sql.Tx, query string, arg any) string {
 		var v string
 		require.NoError(t, tx.QueryRowContext(ctx, query, arg).Scan(&v))

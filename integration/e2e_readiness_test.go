@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
-	"github.com/scopegate/scopegate/internal/migration"
 )
 
 // errorCode returns the code of an error body.
@@ -32,9 +30,7 @@ func errorCode(t *testing.T, body string) string {
 func TestE2EMigrateDownUnderARunningServer(t *testing.T) {
 	t.Parallel()
 	bin := binary.Scopegate(t)
-	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
-	require.NoError(t, err)
-	t.Cleanup(func() { drop(context.Background()) })
+	url := throwawayDB(t, "scopegate_e2e_")
 	dir := t.TempDir()
 	const appRole = "scopegate_e2e_app"
 	owner := binary.Command{Path: bin, Dir: dir, Env: binary.Env("MIGRATE_DATABASE_URL="+url, "SCOPEGATE_APP_PASSWORD="+appRole)}

@@ -16,7 +16,6 @@ import (
 	"github.com/scopegate/scopegate/integration/binary"
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/demo"
-	"github.com/scopegate/scopegate/internal/migration"
 )
 
 // e2eServer is a running `scopegate serve` (binary.Server) with the
@@ -71,9 +70,7 @@ func (s e2eServer) stop(t *testing.T) {
 func TestE2EPostgres(t *testing.T) {
 	t.Parallel()
 	bin := binary.Scopegate(t)
-	url, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), "scopegate_e2e_")
-	require.NoError(t, err)
-	t.Cleanup(func() { drop(context.Background()) })
+	url := throwawayDB(t, "scopegate_e2e_")
 	dir := t.TempDir()
 	sg := binary.Command{Path: bin, Dir: dir, Env: binary.Env("DATABASE_URL=" + url)}
 

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,23 +20,11 @@ import (
 // added) through c, and checks what every answer must satisfy.
 func (w *apiWorld) rawReq(t testing.TB, c *http.Client, method, path string, header map[string]string, body string) apiResp {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, w.srv.URL+path, rd)
-	require.NoError(t, err)
+	req := w.newRequest(t, method, path, body)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := c.Do(req)
-	require.NoError(t, err, "%s %s", method, path)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	r := apiResp{method: method, path: path, code: res.StatusCode, body: b, header: res.Header}
-	apiScan(t, r, body)
-	return r
+	return w.exchange(t, c, req, path, body)
 }
 
 // apiJSON encodes v (json.Marshal: a NUL byte becomes \u0000, which %q

@@ -196,16 +196,8 @@ func FuzzHTTPBody(f *testing.F) {
 		fmt.Sprintf(`{"title":"x","company_id":%d,"manager_ids":%s}`, a.c1.ID, ids(70000, a.users["manager"].ID)),
 		fmt.Sprintf(`{"manager_ids":%s}`, ids(101, pgtest.MissingID)),
 	}
-	for i, s := range seeds {
-		for r := range routes {
-			if r%3 == i%3 {
-				f.Add(uint8(r), uint8(i), s)
-			}
-		}
-	}
-	f.Fuzz(func(t *testing.T, route, who uint8, body string) {
-		rt := routes[int(route)%len(routes)]
-		fuzzSend(t, w, rt.method, rt.path, "", w.tokens[fuzzActors[int(who)%len(fuzzActors)]], body)
+	fuzzRoutes(f, w, routes, seeds, 3, func(t *testing.T, rt fuzzRoute, token, body string) {
+		fuzzSend(t, w, rt.method, rt.path, "", token, body)
 	})
 }
 
@@ -221,15 +213,25 @@ func FuzzHTTPQuery(f *testing.F) {
 		"allow=role:manager", "allow=role:%00", "uses=%ff", "object=job", "%zz=1", "a=%zz", "=", "&&&", "preload=" + strings.Repeat("company.", 1000),
 		"preload=%E5%90%8D", "preload=managers.managed_jobs.creator", "status=published&limit=1&cursor=", "preload=edges", "preload=..",
 	}
+	fuzzRoutes(f, w, routes, seeds, 4, func(t *testing.T, rt fuzzRoute, token, query string) {
+		fuzzSend(t, w, rt.method, rt.path, fuzzQuery(query), token, "")
+	})
+}
+
+// fuzzRoutes fuzzes inputs on routes: seed i goes to every route r with
+// r%spread == i%spread, which spreads the seeds without trying each on
+// every route; send sends one input on one route with the token of one of
+// fuzzActors. The fuzzed arguments are (route, who uint8, input string),
+// the shape of the corpus under testdata/fuzz.
+func fuzzRoutes(f *testing.F, w *apiWorld, routes []fuzzRoute, seeds []string, spread int, send func(t *testing.T, rt fuzzRoute, token, input string)) {
 	for i, s := range seeds {
 		for r := range routes {
-			if r%4 == i%4 {
+			if r%spread == i%spread {
 				f.Add(uint8(r), uint8(i), s)
 			}
 		}
 	}
-	f.Fuzz(func(t *testing.T, route, who uint8, query string) {
-		rt := routes[int(route)%len(routes)]
-		fuzzSend(t, w, rt.method, rt.path, fuzzQuery(query), w.tokens[fuzzActors[int(who)%len(fuzzActors)]], "")
+	f.Fuzz(func(t *testing.T, route, who uint8, input string) {
+		send(t, routes[int(route)%len(routes)], w.tokens[fuzzActors[int(who)%len(fuzzActors)]], input)
 	})
 }

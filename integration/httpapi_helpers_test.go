@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/scopegate/scopegate/integration/pgtest"
 	"github.com/scopegate/scopegate/internal/httpapi"
 	"github.com/scopegate/scopegate/internal/httpapi/openapitest"
+	"github.com/scopegate/scopegate/internal/logging/logtest"
 	"github.com/scopegate/scopegate/internal/preload"
 	"github.com/scopegate/scopegate/internal/repo"
 )
@@ -55,24 +55,6 @@ func (c *apiClock) Set(off time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.off = off
-}
-
-// apiLogBuffer collects the server's log lines.
-type apiLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *apiLogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *apiLogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // apiTenant is one organization of the world: a user of every role, a
@@ -169,7 +151,7 @@ type apiWorld struct {
 	db     *pgtest.DB
 	srv    *httptest.Server
 	clock  *apiClock
-	log    *apiLogBuffer
+	log    *logtest.Buffer
 	a, b   *apiTenant
 	tokens map[string]string
 	// seed creates the rows a case changes; its serial names what a
@@ -188,7 +170,7 @@ type apiOptions struct {
 
 func apiNewWorld(t testing.TB, o apiOptions) *apiWorld {
 	t.Helper()
-	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &apiLogBuffer{}, tokens: map[string]string{}}
+	w := &apiWorld{db: pgtest.New(t), clock: &apiClock{}, log: &logtest.Buffer{}, tokens: map[string]string{}}
 	w.seed = pgtest.NewSeeder(w.db.Client)
 	hash, err := repo.HashPassword(apiPassword)
 	require.NoError(t, err)
@@ -294,12 +276,7 @@ func (w *apiWorld) sendInvalid(t testing.TB, c *http.Client, method, path, auth,
 
 func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, body string, invalid bool) apiResp {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, w.srv.URL+path, rd)
-	require.NoError(t, err)
+	req := w.newRequest(t, method, path, body)
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
@@ -309,12 +286,32 @@ func (w *apiWorld) sendReq(t testing.TB, c *http.Client, method, path, auth, bod
 	if invalid {
 		req = openapitest.Invalid(req)
 	}
-	res, err := apiValidated(t, c).Do(req)
-	require.NoError(t, err, "%s %s", method, path)
+	return w.exchange(t, apiValidated(t, c), req, path, body)
+}
+
+// newRequest is a request for path (and its query) on the test server,
+// with body if it is not empty, and no header yet.
+func (w *apiWorld) newRequest(t testing.TB, method, path, body string) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	require.NoError(t, err)
+	return req
+}
+
+// exchange sends req, made by newRequest(path, body), through c, reads the
+// whole answer and checks what every answer must satisfy (apiScan).
+func (w *apiWorld) exchange(t testing.TB, c *http.Client, req *http.Request, path, body string) apiResp {
+	t.Helper()
+	res, err := c.Do(req)
+	require.NoError(t, err, "%s %s", req.Method, path)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	r := apiResp{method: method, path: path, code: res.StatusCode, body: b, header: res.Header}
+	r := apiResp{method: req.Method, path: path, code: res.StatusCode, body: b, header: res.Header}
 	apiScan(t, r, body)
 	return r
 }

@@ -53,6 +53,32 @@ func apiVisibility(a *apiTenant) map[string]apiVisible {
 	}
 }
 
+// apiReads checks one entity's two read routes for one actor: GET path
+// lists exactly visible, in id order, on one page; GET path/{id} of each
+// row of all is 200 with the row's id and check's fields when the row is
+// visible, and the missing id's 404 when it is not.
+func apiReads[T interface{ GetID() int }](t *testing.T, w *apiWorld, tok, path string, visible, all []T, check func(T, map[string]any)) {
+	t.Helper()
+	r := w.do(t, "GET", path, tok, "")
+	apiStatus(t, r, http.StatusOK)
+	items, cur := apiList(t, r)
+	ids := apiIDs(t, items)
+	assert.ElementsMatch(t, pgtest.IDs(visible...), ids, "%s", r)
+	assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
+	assert.Empty(t, cur, "no next_cursor on the only page")
+	for _, row := range all {
+		if !slices.Contains(pgtest.IDs(visible...), row.GetID()) {
+			w.likeMissing(t, tok, "GET", row.GetID(), apiPathID(path+"/%d", ""))
+			continue
+		}
+		r := w.do(t, "GET", fmt.Sprintf("%s/%d", path, row.GetID()), tok, "")
+		apiStatus(t, r, http.StatusOK)
+		d := apiData(t, r)
+		assert.Equal(t, row.GetID(), apiInt(t, d["id"]))
+		check(row, d)
+	}
+}
+
 // TestHTTPReadsByRole: every read route of both surfaces for every role of
 // tenant A: lists hold exactly the visible rows in id order, a visible row
 // is 200, a hidden one is the missing id's 404, the admin surface and the
@@ -68,13 +94,13 @@ func TestHTTPReadsByRole(t *testing.T) {
 			v := vis[role]
 
 			// jobs
-			r := w.do(t, "GET", "/api/jobs", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur := apiList(t, r)
-			ids := apiIDs(t, items)
-			assert.ElementsMatch(t, pgtest.IDs(v.jobs...), ids, "%s", r)
-			assert.True(t, sort.IntsAreSorted(ids), "a list is in id order: %v", ids)
-			assert.Empty(t, cur, "no next_cursor on the only page")
+			apiReads(t, w, tok, "/api/jobs", v.jobs, a.jobs(), func(j *ent.Job, d map[string]any) {
+				assert.Equal(t, j.Title, d["title"])
+				assert.Equal(t, string(j.Status), d["status"])
+				assert.Equal(t, j.CompanyID, apiInt(t, d["company_id"]))
+				assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]))
+				assert.NotContains(t, d, "edges", "no preload, no edges")
+			})
 			for _, st := range []job.Status{job.StatusDraft, job.StatusPublished, job.StatusArchived} {
 				r := w.do(t, "GET", "/api/jobs?status="+string(st), tok, "")
 				apiStatus(t, r, http.StatusOK)
@@ -89,20 +115,10 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 			for _, j := range a.jobs() {
 				if !slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
-					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
 					w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
 					continue
 				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d", j.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, j.ID, apiInt(t, d["id"]))
-				assert.Equal(t, j.Title, d["title"])
-				assert.Equal(t, string(j.Status), d["status"])
-				assert.Equal(t, j.CompanyID, apiInt(t, d["company_id"]))
-				assert.Equal(t, a.org.ID, apiInt(t, d["org_id"]))
-				assert.NotContains(t, d, "edges", "no preload, no edges")
-				r = w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", j.ID), tok, "")
+				r := w.do(t, "GET", fmt.Sprintf("/api/jobs/%d/notes", j.ID), tok, "")
 				apiStatus(t, r, http.StatusOK)
 				notes, _ := apiList(t, r)
 				want := []int{}
@@ -125,42 +141,16 @@ func TestHTTPReadsByRole(t *testing.T) {
 			}
 
 			// companies
-			r = w.do(t, "GET", "/api/companies", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, pgtest.IDs(v.companies...), apiIDs(t, items), "%s", r)
-			assert.Empty(t, cur)
-			for _, c := range a.companies() {
-				if !slices.Contains(pgtest.IDs(v.companies...), c.ID) {
-					w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
-					continue
-				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/companies/%d", c.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, c.ID, apiInt(t, d["id"]))
+			apiReads(t, w, tok, "/api/companies", v.companies, a.companies(), func(c *ent.Company, d map[string]any) {
 				assert.Equal(t, c.Name, d["name"])
 				assert.Equal(t, false, d["archived"])
-			}
+			})
 
 			// users
-			r = w.do(t, "GET", "/api/users", tok, "")
-			apiStatus(t, r, http.StatusOK)
-			items, cur = apiList(t, r)
-			assert.ElementsMatch(t, pgtest.IDs(v.users...), apiIDs(t, items), "%s", r)
-			assert.Empty(t, cur)
-			for _, u := range a.allUsers() {
-				if !slices.Contains(pgtest.IDs(v.users...), u.ID) {
-					w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
-					continue
-				}
-				r := w.do(t, "GET", fmt.Sprintf("/api/users/%d", u.ID), tok, "")
-				apiStatus(t, r, http.StatusOK)
-				d := apiData(t, r)
-				assert.Equal(t, u.ID, apiInt(t, d["id"]))
+			apiReads(t, w, tok, "/api/users", v.users, a.allUsers(), func(u *ent.User, d map[string]any) {
 				assert.Equal(t, u.Name, d["name"])
 				assert.Equal(t, string(u.Role), d["role"])
-			}
+			})
 
 			// the admin surface and the policy
 			adminPaths := []string{
@@ -1383,6 +1373,10 @@ func TestHTTPCrossTenant(t *testing.T) {
 	w.db.AssertUnchanged(t, before, "cross-tenant requests")
 }
 
+// apiRoute is a request on a row: path has one %d for its id; body is what
+// a write sends.
+type apiRoute struct{ method, path, body string }
+
 // TestHTTPHiddenRows: for every role, every row of its own tenant that
 // docs/design.md section 3 hides from it is, on every route that names it, a 404
 // whose body equals the missing id's; nothing changes.
@@ -1397,43 +1391,36 @@ func TestHTTPHiddenRows(t *testing.T) {
 		t.Run(role, func(t *testing.T) {
 			tok := w.tokens[role]
 			v := vis[role]
-			for _, j := range a.jobs() {
-				if slices.Contains(pgtest.IDs(v.jobs...), j.ID) {
-					continue
+			// likeMissing checks every route of routes on every id of all
+			// but those of visible.
+			likeMissing := func(visible, all []int, routes ...apiRoute) {
+				for _, id := range all {
+					if slices.Contains(visible, id) {
+						continue
+					}
+					hiddenSomething[role] = true
+					for _, rt := range routes {
+						w.likeMissing(t, tok, rt.method, id, apiPathID(rt.path, rt.body))
+					}
 				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d", ""))
-				w.likeMissing(t, tok, "PATCH", j.ID, apiPathID("/api/jobs/%d", `{"title":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", j.ID, apiPathID("/api/jobs/%d", ""))
-				w.likeMissing(t, tok, "GET", j.ID, apiPathID("/api/jobs/%d/notes", ""))
-				w.likeMissing(t, tok, "POST", j.ID, apiPathID("/api/jobs/%d/notes", `{"body":"seen"}`))
 			}
-			for _, n := range a.notes() {
-				if slices.Contains(pgtest.IDs(v.notes...), n.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "PATCH", n.ID, apiPathID("/api/notes/%d", `{"body":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", n.ID, apiPathID("/api/notes/%d", ""))
-			}
-			for _, c := range a.companies() {
-				if slices.Contains(pgtest.IDs(v.companies...), c.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", c.ID, apiPathID("/api/companies/%d", ""))
-				w.likeMissing(t, tok, "PATCH", c.ID, apiPathID("/api/companies/%d", `{"name":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", c.ID, apiPathID("/api/companies/%d", ""))
-			}
-			for _, u := range a.allUsers() {
-				if slices.Contains(pgtest.IDs(v.users...), u.ID) {
-					continue
-				}
-				hiddenSomething[role] = true
-				w.likeMissing(t, tok, "GET", u.ID, apiPathID("/api/users/%d", ""))
-				w.likeMissing(t, tok, "PATCH", u.ID, apiPathID("/api/users/%d", `{"name":"seen"}`))
-				w.likeMissing(t, tok, "DELETE", u.ID, apiPathID("/api/users/%d", ""))
-			}
+			likeMissing(pgtest.IDs(v.jobs...), pgtest.IDs(a.jobs()...),
+				apiRoute{"GET", "/api/jobs/%d", ""},
+				apiRoute{"PATCH", "/api/jobs/%d", `{"title":"seen"}`},
+				apiRoute{"DELETE", "/api/jobs/%d", ""},
+				apiRoute{"GET", "/api/jobs/%d/notes", ""},
+				apiRoute{"POST", "/api/jobs/%d/notes", `{"body":"seen"}`})
+			likeMissing(pgtest.IDs(v.notes...), pgtest.IDs(a.notes()...),
+				apiRoute{"PATCH", "/api/notes/%d", `{"body":"seen"}`},
+				apiRoute{"DELETE", "/api/notes/%d", ""})
+			likeMissing(pgtest.IDs(v.companies...), pgtest.IDs(a.companies()...),
+				apiRoute{"GET", "/api/companies/%d", ""},
+				apiRoute{"PATCH", "/api/companies/%d", `{"name":"seen"}`},
+				apiRoute{"DELETE", "/api/companies/%d", ""})
+			likeMissing(pgtest.IDs(v.users...), pgtest.IDs(a.allUsers()...),
+				apiRoute{"GET", "/api/users/%d", ""},
+				apiRoute{"PATCH", "/api/users/%d", `{"name":"seen"}`},
+				apiRoute{"DELETE", "/api/users/%d", ""})
 		})
 	}
 	for _, role := range []string{"manager", "member", "client", "banned"} {

@@ -24,9 +24,9 @@ import (
 // this package.
 const migrationsSourceDir = "../migrations"
 
-// throwawayMigrationDB creates an empty database on the test server, dropped
+// throwawayDB creates an empty database on the test server, dropped
 // when the test ends, and returns its URL.
-func throwawayMigrationDB(t *testing.T, prefix string) string {
+func throwawayDB(t *testing.T, prefix string) string {
 	t.Helper()
 	u, drop, err := migration.ThrowawayDatabase(context.Background(), pgtest.ServerURL(t), prefix)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestMigrationsMatchSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	devURL := throwawayMigrationDB(t, "scopegate_drift_")
+	devURL := throwawayDB(t, "scopegate_drift_")
 	written, err := migration.Diff(context.Background(), devURL, dir, "drift")
 	if err != nil {
 		t.Fatalf("%v\n(a checksum error means a migration was edited by hand: "+
@@ -107,7 +107,7 @@ func TestMigrationsEmbedded(t *testing.T) {
 func TestMigrateUpDownUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sql.Open("postgres", throwawayMigrationDB(t, "scopegate_updown_"))
+	db, err := sql.Open("postgres", throwawayDB(t, "scopegate_updown_"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,12 +107,12 @@ func TestSeedScale(t *testing.T) {
 			var want []int
 			switch l.Role {
 			case "admin":
-				want = seedIDs(t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 ORDER BY id`, u.OrgID)
+				want = pgtest.Column[int](t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 ORDER BY id`, u.OrgID)
 			case "manager", "member":
-				want = seedIDs(t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 AND (status = 'published'
+				want = pgtest.Column[int](t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 AND (status = 'published'
 					OR id IN (SELECT job_id FROM job_managers WHERE user_id = $2)) ORDER BY id`, u.OrgID, u.ID)
 			case "client":
-				want = seedIDs(t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 AND status = 'published' AND company_id = $2 ORDER BY id`, u.OrgID, *u.CompanyID)
+				want = pgtest.Column[int](t, db.Raw, `SELECT id FROM jobs WHERE org_id = $1 AND status = 'published' AND company_id = $2 ORDER BY id`, u.OrgID, *u.CompanyID)
 			}
 			require.NotEmpty(t, want, l.Email)
 			var got []int
@@ -199,19 +199,4 @@ func seedCount(t *testing.T, db *sql.DB, q string, args ...any) int {
 	var n int
 	require.NoError(t, db.QueryRowContext(context.Background(), q, args...).Scan(&n), q)
 	return n
-}
-
-func seedIDs(t *testing.T, db *sql.DB, q string, args ...any) []int {
-	t.Helper()
-	rows, err := db.QueryContext(context.Background(), q, args...)
-	require.NoError(t, err, q)
-	defer rows.Close()
-	var out []int
-	for rows.Next() {
-		var id int
-		require.NoError(t, rows.Scan(&id))
-		out = append(out, id)
-	}
-	require.NoError(t, rows.Err())
-	return out
 }

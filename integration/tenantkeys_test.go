@@ -85,17 +85,7 @@ func tablesWithColumn(t *testing.T, db *stdsql.DB, column string, notNull bool) 
 	if notNull {
 		q += ` AND is_nullable = 'NO'`
 	}
-	rows, err := db.Query(q+` ORDER BY 1`, column)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		require.NoError(t, rows.Scan(&n))
-		out = append(out, n)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return pgtest.Column[string](t, db, q+` ORDER BY 1`, column)
 }
 
 // schemaTenantKeys returns the tenant-safe keys of the database, and fails
@@ -563,7 +553,7 @@ func TestTenantKeysMigrationOnData(t *testing.T) {
 	// prepare migrates a new database up to the one before tenant_keys and
 	// seeds two tenants with raw SQL, as the schema then allowed.
 	prepare := func(t *testing.T) (*stdsql.DB, map[string]int) {
-		db, err := stdsql.Open("postgres", throwawayMigrationDB(t, "scopegate_keys_"))
+		db, err := stdsql.Open("postgres", throwawayDB(t, "scopegate_keys_"))
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
 		p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)

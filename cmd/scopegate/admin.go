@@ -35,9 +35,6 @@ func seedDemo(fs *flag.FlagSet) action {
 	jobCount := fs.Int("jobs", demo.DefaultJobs, fmt.Sprintf("`number` of jobs the demo world should have, %d to %d: the ones past the first %d\n"+
 		"      are added (half of them published), also to a world already there", demo.DefaultJobs, demo.MaxJobs, demo.DefaultJobs))
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *jobCount < demo.DefaultJobs || *jobCount > demo.MaxJobs {
 			return usagef("--jobs must be %d to %d, not %d", demo.DefaultJobs, demo.MaxJobs, *jobCount)
 		}
@@ -77,9 +74,6 @@ func orgCreate(fs *flag.FlagSet) action {
 	name := fs.String("name", "", "organization `name` (required)")
 	slug := fs.String("slug", "", "unique `slug`: lowercase letters, digits and dashes (required)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if err := requireFlags(map[string]string{"name": *name, "slug": *slug}); err != nil {
 			return err
 		}
@@ -160,9 +154,6 @@ func companyCreate(fs *flag.FlagSet) action {
 	org := fs.String("org", "", "organization `slug` (required)")
 	name := fs.String("name", "", "company `name` (required)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if err := requireFlags(map[string]string{"org": *org, "name": *name}); err != nil {
 			return err
 		}
@@ -199,9 +190,6 @@ func userCreate(fs *flag.FlagSet) action {
 	phone := fs.String("phone", "", "`phone`")
 	companyID := idFlag(fs, "company-id", "company `id` (clients only)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *passwordStdin {
 			if *password != "" {
 				return usagef("--password and --password-stdin exclude each other")

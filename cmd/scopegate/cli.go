@@ -182,6 +182,10 @@ func runLeaf(ctx context.Context, e *env, cmd *command, path, args []string) err
 	if err == nil {
 		e.log, err = lf.logger(e)
 	}
+	if err == nil && cmd.args == "" && len(pos) > 0 {
+		// A command whose synopsis names no arguments takes none.
+		err = usagef("unexpected argument %q", pos[0])
+	}
 	if err == nil {
 		// One logger for the process: slog's default too (the system
 		// scope's query log, and the standard log package, which
@@ -318,9 +322,6 @@ func printVersion(w io.Writer) {
 
 func versionCmd(fs *flag.FlagSet) action {
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		printVersion(e.stdout)
 		return nil
 	}

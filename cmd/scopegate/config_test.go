@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,13 +11,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scopegate/scopegate/internal/logging/logtest"
 	"github.com/scopegate/scopegate/internal/version"
 )
 
@@ -165,25 +164,6 @@ func TestJobRunDoesNotLogSystemScopeQueries(t *testing.T) {
 	}
 }
 
-// lockedBuffer is an output stream that serve's goroutines write while the
-// test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // serve with its settings from the environment (--addr beating a bad
 // SCOPEGATE_ADDR): JSON logs on stderr, only JSON lines, each request's
 // lines carrying its request_id; /healthz names the build.
@@ -194,7 +174,7 @@ func TestServeFromEnvironmentLogsJSON(t *testing.T) {
 		envLogFormat:        "json",
 		"SCOPEGATE_DB_FILE": filepath.Join(t.TempDir(), "serve.db"),
 	}
-	var stdout, stderr lockedBuffer
+	var stdout, stderr logtest.Buffer
 	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] },
 		lookupenv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -250,9 +230,7 @@ func TestServeFromEnvironmentLogsJSON(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), `"request_id":"cli-health"`) },
 		5*time.Second, 10*time.Millisecond)
 	ids := map[string]int{}
-	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), "not a JSON line: %q", l)
+	for _, m := range logtest.Lines(t, stderr.String()) {
 		if id, ok := m["request_id"].(string); ok {
 			ids[fmt.Sprint(m["msg"], " ", id)]++
 		}

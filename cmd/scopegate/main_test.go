@@ -310,23 +310,7 @@ func devDatabases(t *testing.T, server string) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'scopegate\_dev\_%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return names
+	return pgtest.Column[string](t, db, `SELECT datname FROM pg_database WHERE datname LIKE 'scopegate\_dev\_%'`)
 }
 
 func TestDatabaseMaxConnsIsValidated(t *testing.T) {
@@ -373,16 +357,24 @@ func TestOpsFlagsAndEnv(t *testing.T) {
 			e := &env{getenv: func(k string) string { return c.vars[k] },
 				lookupenv: func(k string) (string, bool) { v, ok := c.vars[k]; return v, ok }}
 			got, err := f.settings(e)
-			var u *usageError
-			switch {
-			case c.err == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
-				t.Fatalf("error %v, want a usage error with %q", err, c.err)
-			case c.err == "" && got != c.want:
-				t.Errorf("got %+v, want %+v", got, c.want)
-			}
+			checkSetting(t, got, err, c.want, c.err)
 		})
+	}
+}
+
+// checkSetting checks a setting read from flags and the environment: with
+// wantErr "", no error and want; otherwise a usage error that contains
+// wantErr.
+func checkSetting[T comparable](t *testing.T, got T, err error, want T, wantErr string) {
+	t.Helper()
+	var u *usageError
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatalf("error %v", err)
+	case wantErr != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), wantErr)):
+		t.Fatalf("error %v, want a usage error with %q", err, wantErr)
+	case wantErr == "" && got != want:
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
 
@@ -409,15 +401,7 @@ func TestDBMaxConnsFlagAndEnv(t *testing.T) {
 			var errb bytes.Buffer
 			e := &env{stderr: &errb, getenv: func(k string) string { return c.vars[k] }}
 			got, err := maxConns(e, c.flag)
-			var u *usageError
-			switch {
-			case c.err == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case c.err != "" && (!errors.As(err, &u) || !strings.Contains(err.Error(), c.err)):
-				t.Fatalf("error %v, want a usage error with %q", err, c.err)
-			case c.err == "" && got != c.want:
-				t.Errorf("got %d, want %d", got, c.want)
-			}
+			checkSetting(t, got, err, c.want, c.err)
 			if warned := strings.Contains(errb.String(), "DATABASE_MAX_CONNS is deprecated"); warned != c.warning {
 				t.Errorf("deprecation warning %v, want %v; stderr %q", warned, c.warning, errb.String())
 			}
@@ -492,5 +476,39 @@ func TestSeedScale(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, vars, "seed", "scale", "--orgs", "1", "--jobs-per-org", "1", "--run", "cli1"); code != 1 || !strings.Contains(stderr, "exist already") {
 		t.Errorf("a run tag used already: exit %d, want 1 and a clear message\nstderr:\n%s", code, stderr)
+	}
+}
+
+// TestCommandsWithoutArgumentsRefuseThem: every command whose synopsis
+// names no arguments answers an extra one with a usage error, before it
+// opens anything (runLeaf checks it for them all).
+func TestCommandsWithoutArgumentsRefuseThem(t *testing.T) {
+	var leaves func(c *command, path []string)
+	n := 0
+	leaves = func(c *command, path []string) {
+		if c.subs != nil {
+			for _, s := range c.subs {
+				leaves(s, append(slices.Clip(path), s.name))
+			}
+			return
+		}
+		if c.args != "" {
+			return
+		}
+		n++
+		// Cancelled: a command that ran anyway (serve) ends at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" },
+			lookupenv: func(string) (string, bool) { return "", false }}
+		code := run(ctx, append(slices.Clip(path), "extra"), e)
+		if stderr := errb.String(); code != 2 || !strings.Contains(stderr, `unexpected argument "extra"`) {
+			t.Errorf("%s extra: exit %d, stderr %q; want 2 and an unexpected argument", strings.Join(path, " "), code, stderr)
+		}
+	}
+	leaves(root, nil)
+	if n < 10 {
+		t.Fatalf("found only %d commands without arguments: the walk is wrong", n)
 	}
 }

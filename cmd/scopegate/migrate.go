@@ -50,7 +50,7 @@ func ownerURLFlag(fs *flag.FlagSet) *string {
 // its grants.
 func asOwner(dbURL *string, run func(ctx context.Context, e *env, db *sql.DB) error) action {
 	return func(ctx context.Context, e *env, args []string) error {
-		db, err := openPostgres(ctx, e, *dbURL, args)
+		db, err := openPostgres(ctx, e, *dbURL)
 		if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func migrateDown(fs *flag.FlagSet) action {
 	})
 	yes := fs.Bool("yes", false, "confirm: the rollback may drop tables and the rows in them")
 	return func(ctx context.Context, e *env, args []string) error {
-		if !*yes && len(args) == 0 {
+		if !*yes {
 			// Before connecting: a rollback may drop populated tables
 			// under a running server (docs/design.md section 11).
 			return usagef("migrate down rolls back the newest migration, which may drop tables and their rows, under running servers too: pass --yes to confirm")
@@ -168,9 +168,6 @@ func migrateDiff(fs *flag.FlagSet) action {
 func migrateHash(fs *flag.FlagSet) action {
 	dir := fs.String("dir", "migrations", "`DIR` holding the migrations and atlas.sum")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
 			return fmt.Errorf("migrate hash: %s is not a directory of migrations (run from the repository root, or pass --dir)", *dir)
 		}
@@ -201,12 +198,8 @@ func diff(ctx context.Context, server, dir, name string) (files []string, err er
 
 // openPostgres connects, as the schema owner, to the database of
 // --database-url, else of MIGRATE_DATABASE_URL, else of DATABASE_URL (one
-// URL for both, in development). These commands take no positional
-// arguments.
-func openPostgres(ctx context.Context, e *env, flagURL string, args []string) (*sql.DB, error) {
-	if len(args) > 0 {
-		return nil, usagef("unexpected argument %q", args[0])
-	}
+// URL for both, in development).
+func openPostgres(ctx context.Context, e *env, flagURL string) (*sql.DB, error) {
 	u := ownerURL(e, flagURL)
 	if u == "" {
 		return nil, usagef("no database: set %s or %s, or pass --database-url", envMigrateDatabaseURL, envDatabaseURL)

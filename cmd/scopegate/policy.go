@@ -26,9 +26,6 @@ func policyList(fs *flag.FlagSet) action {
 	object := fs.String("object", "", "only rules of this `object` (job)")
 	format := formatFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if objs := ruleObjects(); *object != "" && !slices.Contains(objs, *object) {
 			return usagef("unknown object %q (known: %s)", *object, strings.Join(objs, ", "))
 		}
@@ -55,9 +52,6 @@ func ruleObjects() []string {
 func preloadList(fs *flag.FlagSet) action {
 	format := formatFlag(fs)
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if err := preload.Render(e.stdout, *format); err != nil {
 			return usagef("%v", err)
 		}
@@ -79,9 +73,6 @@ func policyExplain(fs *flag.FlagSet) action {
 	fields := fs.String("fields", "name", "for user.update: the comma-separated `fields` the change sets")
 	asJSON := fs.Bool("json", false, "print the decision as JSON")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *email == "" || *act == "" {
 			return usagef("--user and --action are required")
 		}
@@ -93,19 +84,11 @@ func policyExplain(fs *flag.FlagSet) action {
 		if needsID && *id <= 0 {
 			return usagef("--id is required for %s", rule.Action)
 		}
-		d, err := db.open(ctx, e)
+		d, sctx, u, err := db.openForUser(ctx, e, "policy explain", *email)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		sctx, err := systemContext(ctx, "policy explain")
-		if err != nil {
-			return err
-		}
-		u, err := userByEmail(sctx, d.Client, *email)
-		if err != nil {
-			return err
-		}
 		us, err := auth.UserScope(u)
 		if err != nil {
 			return err
@@ -235,28 +218,17 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 	object := fs.String("object", "", "`object`: job, note, company or user (required)")
 	id := idFlag(fs, "id", "`id` of the row (required)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *email == "" || *object == "" || *id <= 0 {
 			return usagef("--user, --object and --id are required")
 		}
 		if !slices.Contains(policy.VisibilityObjects, *object) {
 			return usagef("unknown object %q (known: %s)", *object, strings.Join(policy.VisibilityObjects, ", "))
 		}
-		d, err := db.open(ctx, e)
+		d, sctx, u, err := db.openForUser(ctx, e, "policy why-hidden", *email)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
-		sctx, err := systemContext(ctx, "policy why-hidden")
-		if err != nil {
-			return err
-		}
-		u, err := userByEmail(sctx, d.Client, *email)
-		if err != nil {
-			return err
-		}
 		v, err := policy.ExplainVisibility(sctx, d.Client, u.ID, *object, *id)
 		if ent.IsNotFound(err) {
 			return fmt.Errorf("no %s with id %d", *object, *id)
@@ -275,4 +247,26 @@ func policyWhyHidden(fs *flag.FlagSet) action {
 		fmt.Fprintln(e.stdout, "confirmed by the privacy rules")
 		return nil
 	}
+}
+
+// openForUser opens the database and reads the user with email under a
+// system scope whose reason names the command, cmd: what the explaining
+// commands start with. It returns the database, which the caller closes,
+// and the system scope's context with the user.
+func (f dbFlags) openForUser(ctx context.Context, e *env, cmd, email string) (*opened, context.Context, *ent.User, error) {
+	d, err := f.open(ctx, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sctx, err := systemContext(ctx, cmd)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	u, err := userByEmail(sctx, d.Client, email)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, err
+	}
+	return d, sctx, u, nil
 }

@@ -27,9 +27,6 @@ func seedScale(fs *flag.FlagSet) action {
 	run := fs.String("run", "", "`tag` in this run's slugs and emails: lowercase letters and digits (default random)")
 	rngSeed := fs.Uint64("seed", 1, "`seed` of the mix of statuses, salaries and managers")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *orgs == 0 || *jobsPerOrg == 0 {
 			return usagef("--orgs and --jobs-per-org are required")
 		}

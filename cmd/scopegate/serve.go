@@ -40,9 +40,6 @@ func serve(fs *flag.FlagSet) action {
 	shutdownTimeout := fs.Duration("shutdown-timeout", DefaultShutdownTimeout,
 		"`duration` in-flight requests get to finish after SIGTERM or SIGINT")
 	return func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		ops, err := opsf.settings(e)
 		if err != nil {
 			return err

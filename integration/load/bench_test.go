@@ -96,13 +96,11 @@ func BenchmarkLoad(b *testing.B) {
 
 // suite is the servers under test and what they serve.
 type suite struct {
-	cfg        config
-	db         *pgtest.DB
-	sg, fl     *server
-	token      string
-	jobIDs     []int
-	companyID  int
-	managerIDs []int
+	cfg    config
+	db     *pgtest.DB
+	sg, fl *server
+	token  string
+	binary.FirstPage
 }
 
 func newSuite(tb testing.TB, cfg config) *suite {
@@ -126,33 +124,12 @@ func newSuite(tb testing.TB, cfg config) *suite {
 	s.token = binary.Login(tb, Client(1), s.sg.Base, admin.Email, seed.Password)
 
 	// The ids the get and create requests use: the admin's first page.
-	var page struct {
-		Data []struct {
-			ID        int `json:"id"`
-			CompanyID int `json:"company_id"`
-			Edges     struct {
-				Managers []struct {
-					ID int `json:"id"`
-				} `json:"managers"`
-			} `json:"edges"`
-		} `json:"data"`
-	}
 	body := get(tb, s.sg.Base+listPath, s.token)
-	if err := json.Unmarshal(body, &page); err != nil || len(page.Data) == 0 {
-		tb.Fatalf("the admin's first page (%v): %s", err, body)
+	p, err := binary.ReadFirstPage(body)
+	if err != nil {
+		tb.Fatalf("%v: %s", err, body)
 	}
-	for _, j := range page.Data {
-		s.jobIDs = append(s.jobIDs, j.ID)
-		if s.managerIDs == nil && len(j.Edges.Managers) > 0 {
-			s.companyID = j.CompanyID
-			for _, m := range j.Edges.Managers {
-				s.managerIDs = append(s.managerIDs, m.ID)
-			}
-		}
-	}
-	if s.managerIDs == nil {
-		tb.Fatalf("no job of the first page has managers: %s", body)
-	}
+	s.FirstPage = p
 	return s
 }
 
@@ -165,14 +142,14 @@ func (s *suite) request(route string) func(i int) Request {
 		return func(int) Request { return Request{Method: "GET", Path: listPath, Want: http.StatusOK} }
 	case "get":
 		return func(i int) Request {
-			return Request{Method: "GET", Path: fmt.Sprintf("/api/jobs/%d?preload=company,managers,notes.author", s.jobIDs[i%len(s.jobIDs)]), Want: http.StatusOK}
+			return Request{Method: "GET", Path: fmt.Sprintf("/api/jobs/%d?preload=company,managers,notes.author", s.JobIDs[i%len(s.JobIDs)]), Want: http.StatusOK}
 		}
 	case "create":
-		managers, _ := json.Marshal(s.managerIDs)
+		managers, _ := json.Marshal(s.ManagerIDs)
 		return func(i int) Request {
 			return Request{Method: "POST", Path: "/api/jobs", Want: http.StatusCreated,
 				Body: fmt.Sprintf(`{"title":"load %d","description":"written by the load benchmark","company_id":%d,"status":"draft","salary_max":5000,"manager_ids":%s}`,
-					i, s.companyID, managers)}
+					i, s.CompanyID, managers)}
 		}
 	}
 	panic("unknown route " + route)

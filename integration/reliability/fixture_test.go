@@ -20,12 +20,20 @@ import (
 // need from it: an admin (who may read and write jobs), a company of
 // theirs and managers to link, and the ids of the jobs they see.
 type fixture struct {
-	db         *pgtest.DB
-	admin      seed.Login
-	token      string
-	companyID  int
-	managerIDs []int
-	jobIDs     []int
+	db    *pgtest.DB
+	admin seed.Login
+	token string
+	binary.FirstPage
+}
+
+// serveFixture seeds a fixture on db (seedFixture), starts the server on
+// db with flags, and signs the fixture's admin in to it.
+func serveFixture(t *testing.T, db *pgtest.DB, jobsPerOrg int, flags ...string) (*fixture, *binary.Server) {
+	t.Helper()
+	f := seedFixture(t, db, jobsPerOrg)
+	s := startServer(t, db.URL, flags...)
+	f.signIn(t, s.Base)
+	return f, s
 }
 
 // seedFixture writes two organizations of jobsPerOrg jobs each.
@@ -54,41 +62,22 @@ func (f *fixture) signIn(t *testing.T, base string) {
 	t.Helper()
 	f.token = binary.Login(t, http.DefaultClient, base, f.admin.Email, seed.Password)
 	a := binary.Send(context.Background(), http.DefaultClient, "GET", base+"/api/jobs?preload=managers&limit=50", f.token, "")
-	var page struct {
-		Data []struct {
-			ID        int `json:"id"`
-			CompanyID int `json:"company_id"`
-			Edges     struct {
-				Managers []struct {
-					ID int `json:"id"`
-				} `json:"managers"`
-			} `json:"edges"`
-		} `json:"data"`
-	}
-	if a.Err != nil || a.Status != http.StatusOK || json.Unmarshal(a.Body, &page) != nil || len(page.Data) == 0 {
+	if a.Err != nil || a.Status != http.StatusOK {
 		t.Fatalf("the admin's first page: %d %v %s", a.Status, a.Err, a.Body)
 	}
-	f.jobIDs = f.jobIDs[:0]
-	for _, j := range page.Data {
-		f.jobIDs = append(f.jobIDs, j.ID)
-		if f.managerIDs == nil && len(j.Edges.Managers) > 0 {
-			f.companyID = j.CompanyID
-			for _, m := range j.Edges.Managers {
-				f.managerIDs = append(f.managerIDs, m.ID)
-			}
-		}
+	p, err := binary.ReadFirstPage(a.Body)
+	if err != nil {
+		t.Fatalf("%v: %s", err, a.Body)
 	}
-	if f.managerIDs == nil {
-		t.Fatalf("no job of the first page has managers: %s", a.Body)
-	}
+	f.FirstPage = p
 }
 
 // createBody is the body of a job the test writes: the title names it,
 // and its managers make the write more than one statement (the job, then
 // its links), so that a half-done write would show.
 func (f *fixture) createBody(title string) string {
-	ids, _ := json.Marshal(f.managerIDs)
-	return fmt.Sprintf(`{"title":%q,"company_id":%d,"status":"draft","manager_ids":%s}`, title, f.companyID, ids)
+	ids, _ := json.Marshal(f.ManagerIDs)
+	return fmt.Sprintf(`{"title":%q,"company_id":%d,"status":"draft","manager_ids":%s}`, title, f.CompanyID, ids)
 }
 
 // writes is the set of job titles a test sent, with what each got.
@@ -165,21 +154,8 @@ func (w *writes) check(t *testing.T, raw *sql.DB, prefix string, managers int) (
 // statement was cancelled.
 func appBackends(t *testing.T, raw *sql.DB) []string {
 	t.Helper()
-	rows, err := raw.Query(`SELECT state || ' ' || coalesce(wait_event_type, '-') || ' ' || left(query, 60)
+	return pgtest.Column[string](t, raw, `SELECT state || ' ' || coalesce(wait_event_type, '-') || ' ' || left(query, 60)
 		FROM pg_stat_activity WHERE datname = current_database() AND usename = $1 AND state <> 'idle'`, pgtest.AppRole)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // eventually polls cond every 20 ms for up to d.

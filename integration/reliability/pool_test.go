@@ -22,12 +22,10 @@ import (
 func TestPoolExhaustion(t *testing.T) {
 	const deadline = 2 * time.Second
 	db := pgtest.New(t)
-	f := seedFixture(t, db, 20)
 	// No statement timeout: the request's deadline alone ends the
 	// requests holding connections (lib/pq cancels their statements) and
 	// those waiting for one.
-	s := startServer(t, db.URL, "--db-max-conns", "2", "--request-timeout", deadline.String(), "--statement-timeout", "0")
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 20, "--db-max-conns", "2", "--request-timeout", deadline.String(), "--statement-timeout", "0")
 
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	const clients = 12
@@ -79,12 +77,10 @@ func TestPoolExhaustion(t *testing.T) {
 // and the request answers 503 unavailable with Retry-After.
 func TestStatementTimeout(t *testing.T) {
 	db := pgtest.New(t)
-	f := seedFixture(t, db, 10)
-	s := startServer(t, db.URL, "--request-timeout", "30s", "--statement-timeout", "500ms")
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 10, "--request-timeout", "30s", "--statement-timeout", "500ms")
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	defer release()
-	a := binary.Send(context.Background(), binary.Client(1, 40*time.Second), "GET", s.Base+"/api/jobs/"+strconv.Itoa(f.jobIDs[0]), f.token, "")
+	a := binary.Send(context.Background(), binary.Client(1, 40*time.Second), "GET", s.Base+"/api/jobs/"+strconv.Itoa(f.JobIDs[0]), f.token, "")
 	if a.Err != nil || a.Status != http.StatusServiceUnavailable || a.ErrorCode() != "unavailable" || a.RetryAfter == "" {
 		t.Fatalf("want 503 unavailable with Retry-After, got %d %v %s (Retry-After %q)", a.Status, a.Err, a.Body, a.RetryAfter)
 	}
@@ -104,9 +100,7 @@ func TestStatementTimeout(t *testing.T) {
 // the statement (no statement timeout and no deadline would end it).
 func TestClientDisconnectCancelsStatement(t *testing.T) {
 	db := pgtest.New(t)
-	f := seedFixture(t, db, 10)
-	s := startServer(t, db.URL, "--request-timeout", "10m", "--statement-timeout", "0")
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 10, "--request-timeout", "10m", "--statement-timeout", "0")
 	release := lockTable(t, db.Raw, "jobs", "ACCESS EXCLUSIVE")
 	defer release()
 

@@ -32,9 +32,7 @@ func TestDatabaseRestart(t *testing.T) {
 	)
 	pg := pgtest.StartPrivate(t)
 	db := pgtest.NewOn(t, pg.URL)
-	f := seedFixture(t, db, 40)
-	s := startServer(t, db.URL, "--request-timeout", deadline.String(), "--db-max-conns", "8")
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 40, "--request-timeout", deadline.String(), "--db-max-conns", "8")
 
 	// The client gives up two seconds after the server's deadline: an
 	// answer later than that is a hang.
@@ -114,7 +112,7 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Errorf("after the restart: %d succeeded, %d failed more than %s after it", ok, failedLate, recovery)
 	}
 	recovered := max(0, lastFailure.Sub(up))
-	acked, unacked := load.writes.check(t, db.Raw, "restart-", len(f.managerIDs))
+	acked, unacked := load.writes.check(t, db.Raw, "restart-", len(f.ManagerIDs))
 	t.Logf("database stopped %s under %d clients (request deadline %s): %d requests during the outage, all 503 with Retry-After; "+
 		"last failure %s after the restart; %d requests before, across the edges and after; writes: %d acknowledged and stored once, "+
 		"%d stored whose answer was a 503, none twice, none half done",

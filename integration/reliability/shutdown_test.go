@@ -28,9 +28,7 @@ func TestShutdownDrains(t *testing.T) {
 	const clients = 32
 	const drain = 10 * time.Second
 	db := pgtest.New(t)
-	f := seedFixture(t, db, 40)
-	s := startServer(t, db.URL, "--shutdown-timeout", drain.String())
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 40, "--shutdown-timeout", drain.String())
 
 	var signalled atomic.Bool
 	c := binary.Client(clients, 30*time.Second)
@@ -103,7 +101,7 @@ func TestShutdownDrains(t *testing.T) {
 	if heldDone == 0 {
 		t.Error("no write held across the signal completed")
 	}
-	acked, unacked := load.writes.check(t, db.Raw, "drain-", len(f.managerIDs))
+	acked, unacked := load.writes.check(t, db.Raw, "drain-", len(f.ManagerIDs))
 	if unacked != 0 {
 		t.Errorf("%d writes are stored whose client got no answer: a request was cut off after it was applied", unacked)
 	}
@@ -120,9 +118,7 @@ func TestShutdownDrains(t *testing.T) {
 func TestShutdownTimeout(t *testing.T) {
 	const drain = 2 * time.Second
 	db := pgtest.New(t)
-	f := seedFixture(t, db, 10)
-	s := startServer(t, db.URL, "--shutdown-timeout", drain.String(), "--request-timeout", "1m", "--statement-timeout", "0")
-	f.signIn(t, s.Base)
+	f, s := serveFixture(t, db, 10, "--shutdown-timeout", drain.String(), "--request-timeout", "1m", "--statement-timeout", "0")
 	release := lockTable(t, db.Raw, "jobs", "SHARE")
 	w := newWrites()
 	const held = 4
@@ -162,7 +158,7 @@ func TestShutdownTimeout(t *testing.T) {
 			t.Errorf("abandoned write %d answered %d %s, want 503 or no answer", i, a.Status, a.Body)
 		}
 	}
-	acked, unacked := w.check(t, db.Raw, "abandoned-", len(f.managerIDs))
+	acked, unacked := w.check(t, db.Raw, "abandoned-", len(f.ManagerIDs))
 	if acked+unacked != 0 {
 		t.Errorf("abandoned writes stored: %d acknowledged, %d not", acked, unacked)
 	}
@@ -180,7 +176,7 @@ func mixedRequest(r *rand.Rand, f *fixture, prefix string, seq *atomic.Int64) (k
 	case n < 4:
 		return "list", "GET", "/api/jobs?preload=company,managers", "", ""
 	default:
-		return "get", "GET", "/api/jobs/" + strconv.Itoa(f.jobIDs[r.IntN(len(f.jobIDs))]) + "?preload=managers", "", ""
+		return "get", "GET", "/api/jobs/" + strconv.Itoa(f.JobIDs[r.IntN(len(f.JobIDs))]) + "?preload=managers", "", ""
 	}
 }
 

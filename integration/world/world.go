@@ -542,6 +542,21 @@ func activeUser(v Viewer) (*UserRow, bool) {
 	return v.User, true
 }
 
+// byRole is the head of the rules 4 to 6 of a row of organization org: a
+// row outside the viewer's tenant is hidden (rule 2), the system scope sees
+// the rest (rule 1), a banned user none of it (rule 3), and an active user
+// what rule says for their role.
+func byRole(v Viewer, org int, rule func(me *UserRow) bool) bool {
+	if !inTenant(v, org) {
+		return false
+	}
+	if v.System {
+		return true
+	}
+	me, ok := activeUser(v)
+	return ok && rule(me)
+}
+
 // seesOrganization: rule 3, every user sees their own organization row,
 // banned users too.
 func (s *Snapshot) seesOrganization(v Viewer, o *OrgRow) bool {
@@ -579,85 +594,53 @@ func (s *Snapshot) seesUser(v Viewer, x *UserRow) bool {
 // seesSession: sessions belong to the tenant of their user; admins see
 // those of the organization's users, everyone else only their own.
 func (s *Snapshot) seesSession(v Viewer, x *SessionRow) bool {
-	if x == nil || !inTenant(v, s.Users[x.UserID].OrgID) {
-		return false
-	}
-	if v.System {
-		return true
-	}
-	me, ok := activeUser(v)
-	if !ok {
-		return false
-	}
-	return me.Role == scope.RoleAdmin || x.UserID == me.ID
+	return x != nil && byRole(v, s.Users[x.UserID].OrgID, func(me *UserRow) bool {
+		return me.Role == scope.RoleAdmin || x.UserID == me.ID
+	})
 }
 
 // seesCompany: rules 4 to 6. Every role but clients sees all companies of
 // the organization; a client their own.
 func (s *Snapshot) seesCompany(v Viewer, x *CompanyRow) bool {
-	if x == nil || !inTenant(v, x.OrgID) {
-		return false
-	}
-	if v.System {
+	return x != nil && byRole(v, x.OrgID, func(me *UserRow) bool {
+		if me.Role == scope.RoleClient {
+			return me.CompanyID != nil && *me.CompanyID == x.ID
+		}
 		return true
-	}
-	me, ok := activeUser(v)
-	if !ok {
-		return false
-	}
-	if me.Role == scope.RoleClient {
-		return me.CompanyID != nil && *me.CompanyID == x.ID
-	}
-	return true
+	})
 }
 
 // seesJob: rules 4 to 6. Admins see every job of the organization;
 // managers and members published jobs and the jobs they manage; clients the
 // published jobs of their company.
 func (s *Snapshot) seesJob(v Viewer, x *JobRow) bool {
-	if x == nil || !inTenant(v, x.OrgID) {
+	return x != nil && byRole(v, x.OrgID, func(me *UserRow) bool {
+		published := x.Status == job.StatusPublished
+		switch me.Role {
+		case scope.RoleAdmin:
+			return true
+		case scope.RoleManager, scope.RoleMember:
+			_, manages := slices.BinarySearch(x.Managers, me.ID)
+			return published || manages
+		case scope.RoleClient:
+			return published && me.CompanyID != nil && x.CompanyID == *me.CompanyID
+		}
 		return false
-	}
-	if v.System {
-		return true
-	}
-	me, ok := activeUser(v)
-	if !ok {
-		return false
-	}
-	published := x.Status == job.StatusPublished
-	switch me.Role {
-	case scope.RoleAdmin:
-		return true
-	case scope.RoleManager, scope.RoleMember:
-		_, manages := slices.BinarySearch(x.Managers, me.ID)
-		return published || manages
-	case scope.RoleClient:
-		return published && me.CompanyID != nil && x.CompanyID == *me.CompanyID
-	}
-	return false
+	})
 }
 
 // seesNote: rules 4 to 6. Notes on jobs the user can see (in the user's
 // organization); members and clients only the public ones.
 func (s *Snapshot) seesNote(v Viewer, x *NoteRow) bool {
-	if x == nil || !inTenant(v, x.OrgID) {
-		return false
-	}
-	if v.System {
-		return true
-	}
-	me, ok := activeUser(v)
-	if !ok {
-		return false
-	}
-	if me.Role == scope.RoleAdmin {
-		return true
-	}
-	if x.Internal && me.Role != scope.RoleManager {
-		return false
-	}
-	return s.seesJob(v, s.Jobs[x.JobID])
+	return x != nil && byRole(v, x.OrgID, func(me *UserRow) bool {
+		if me.Role == scope.RoleAdmin {
+			return true
+		}
+		if x.Internal && me.Role != scope.RoleManager {
+			return false
+		}
+		return s.seesJob(v, s.Jobs[x.JobID])
+	})
 }
 
 // seesAudit: rule 4, admins see their organization's audit events; an event

@@ -281,18 +281,24 @@ func (t *Tx) follow(ctx context.Context, query string) error {
 
 // Exec implements dialect.ExecQuerier.
 func (t *Tx) Exec(ctx context.Context, query string, args, v any) error {
-	if err := t.d.before(ctx, query, args); err != nil {
+	if err := t.ready(ctx, query, args); err != nil {
 		return err
 	}
-	if err := t.follow(ctx, query); err != nil {
-		return err
-	}
-	t.sending(false)
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
 // Query implements dialect.ExecQuerier.
 func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
+	if err := t.ready(ctx, query, args); err != nil {
+		return err
+	}
+	return t.Tx.Query(ctx, query, args, v)
+}
+
+// ready readies the transaction for query, the caller's next statement:
+// the driver's checks and counts of it (before), the settings it needs
+// (follow), and its BEGIN counted if it is the first.
+func (t *Tx) ready(ctx context.Context, query string, args any) error {
 	if err := t.d.before(ctx, query, args); err != nil {
 		return err
 	}
@@ -300,7 +306,7 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 		return err
 	}
 	t.sending(false)
-	return t.Tx.Query(ctx, query, args, v)
+	return nil
 }
 
 // Commit commits the transaction.

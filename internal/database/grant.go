@@ -189,11 +189,22 @@ func grantPrivileges(ctx context.Context, db *sql.DB, role string) error {
 
 // ownedBy lists the relations and schemas of the database role owns.
 func ownedBy(ctx context.Context, tx *sql.Tx, role string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `
+	return queryNames(ctx, tx, `
 		SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1
 		UNION ALL
 		SELECT n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1
 		ORDER BY 1`, role)
+}
+
+// appTables lists the tables of schema but the migrations' version table.
+func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error) {
+	return queryNames(ctx, tx,
+		`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY tablename`, schema, versionTable)
+}
+
+// queryNames runs query, which selects one column of names, in tx.
+func queryNames(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -205,25 +216,6 @@ func ownedBy(ctx context.Context, tx *sql.Tx, role string) ([]string, error) {
 			return nil, err
 		}
 		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// appTables lists the tables of schema but the migrations' version table.
-func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY tablename`, schema, versionTable)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
 	}
 	return out, rows.Err()
 }

@@ -13,11 +13,14 @@ import (
 )
 
 // decodedTypes returns the name of every type this package's handlers
-// decode a request body into: the type of the second argument of each call
-// of decode, read from the package's source. The imports are not loaded
-// (they are not needed for the package's own types, and loading ent from
-// source would take long); the type checker's complaints about them are
-// ignored.
+// decode a request body into, read from the package's source: the type of
+// the second argument of each call of decode, and, where that argument's
+// type is a type parameter (decodeBody[B]), the type argument of every
+// instantiation of the generic function that passes it on, followed through
+// generic callers (idAndBody[B] calls decodeBody[B]). The imports are not
+// loaded (they are not needed for the package's own types, and loading ent
+// from source would take long); the type checker's complaints about them
+// are ignored.
 func decodedTypes(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -36,7 +39,12 @@ func decodedTypes(t *testing.T) []string {
 		}
 		files = append(files, f)
 	}
-	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+	info := &types.Info{
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Instances: map[*ast.Ident]types.Instance{},
+	}
 	conf := types.Config{
 		Importer: importerFunc(func(string) (*types.Package, error) { return nil, errors.New("not loaded") }),
 		Error:    func(error) {},
@@ -44,31 +52,69 @@ func decodedTypes(t *testing.T) []string {
 	_, _ = conf.Check("httpapi", fset, files, info) // errors are the imports'
 	seen := map[string]bool{}
 	var out []string
-	for _, f := range files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "decode" || len(call.Args) != 2 {
-				return true
-			}
-			ptr, ok := info.TypeOf(call.Args[1]).(*types.Pointer)
-			if !ok {
-				t.Errorf("%s: decode into %T, want a pointer to a named type", fset.Position(call.Pos()), info.TypeOf(call.Args[1]))
-				return true
-			}
-			named, ok := ptr.Elem().(*types.Named)
-			if !ok {
-				t.Errorf("%s: decode into %s, want a named type", fset.Position(call.Pos()), ptr.Elem())
-				return true
-			}
-			if name := named.Obj().Name(); !seen[name] {
+	// decodes marks the type parameters (by function and index) whose type
+	// arguments are decoded into.
+	decodes := map[*types.Func]map[int]bool{}
+	// found takes one type decoded into, at pos inside fn: a named type is
+	// a body; a type parameter of fn marks fn. It says whether it marked.
+	found := func(pos token.Pos, fn *types.Func, typ types.Type) bool {
+		switch typ := typ.(type) {
+		case *types.Named:
+			if name := typ.Obj().Name(); !seen[name] {
 				seen[name] = true
 				out = append(out, name)
 			}
+		case *types.TypeParam:
+			if fn == nil || decodes[fn][typ.Index()] {
+				return false
+			}
+			if decodes[fn] == nil {
+				decodes[fn] = map[int]bool{}
+			}
+			decodes[fn][typ.Index()] = true
 			return true
-		})
+		default:
+			t.Errorf("%s: decode into %s, want a named type", fset.Position(pos), typ)
+		}
+		return false
+	}
+	// Generic helpers may call one another: walk until no new type
+	// parameter is marked.
+	for changed := true; changed; {
+		changed = false
+		for _, f := range files {
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					continue
+				}
+				fn, _ := info.Defs[fd.Name].(*types.Func)
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.CallExpr:
+						if id, ok := n.Fun.(*ast.Ident); !ok || id.Name != "decode" || len(n.Args) != 2 {
+							return true
+						}
+						ptr, ok := info.TypeOf(n.Args[1]).(*types.Pointer)
+						if !ok {
+							t.Errorf("%s: decode into %s, want a pointer", fset.Position(n.Pos()), info.TypeOf(n.Args[1]))
+							return true
+						}
+						changed = found(n.Pos(), fn, ptr.Elem()) || changed
+					case *ast.Ident:
+						inst, ok := info.Instances[n]
+						if !ok {
+							return true
+						}
+						callee, _ := info.Uses[n].(*types.Func)
+						for i := range decodes[callee] {
+							changed = found(n.Pos(), fn, inst.TypeArgs.At(i)) || changed
+						}
+					}
+					return true
+				})
+			}
+		}
 	}
 	return out
 }

@@ -110,11 +110,8 @@ func (j jobRequest) nulls() map[string]bool {
 }
 
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request) error {
-	var in jobRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
+	in, err := decodeBody[jobRequest](r)
+	if err != nil {
 		return err
 	}
 	j, red, err := s.repos.Jobs.Create(r.Context(), repo.JobInput{
@@ -125,15 +122,8 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateJob(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, in, err := idAndBody[jobRequest](r)
 	if err != nil {
-		return err
-	}
-	var in jobRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	p := repo.JobPatch{Title: in.Title.ptr(), Description: in.Description.ptr(), CompanyID: in.CompanyID.ptr(),
@@ -167,15 +157,8 @@ func (n noteRequest) nulls() map[string]bool {
 }
 
 func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, in, err := idAndBody[noteRequest](r)
 	if err != nil {
-		return err
-	}
-	var in noteRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	n, red, err := s.repos.Notes.Create(r.Context(), id, repo.NoteInput{Body: in.Body.Value, Internal: in.Internal.Value})
@@ -183,15 +166,8 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, in, err := idAndBody[noteRequest](r)
 	if err != nil {
-		return err
-	}
-	var in noteRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	n, red, err := s.repos.Notes.Update(r.Context(), id, repo.NotePatch{Body: in.Body.ptr(), Internal: in.Internal.ptr()})
@@ -210,11 +186,8 @@ func (c companyRequest) nulls() map[string]bool {
 }
 
 func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
-	var in companyRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
+	in, err := decodeBody[companyRequest](r)
+	if err != nil {
 		return err
 	}
 	c, red, err := s.repos.Companies.Create(r.Context(), repo.CompanyInput{Name: in.Name.Value, Archived: in.Archived.Value})
@@ -222,15 +195,8 @@ func (s *Server) createCompany(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateCompany(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	id, in, err := idAndBody[companyRequest](r)
 	if err != nil {
-		return err
-	}
-	var in companyRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := nullNotAllowed(in.nulls()); err != nil {
 		return err
 	}
 	c, red, err := s.repos.Companies.Update(r.Context(), id, repo.CompanyPatch{Name: in.Name.ptr(), Archived: in.Archived.ptr()})

@@ -248,3 +248,29 @@ func nullNotAllowed(fields map[string]bool) error {
 	}
 	return &badRequest{msg: "null field", fields: bad}
 }
+
+// nullable is a request body that knows which of its fields may not be
+// null: nulls maps each of them to whether the client sent it as null.
+type nullable interface{ nulls() map[string]bool }
+
+// decodeBody decodes r's body into a B (decode) and rejects a null in any
+// field B's nulls names, so that no handler can forget the second step.
+func decodeBody[B nullable](r *http.Request) (B, error) {
+	var in B
+	if err := decode(r, &in); err != nil {
+		return in, err
+	}
+	return in, nullNotAllowed(in.nulls())
+}
+
+// idAndBody is decodeBody for a request on …/{id}: an id that cannot name a
+// row is 404 before the body is read, as it is for GET and DELETE.
+func idAndBody[B nullable](r *http.Request) (int, B, error) {
+	id, err := pathID(r)
+	if err != nil {
+		var zero B
+		return 0, zero, err
+	}
+	in, err := decodeBody[B](r)
+	return id, in, err
+}

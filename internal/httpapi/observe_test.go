@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,36 +19,19 @@ import (
 	"github.com/scopegate/scopegate/internal/database"
 	"github.com/scopegate/scopegate/internal/demo"
 	"github.com/scopegate/scopegate/internal/logging"
+	"github.com/scopegate/scopegate/internal/logging/logtest"
 	"github.com/scopegate/scopegate/internal/metrics"
 )
 
-// syncBuffer is a log destination that the server's goroutines share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // demoServer serves the demo world from an embedded SQLite file, logging
 // JSON to the returned buffer.
-func demoServer(t *testing.T, cfg Config) (*Server, *database.DB, *syncBuffer) {
+func demoServer(t *testing.T, cfg Config) (*Server, *database.DB, *logtest.Buffer) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := demo.OpenEmbedded(ctx, "file:"+filepath.Join(t.TempDir(), "demo.db"), database.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	// A JSON handler without logging.Handler: the server adds the
 	// request id itself.
 	cfg.Client = db.Client
@@ -85,19 +66,6 @@ func loginAs(t *testing.T, s http.Handler, email string) string {
 	return out.Token
 }
 
-// jsonLines decodes every line of out; anything that is not a JSON object
-// fails the test.
-func jsonLines(t *testing.T, out string) []map[string]any {
-	t.Helper()
-	var got []map[string]any
-	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), "not a JSON line: %q", l)
-		got = append(got, m)
-	}
-	return got
-}
-
 // Every line written while serving a request carries its request_id: the
 // failed login, the internal error and the not-ready lines as well as the
 // access log (docs/design.md section 11). The log is JSON lines and nothing else.
@@ -125,7 +93,7 @@ func TestLogLinesCarryTheRequestID(t *testing.T) {
 	require.NotEmpty(t, generated)
 
 	seen := map[string][]string{} // message -> request ids, in order
-	for _, l := range jsonLines(t, logs.String()) {
+	for _, l := range logtest.Lines(t, logs.String()) {
 		msg, _ := l["msg"].(string)
 		id, ok := l[logging.RequestIDKey].(string)
 		assert.True(t, ok && id != "", "a line without request_id: %v", l)

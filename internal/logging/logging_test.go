@@ -3,26 +3,15 @@ package logging
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// lines decodes JSON lines, failing on anything that is not one.
-func lines(t *testing.T, out string) []map[string]any {
-	t.Helper()
-	var got []map[string]any
-	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), "not a JSON line: %q", l)
-		got = append(got, m)
-	}
-	return got
-}
+	"github.com/scopegate/scopegate/internal/logging/logtest"
+)
 
 func TestHandlerAddsRequestID(t *testing.T) {
 	var buf bytes.Buffer
@@ -36,7 +25,7 @@ func TestHandlerAddsRequestID(t *testing.T) {
 	log.WithGroup("g").InfoContext(ctx, "in a group", "k", 2)
 	log.DebugContext(ctx, "below the level")
 
-	got := lines(t, buf.String())
+	got := logtest.Lines(t, buf.String())
 	require.Len(t, got, 4)
 	assert.Equal(t, "abc123", got[0][RequestIDKey])
 	assert.EqualValues(t, 1, got[0]["k"])

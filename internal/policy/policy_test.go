@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/listing"
 	"github.com/scopegate/scopegate/internal/scope"
 )
 
@@ -435,10 +436,10 @@ func TestDocsCurrent(t *testing.T) {
 	if string(got) != b.String() {
 		t.Fatalf("%s is stale: run `go test ./internal/policy -run TestDocsCurrent -update` and commit it", path)
 	}
-	for _, f := range Formats {
+	for _, f := range listing.Formats {
 		require.NoError(t, Render(&strings.Builder{}, Rules(), f))
 	}
-	assert.ErrorIs(t, Render(&strings.Builder{}, Rules(), "yaml"), ErrUnknownFormat)
+	assert.ErrorIs(t, Render(&strings.Builder{}, Rules(), "yaml"), listing.ErrUnknownFormat)
 }
 
 func BenchmarkAuthorize(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scopegate/scopegate/ent"
+	"github.com/scopegate/scopegate/internal/listing"
 )
 
 func TestRegistryIsValid(t *testing.T) {
@@ -187,12 +188,12 @@ func TestAllowed(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	for _, f := range Formats {
+	for _, f := range listing.Formats {
 		var b strings.Builder
 		require.NoError(t, Render(&b, f), f)
 		assert.Contains(t, b.String(), "managers", f)
 	}
-	assert.ErrorIs(t, Render(&strings.Builder{}, "yaml"), ErrUnknownFormat)
+	assert.ErrorIs(t, Render(&strings.Builder{}, "yaml"), listing.ErrUnknownFormat)
 }
 
 // FuzzParse: no input panics, and every accepted path is in the registry.

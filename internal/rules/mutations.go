@@ -108,6 +108,26 @@ func edgeOf(typ, name string) (ent.ScopeEdge, bool) {
 	return e, ok
 }
 
+// forTenantScopes is a mutation rule that keeps a tenant scope to the rows
+// it sees: rule runs on the mutations applies to, under any scope but the
+// all-tenant system scope (allTenants), which sees every row and so has
+// nothing to narrow or check. The rest it skips; no scope is ErrNoScope.
+func forTenantScopes(applies func(ent.Mutation) bool, rule func(context.Context, ent.Mutation) error) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !applies(m) {
+			return privacy.Skip
+		}
+		s, err := from(ctx)
+		if err != nil {
+			return err
+		}
+		if allTenants(s) {
+			return privacy.Skip
+		}
+		return rule(ctx, m)
+	})
+}
+
 // idser is what update mutations implement: the ids of the rows they will
 // change, read under the mutation's context and predicates.
 type idser interface {
@@ -121,19 +141,11 @@ type idser interface {
 // an edge whose key lives in the target table (company.ClearJobs) would
 // rewrite rows of that table the scope may not see, and is denied.
 func narrowClears() privacy.MutationRule {
-	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		cleared := m.ClearedEdges()
-		if len(cleared) == 0 || !m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) {
-			return privacy.Skip
-		}
-		s, err := from(ctx)
-		if err != nil {
-			return err
-		}
-		if allTenants(s) {
-			return privacy.Skip // it sees every row
-		}
-		for _, name := range cleared {
+	clears := func(m ent.Mutation) bool {
+		return len(m.ClearedEdges()) > 0 && m.Op().Is(ent.OpUpdate|ent.OpUpdateOne)
+	}
+	return forTenantScopes(clears, func(ctx context.Context, m ent.Mutation) error {
+		for _, name := range m.ClearedEdges() {
 			e, ok := edgeOf(m.Type(), name)
 			switch {
 			case !ok:
@@ -206,17 +218,8 @@ type clientOf interface{ Client() *ent.Client }
 // narrow which rows a mutation changes, not which rows its edge values refer
 // to. The error is the same for a foreign row and a missing one.
 func checkLinks() privacy.MutationRule {
-	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
-			return privacy.Skip
-		}
-		s, err := from(ctx)
-		if err != nil {
-			return err
-		}
-		if allTenants(s) {
-			return privacy.Skip // it sees every row
-		}
+	links := func(m ent.Mutation) bool { return !m.Op().Is(ent.OpDelete | ent.OpDeleteOne) }
+	return forTenantScopes(links, func(ctx context.Context, m ent.Mutation) error {
 		if err := checkVisible(ctx, m, m.AddedEdges(), m.AddedIDs); err != nil {
 			return err
 		}
