@@ -126,6 +126,7 @@ type routabilityTally struct {
 	captured, data         int // every statement; SELECT, INSERT, UPDATE, DELETE
 	user, system, auth, no int // data statements by scope kind
 	pinned                 int // of user
+	inserts, insertsPinned int // of user: INSERTs, and those pinned
 	distinct               int // distinct user statements with their arguments
 	exceptions             map[routabilityKey]*routabilityShape
 }
@@ -138,6 +139,8 @@ func (t *routabilityTally) add(o *routabilityTally) {
 	t.auth += o.auth
 	t.no += o.no
 	t.pinned += o.pinned
+	t.inserts += o.inserts
+	t.insertsPinned += o.insertsPinned
 	t.distinct += o.distinct
 	for k, sh := range o.exceptions {
 		if mine := t.exceptions[k]; mine != nil {
@@ -155,6 +158,7 @@ func (t *routabilityTally) report(tb testing.TB, worlds int) {
 	fmt.Fprintf(&b, "\tdata statements by scope: user %d, system %d (not measured), authenticator %d, none %d\n", t.user, t.system, t.auth, t.no)
 	fmt.Fprintf(&b, "\tuser-scope statements pinned to one org_id: %d of %d = %.2f%% (%d distinct statement+arguments explained)\n",
 		t.pinned, t.user, 100*float64(t.pinned)/float64(max(t.user, 1)), t.distinct)
+	fmt.Fprintf(&b, "\tuser-scope INSERTs: %d, pinned %d\n", t.inserts, t.insertsPinned)
 	byClass := map[string]int{}
 	for k, sh := range t.exceptions {
 		byClass[k.class] += sh.count
@@ -254,8 +258,15 @@ func classifyStatements(tb testing.TB, db *pgtest.DB, sts []pgtest.Statement) *r
 		s, _ := scope.FromContext(st.Ctx)
 		org, _ := s.OrgID()
 		class := verdicts[fmt.Sprintf("%d\x00%s\x00%#v", org, st.Query, st.Args)]
+		insert := strings.HasPrefix(st.Query, "INSERT ")
+		if insert {
+			tally.inserts++
+		}
 		if class == "" {
 			tally.pinned++
+			if insert {
+				tally.insertsPinned++
+			}
 			continue
 		}
 		k := routabilityKey{class, routabilityPlaceholders.ReplaceAllString(st.Query, "$…")}
