@@ -67,6 +67,11 @@ const (
 
 func TestTenantRoutability(t *testing.T) {
 	t.Parallel()
+	if pgtest.ShadowMode(t) == pgtest.ShadowRLSOnly {
+		// The ent rules are off: the statements carry none of the
+		// application's predicates, which are what is measured.
+		t.Skip("routability measures the ent rules' predicates; SCOPEGATE_SHADOW=rls turns them off")
+	}
 	first, _ := oracleSeedEnv(t)
 	n := oracleEnvPositive(t, "SCOPEGATE_ROUTABILITY_WORLDS", 1)
 	seeds := make([]int64, n)
