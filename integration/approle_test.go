@@ -122,3 +122,31 @@ func TestGrantRunsConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// Refusing a role that owns objects changes nothing about it: the role's
+// statements run in transactions of their own (TestGrantRunsConcurrently),
+// so the check comes before them. Without it, a mistaken
+// `db grant --role <an owner>` stripped that role's attributes (here
+// CREATEDB; for a superuser, SUPERUSER) and set its password, then
+// refused.
+func TestGrantRefusesAnOwnerBeforeChangingIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	role := fmt.Sprintf("scopegate_owner_%d", os.Getpid())
+	owner := pgtest.New(t).Owner(t)
+	_, err := owner.ExecContext(ctx, fmt.Sprintf(`CREATE ROLE %s CREATEDB NOLOGIN`, role))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		owner.ExecContext(ctx, "DROP OWNED BY "+role)
+		owner.ExecContext(ctx, "DROP ROLE IF EXISTS "+role)
+	})
+	_, err = owner.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE owned_elsewhere (id int); ALTER TABLE owned_elsewhere OWNER TO %s`, role))
+	require.NoError(t, err)
+
+	err = database.Grant(ctx, owner, role, database.GrantOptions{Password: "changed"})
+	assert.ErrorIs(t, err, database.ErrRoleOwnsObjects)
+	var createDB, login bool
+	require.NoError(t, owner.QueryRowContext(ctx, `SELECT rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = $1`, role).Scan(&createDB, &login))
+	assert.True(t, createDB, "the refused grant took CREATEDB from the role")
+	assert.False(t, login, "the refused grant made the role a login role")
+}

@@ -61,6 +61,11 @@ func Grant(ctx context.Context, db *sql.DB, role string, opts GrantOptions) erro
 	if role == me {
 		return fmt.Errorf("%w: %s is the current user", ErrRoleOwnsObjects, role)
 	}
+	// Before any statement changes the role, which would commit on its
+	// own; grantPrivileges checks again in its transaction.
+	if err := refuseOwner(ctx, db, role); err != nil {
+		return err
+	}
 	q := pq.QuoteIdentifier(role)
 	stmts := []string{
 		// CREATE ROLE has no IF NOT EXISTS; the DO block makes it one.
@@ -149,10 +154,8 @@ func grantPrivileges(ctx context.Context, db *sql.DB, role string) error {
 	if err := tx.QueryRowContext(ctx, `SELECT current_schema(), current_database()`).Scan(&schema, &dbname); err != nil {
 		return fmt.Errorf("database: grant: %w", err)
 	}
-	if owned, err := ownedBy(ctx, tx, role); err != nil {
-		return fmt.Errorf("database: grant: %w", err)
-	} else if len(owned) > 0 {
-		return fmt.Errorf("%w: %s owns %s", ErrRoleOwnsObjects, role, strings.Join(owned, ", "))
+	if err := refuseOwner(ctx, tx, role); err != nil {
+		return err
 	}
 	tables, err := appTables(ctx, tx, schema)
 	if err != nil {
@@ -187,9 +190,27 @@ func grantPrivileges(ctx context.Context, db *sql.DB, role string) error {
 	return nil
 }
 
+// refuseOwner returns ErrRoleOwnsObjects if role owns a relation or
+// schema of the database.
+func refuseOwner(ctx context.Context, q queryer, role string) error {
+	owned, err := ownedBy(ctx, q, role)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	if len(owned) > 0 {
+		return fmt.Errorf("%w: %s owns %s", ErrRoleOwnsObjects, role, strings.Join(owned, ", "))
+	}
+	return nil
+}
+
+// queryer is a pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // ownedBy lists the relations and schemas of the database role owns.
-func ownedBy(ctx context.Context, tx *sql.Tx, role string) ([]string, error) {
-	return queryNames(ctx, tx, `
+func ownedBy(ctx context.Context, q queryer, role string) ([]string, error) {
+	return queryNames(ctx, q, `
 		SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1
 		UNION ALL
 		SELECT n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1
@@ -202,9 +223,9 @@ func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error)
 		`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY tablename`, schema, versionTable)
 }
 
-// queryNames runs query, which selects one column of names, in tx.
-func queryNames(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// queryNames runs query, which selects one column of names.
+func queryNames(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
