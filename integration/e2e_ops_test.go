@@ -3,8 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -102,9 +100,7 @@ func TestE2EOps(t *testing.T) {
 // series in a text-format scrape.
 func metricValue(t *testing.T, scrape, series string) float64 {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(scrape)
-	require.NotNil(t, m, "no sample %s", series)
-	v, err := strconv.ParseFloat(m[1], 64)
-	require.NoError(t, err)
+	v, ok := binary.MetricValue(scrape, series)
+	require.True(t, ok, "no sample %s", series)
 	return v
 }

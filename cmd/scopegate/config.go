@@ -30,6 +30,7 @@ var ownEnv = map[string]bool{
 	"db-max-conns": true, // SCOPEGATE_DB_MAX_CONNS, then DATABASE_MAX_CONNS (deprecated)
 	"ops-addr":     true, // SCOPEGATE_OPS_ADDR, where empty disables the listener
 	"pprof":        true, // SCOPEGATE_PPROF
+	"replica-url":  true, // DATABASE_REPLICA_URL, a list beside DATABASE_URL
 }
 
 // noEnv are the flags that must be typed: a confirmation left in the

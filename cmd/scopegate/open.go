@@ -59,6 +59,9 @@ func (f dbFlags) openWith(ctx context.Context, e *env, opts database.Options) (*
 	if raw == "" {
 		raw = e.getenv(envDatabaseURL)
 	}
+	if raw == "" && len(opts.Replicas) > 0 {
+		return nil, usagef("read replicas (--replica-url, %s) need a PostgreSQL DATABASE_URL", envReplicaURL)
+	}
 	if raw == "" {
 		db, err := migration.OpenEmbedded(ctx, "file:"+*f.file, database.Options{QueryLog: e.logger()})
 		if err != nil {

@@ -33,6 +33,7 @@ func serve(fs *flag.FlagSet) action {
 	db := addDBFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
 	opsf := addOpsFlags(fs)
+	replicas := addReplicaFlags(fs)
 	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout,
 		"`duration` a request may take, waiting for a pooled connection included; past it the answer is 503 with Retry-After")
 	statementTimeout := fs.Duration("statement-timeout", DefaultStatementTimeout,
@@ -53,7 +54,11 @@ func serve(fs *flag.FlagSet) action {
 			return usagef("--shutdown-timeout must be positive")
 		}
 		log := e.logger()
-		d, err := db.openWith(ctx, e, database.Options{StatementTimeout: *statementTimeout})
+		opts := database.Options{StatementTimeout: *statementTimeout, Log: log}
+		if err := replicas.options(e, &opts); err != nil {
+			return err
+		}
+		d, err := db.openWith(ctx, e, opts)
 		if err != nil {
 			return err
 		}
@@ -77,7 +82,7 @@ func serve(fs *flag.FlagSet) action {
 			printLogins(e)
 		}
 		cfg := httpapi.Config{Client: d.Client, Ping: d.SQL.PingContext, Ready: readiness(d), Logger: log,
-			RequestTimeout: *requestTimeout}
+			RequestTimeout: *requestTimeout, Replicas: d.Replicas}
 		// Without the ops listener nothing would read the metrics:
 		// none are kept, and requests pay nothing for them.
 		var reg *metrics.Registry
@@ -85,6 +90,11 @@ func serve(fs *flag.FlagSet) action {
 			reg = metrics.New()
 			if err := reg.AddDB(d.SQL); err != nil {
 				return err
+			}
+			if d.Replicas != nil {
+				if err := reg.AddReplicas(d.Replicas); err != nil {
+					return err
+				}
 			}
 			cfg.Metrics = reg
 		}

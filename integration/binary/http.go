@@ -15,6 +15,8 @@ type Answer struct {
 	Status     int
 	Body       []byte
 	RetryAfter string // the Retry-After header
+	// Header is the answer's header (nil without an answer).
+	Header http.Header
 	// Err is a transport error (no answer at all, Status 0) or a body
 	// cut short.
 	Err  error
@@ -43,6 +45,11 @@ func Client(idle int, timeout time.Duration) *http.Client {
 // bearer token if token is not. It never fails the test: whatever
 // happened is in the Answer.
 func Send(ctx context.Context, c *http.Client, method, url, token, body string) Answer {
+	return SendHeader(ctx, c, method, url, token, body, nil)
+}
+
+// SendHeader is Send with the request's headers of header added.
+func SendHeader(ctx context.Context, c *http.Client, method, url, token, body string, header http.Header) Answer {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -57,6 +64,9 @@ func Send(ctx context.Context, c *http.Client, method, url, token, body string) 
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	start := time.Now()
 	res, err := c.Do(req)
 	if err != nil {
@@ -64,7 +74,7 @@ func Send(ctx context.Context, c *http.Client, method, url, token, body string) 
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return Answer{Status: res.StatusCode, Body: b, RetryAfter: res.Header.Get("Retry-After"), Err: err, Took: time.Since(start)}
+	return Answer{Status: res.StatusCode, Body: b, RetryAfter: res.Header.Get("Retry-After"), Header: res.Header, Err: err, Took: time.Since(start)}
 }
 
 // Login signs in at the server at base with c (POST /api/session) and

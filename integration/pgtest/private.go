@@ -3,6 +3,7 @@ package pgtest
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -157,4 +158,86 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// StartReplica makes a streaming replica of p (pg_basebackup with -R: it
+// follows p over streaming replication, as a hot standby that serves
+// reads) in a temporary directory on a free port, and starts it. It is
+// stopped and removed in tb.Cleanup. p's server accepts replication
+// connections as initdb configures it (trust on 127.0.0.1).
+func (p *Private) StartReplica(tb testing.TB) *Private {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "scopegate-replica-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &Private{bin: p.bin, dir: dir, cred: p.cred}
+	tb.Cleanup(func() {
+		r.ctl("stop", "-m", "immediate")
+		os.RemoveAll(dir)
+	})
+	if r.cred != nil {
+		if err := os.Chown(dir, int(r.cred.Uid), int(r.cred.Gid)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if out, err := r.run("pg_basebackup", "-D", r.data(), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
+		"-X", "stream", "-R", "-c", "fast", "--no-sync"); err != nil {
+		tb.Fatalf("pgtest: pg_basebackup: %v\n%s", err, out)
+	}
+	if r.Port, err = freePort(); err != nil {
+		tb.Fatal(err)
+	}
+	// The copy carries p's settings, its port among them: these come
+	// after, and win.
+	r.Set(tb, fmt.Sprintf("port = %d\nunix_socket_directories = '%s'\nhot_standby = on\n", r.Port, dir))
+	r.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", r.Port)
+	r.Start(tb)
+	return r
+}
+
+// Set appends settings (postgresql.conf lines) to the server's
+// postgresql.auto.conf, where they override what came before; a running
+// server is told to reload them (pg_ctl reload).
+func (p *Private) Set(tb testing.TB, settings string) {
+	tb.Helper()
+	path := filepath.Join(p.data(), "postgresql.auto.conf")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, err = f.WriteString("\n" + settings + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(p.data(), "postmaster.pid")); err == nil {
+		if out, err := p.ctl("reload"); err != nil {
+			tb.Fatalf("pgtest: pg_ctl reload: %v\n%s", err, out)
+		}
+	}
+}
+
+// Kill stops the server in immediate mode: every process exits at once,
+// as if the machine had failed; its clients' connections break mid-way.
+func (p *Private) Kill(tb testing.TB) {
+	tb.Helper()
+	if out, err := p.ctl("stop", "-w", "-t", "60", "-m", "immediate"); err != nil {
+		tb.Fatalf("pgtest: pg_ctl stop -m immediate: %v\n%s", err, out)
+	}
+}
+
+// Rehost returns the PostgreSQL URL raw pointed at p's port instead of its
+// own, keeping its user, database and options: the same database on a
+// replica.
+func (p *Private) Rehost(tb testing.TB, raw string) string {
+	tb.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Host = fmt.Sprintf("127.0.0.1:%d", p.Port)
+	return u.String()
 }

@@ -69,6 +69,19 @@ type Options struct {
 	// for measuring what RLS costs (against a database whose policies are
 	// on, it sees no rows).
 	NoScopeSettings bool
+	// Replicas are PostgreSQL URLs of streaming replicas of the
+	// database (replica.go): the reads of requests that allow it
+	// (ReadFromReplica) go to them. Each gets a pool like the primary's.
+	Replicas []string
+	// ReplicaMaxLag is how far behind the primary, in time, a replica
+	// may be and still serve reads (0: DefaultReplicaMaxLag).
+	ReplicaMaxLag time.Duration
+	// ReplicaCheckInterval is how often each replica's replay position
+	// is checked (0: DefaultReplicaCheckInterval).
+	ReplicaCheckInterval time.Duration
+	// Log receives the replicas' changes of state (skipped, usable
+	// again); nil logs nothing.
+	Log *slog.Logger
 }
 
 // DB is an open database: the ent client and what it was opened with.
@@ -76,6 +89,18 @@ type DB struct {
 	*ent.Client
 	SQL     *sql.DB
 	Dialect string
+	// Replicas route reads to the replicas of Options.Replicas; nil
+	// without any.
+	Replicas *Replicas
+}
+
+// Close closes the client, its pool and the replicas' pools.
+func (db *DB) Close() error {
+	err := db.Client.Close()
+	if db.Replicas != nil {
+		err = errors.Join(err, db.Replicas.Close())
+	}
+	return err
 }
 
 // Open connects to rawURL: postgres://… or postgresql://… for PostgreSQL
@@ -90,15 +115,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database: open %s: %w", dialectName, err)
 	}
 	if dialectName == dialect.Postgres {
-		n := opts.MaxOpenConns
-		if n <= 0 {
-			n = DefaultMaxOpenConns
-		}
-		db.SetMaxOpenConns(n)
-		db.SetMaxIdleConns(n)
-		// Connections idle this long after a burst are closed; those in
-		// steady use keep their prepared statements.
-		db.SetConnMaxIdleTime(5 * time.Minute)
+		sizePool(db, opts)
 	}
 	if dialectName == dialect.SQLite {
 		// SQLite allows one writer; one connection avoids "database is
@@ -109,7 +126,31 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database: connect to %s: %w", dialectName, err)
 	}
-	return &DB{Client: NewClient(db, dialectName, opts), SQL: db, Dialect: dialectName}, nil
+	drv := NewDriver(entsql.OpenDB(dialectName, db), opts)
+	if len(opts.Replicas) > 0 {
+		if dialectName != dialect.Postgres {
+			db.Close()
+			return nil, fmt.Errorf("%w: replicas need a PostgreSQL primary", ErrUnsupportedURL)
+		}
+		if drv.replicas, err = openReplicas(db, opts.Replicas, opts); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return &DB{Client: newClient(drv, opts), SQL: db, Dialect: dialectName, Replicas: drv.replicas}, nil
+}
+
+// sizePool sizes a PostgreSQL pool (Options.MaxOpenConns).
+func sizePool(db *sql.DB, opts Options) {
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = DefaultMaxOpenConns
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	// Connections idle this long after a burst are closed; those in
+	// steady use keep their prepared statements.
+	db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // openPool opens the connection pool; PostgreSQL's connections come from
@@ -132,7 +173,11 @@ func openPool(driverName, dsn string, opts Options) (*sql.DB, error) {
 // NewClient wraps an open *sql.DB in the seam's driver and returns the ent
 // client over it. Every ent client of the project is built here.
 func NewClient(db *sql.DB, dialectName string, opts Options) *ent.Client {
-	c := ent.NewClient(ent.Driver(NewDriver(entsql.OpenDB(dialectName, db), opts)))
+	return newClient(NewDriver(entsql.OpenDB(dialectName, db), opts), opts)
+}
+
+func newClient(drv *Driver, opts Options) *ent.Client {
+	c := ent.NewClient(ent.Driver(drv))
 	// The client's interceptors are shared with its transactions' clients.
 	c.Intercept(audit.LogSystemQueries(opts.QueryLog))
 	return c

@@ -107,6 +107,9 @@ type Driver struct {
 	// statementTimeout is Options.StatementTimeout in milliseconds, ""
 	// for none.
 	statementTimeout string
+	// replicas, if set, serve the reads of requests that allow it
+	// (ReadFromReplica).
+	replicas *Replicas
 }
 
 var _ dialect.Driver = (*Driver)(nil)
@@ -128,7 +131,7 @@ func (d *Driver) Exec(ctx context.Context, query string, args, v any) error {
 	if !d.settings {
 		return d.Driver.Exec(ctx, query, args, v)
 	}
-	endReadUnit(ctx, d) // a write: the shared read has ended
+	endReadUnit(ctx, d, true) // a write: the shared read has ended
 	tx, err := d.ownTx(ctx, query)
 	if err != nil {
 		return err
@@ -189,7 +192,9 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
 // BeginTx starts a transaction with options and, on PostgreSQL, sets the
 // scope's settings as its first statement.
 func (d *Driver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	endReadUnit(ctx, d) // one connection per request at a time
+	// One connection per request at a time; a transaction that may
+	// write sends the request's later reads to the primary.
+	endReadUnit(ctx, d, opts == nil || !opts.ReadOnly)
 	return d.begin(ctx, opts)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"strings"
 
@@ -85,7 +86,11 @@ func Unavailable(err error) bool {
 	var pqErr *pq.Error
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr),
+		// lib/pq reads a message with io.ReadFull: a server that dies
+		// in the middle of one (pg_ctl stop -m immediate, a crash)
+		// ends it early.
+		errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	case errors.As(err, &pqErr):
 		// Class 08: connection exception; 57P0x: the server is shutting

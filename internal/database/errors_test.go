@@ -3,7 +3,9 @@ package database
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/lib/pq"
@@ -24,6 +26,9 @@ func TestDriverErrorClasses(t *testing.T) {
 		{err: wrap(&pq.Error{Code: "55000", Severity: "FATAL"}), unreached: true},
 		{err: wrap(&pq.Error{Code: "55000", Severity: "ERROR"})},
 		{err: wrap(driver.ErrBadConn), unreached: true},
+		// A server killed while lib/pq reads a message: the message
+		// ends early.
+		{err: wrap(io.ErrUnexpectedEOF), unreached: true},
 		{err: wrap(context.DeadlineExceeded), unreached: true, timedOut: true},
 		{err: wrap(context.Canceled), timedOut: true},
 		{err: wrap(&pq.Error{Code: "57014"}), timedOut: true},
@@ -66,5 +71,27 @@ func TestNamedDriverErrors(t *testing.T) {
 	}
 	if ConcurrentChange(wrap(&pq.Error{Code: "23505"})) || ConcurrentChange(nil) {
 		t.Error("ConcurrentChange: 40P01 and 40001 only")
+	}
+}
+
+func TestParseLSN(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want LSN
+	}{
+		{"0/0", 0}, {"0/16B3748", 0x16B3748}, {"16/B374D848", 0x16_B374D848}, {"ffffffff/FFFFFFFF", 1<<64 - 1},
+	} {
+		got, err := ParseLSN(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseLSN(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+		if back, err := ParseLSN(got.String()); err != nil || back != got {
+			t.Errorf("ParseLSN(%q.String() = %q) = %v, %v", c.in, got.String(), back, err)
+		}
+	}
+	for _, bad := range []string{"", "0", "0/", "/0", "1/2/3", "g/0", "123456789/0", "0/123456789", "-1/0", "+1/0", " 0/0", "0x1/0"} {
+		if _, err := ParseLSN(bad); !errors.Is(err, ErrBadLSN) {
+			t.Errorf("ParseLSN(%q): %v, want ErrBadLSN", bad, err)
+		}
 	}
 }

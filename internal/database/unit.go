@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/scopegate/scopegate/internal/scope"
 )
 
 // WithReadUnit returns a context whose reads share one read-only
@@ -43,6 +45,17 @@ type readUnit struct {
 	d  *Driver // the driver of the open transaction
 	tx *Tx
 
+	// replicaOK says the request's reads may go to a replica
+	// (ReadFromReplica) that has replayed at least after; wrote that
+	// the request has written, or begun a transaction of its own, since:
+	// its reads go to the primary from then on. rep is the replica the
+	// request reads from, chosen at its first read that may go to one
+	// (routed) and kept, so that its reads never go back in time;
+	// usedReplica says a read went to one.
+	replicaOK, wrote, routed, usedReplica bool
+	after                                 LSN
+	rep                                   *replica
+
 	statements atomic.Int64 // round trips, as Counter.Count counts them
 }
 
@@ -70,7 +83,10 @@ func readUnitFrom(ctx context.Context) *readUnit {
 }
 
 // queryInReadUnit runs a plain read in the context's shared read-only
-// transaction. It reports false when the statement must run elsewhere.
+// transaction: on the primary, or on a replica when the request's reads may
+// go to one (readTarget). A read that fails on a replica for the
+// replica's sake is run again on the primary, which serves the rest of the
+// request. It reports false when the statement must run elsewhere.
 func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) (bool, error) {
 	u := readUnitFrom(ctx)
 	if u == nil {
@@ -78,34 +94,122 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.tx != nil && (u.d != d || !plainRead(query)) {
-		if err := u.endLocked(); err != nil {
-			return true, err
+	plain := plainRead(query)
+	for {
+		target, rep := d.readTarget(ctx, u)
+		if u.tx != nil && (u.d != target || !plain) {
+			if err := u.endLocked(); err != nil {
+				return true, err
+			}
 		}
-	}
-	if !plainRead(query) {
-		return false, nil
-	}
-	if u.tx == nil {
-		tx, err := d.begin(u.ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return true, err
+		if !plain {
+			u.wrote = true // INSERT … RETURNING, or a locking read
+			return false, nil
 		}
-		tx.unit = u // u.ctx is the one around the unit: begin cannot find it
-		u.d, u.tx = d, tx
-	}
-	err := u.tx.follow(ctx, query)
-	if err == nil {
-		err = u.tx.Tx.Query(ctx, query, args, v)
-	}
-	if err != nil {
+		if u.tx == nil {
+			tx, err := target.begin(u.ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				return true, err
+			}
+			tx.unit = u // u.ctx is the one around the unit: begin cannot find it
+			u.d, u.tx = target, tx
+			u.usedReplica = u.usedReplica || rep != nil
+		}
+		err := u.tx.follow(ctx, query)
+		if err == nil {
+			err = u.tx.Tx.Query(ctx, query, args, v)
+		}
+		if err == nil {
+			return true, nil
+		}
 		// A failed statement aborts the transaction: the next read
 		// begins a new one rather than fail with it.
 		tx := u.tx
 		u.d, u.tx = nil, nil
-		return true, errors.Join(err, ignoreDone(tx.Rollback()))
+		rollbackErr := ignoreDone(tx.Rollback())
+		if rep != nil && replicaFault(ctx, err) {
+			d.replicas.failed(rep, err)
+			u.replicaOK, u.rep = false, nil
+			continue // once: the primary now serves the request
+		}
+		return true, errors.Join(err, rollbackErr)
 	}
-	return true, nil
+}
+
+// readTarget is the driver a read of the unit goes to: d (the primary),
+// or the driver of the replica the request reads from. The choice is
+// made at the request's first such read and only ever moves to the
+// primary: a replica that stops being usable is not swapped for another,
+// which could be further behind than the one already read.
+func (d *Driver) readTarget(ctx context.Context, u *readUnit) (target *Driver, rep *replica) {
+	if d.replicas == nil || !u.replicaOK || u.wrote {
+		return d, nil
+	}
+	if s, ok := scope.FromContext(ctx); !ok || !s.IsUser() {
+		return d, nil
+	}
+	if !u.routed {
+		u.routed = true
+		u.rep = d.replicas.pick(u.after)
+		if u.rep != nil {
+			u.rep.reads.Add(1)
+		} else {
+			d.replicas.primaryReads.Add(1)
+		}
+	}
+	if u.rep != nil && !u.rep.usable(u.after) {
+		u.rep = nil
+	}
+	if u.rep == nil {
+		return d, nil
+	}
+	return u.rep.drv, u.rep
+}
+
+// ReadFromReplica lets the reads of ctx's read unit (WithReadUnit) under a
+// user's scope go to a replica that has replayed at least after (0: any),
+// until the request writes. Without replicas (Options.Replicas) or a read
+// unit it does nothing. The HTTP layer calls it for requests of safe
+// methods only.
+func ReadFromReplica(ctx context.Context, after LSN) {
+	if u := readUnitFrom(ctx); u != nil {
+		u.mu.Lock()
+		u.replicaOK, u.after = true, after
+		u.mu.Unlock()
+	}
+}
+
+// UnitWrote reports whether anything under ctx's read unit wrote (or began
+// a transaction that may have): its client needs the primary's position
+// to read its writes back from a replica (Replicas.Position).
+func UnitWrote(ctx context.Context) bool {
+	u := readUnitFrom(ctx)
+	if u == nil {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.wrote
+}
+
+// RetryOnPrimary reports whether ctx's read unit read from a replica, and
+// if so sends its later reads to the primary: a request that failed as
+// unavailable after reading from a replica (its connection lost in the
+// middle of a result, where the seam cannot run the read again) may then
+// be run again, if it only reads.
+func RetryOnPrimary(ctx context.Context) bool {
+	u := readUnitFrom(ctx)
+	if u == nil {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.usedReplica {
+		return false
+	}
+	_ = u.endLocked()
+	u.replicaOK, u.rep = false, nil
+	return true
 }
 
 func ignoreDone(err error) error {
@@ -115,12 +219,15 @@ func ignoreDone(err error) error {
 	return err
 }
 
-// endReadUnit ends the context's shared read, if d holds it open.
-func endReadUnit(ctx context.Context, d *Driver) {
+// endReadUnit ends the context's shared read, if d (or a replica of d)
+// holds it open, before a write or a transaction of the caller's; with
+// wrote, the request's later reads go to the primary.
+func endReadUnit(ctx context.Context, d *Driver, wrote bool) {
 	if u := readUnitFrom(ctx); u != nil {
 		u.mu.Lock()
 		defer u.mu.Unlock()
-		if u.d == d {
+		u.wrote = u.wrote || wrote
+		if u.d != nil && (u.d == d || d.replicas.owns(u.d)) {
 			_ = u.endLocked() // read-only: nothing to lose
 		}
 	}

@@ -57,6 +57,11 @@ type Config struct {
 	// answered 503 unavailable with Retry-After. 0 means
 	// DefaultRequestTimeout; a negative value, none.
 	RequestTimeout time.Duration
+	// Replicas, if set, serve the reads of requests of safe methods
+	// under a user's scope (database.ReadFromReplica), and the answers of
+	// requests that wrote carry the primary's WAL position
+	// (HeaderReadAfter).
+	Replicas *database.Replicas
 }
 
 // DefaultRequestTimeout is Config.RequestTimeout's default: well above
@@ -103,6 +108,7 @@ type Server struct {
 	// patterns lists every route handle registered, for the test that
 	// the OpenAPI document names them all.
 	patterns []string
+	replicas *database.Replicas
 }
 
 // New returns the API handler.
@@ -111,12 +117,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		repos:   repo.New(cfg.Client),
-		ready:   cfg.Ready,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		mux:     http.NewServeMux(),
-		metrics: cfg.Metrics,
+		repos:    repo.New(cfg.Client),
+		ready:    cfg.Ready,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		mux:      http.NewServeMux(),
+		metrics:  cfg.Metrics,
+		replicas: cfg.Replicas,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -330,7 +337,18 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 			}
 		}()
 		r = r.WithContext(ctx)
+		if s.replicas != nil {
+			w = &positionWriter{ResponseWriter: w, ctx: ctx, replicas: s.replicas, log: s.log}
+		}
 		if a != public {
+			after, err := readAfter(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if s.replicas != nil && safeMethod(r.Method) {
+				database.ReadFromReplica(ctx, after)
+			}
 			ctx, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -344,7 +362,11 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 				}
 			}
 		}
-		if err := h(w, r); err != nil {
+		err := h(w, r)
+		if err != nil && retryOnPrimary(r, err) {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.writeError(w, r, err)
 		}
 	}))

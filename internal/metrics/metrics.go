@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scopegate/scopegate/internal/database"
 )
 
 // Registry holds the server's metrics.
@@ -89,6 +91,59 @@ func (r *Registry) AddDB(db *sql.DB) error {
 		return fmt.Errorf("metrics: register database statistics: %w", err)
 	}
 	return nil
+}
+
+// Replicas is what the read replicas report (database.Replicas).
+type Replicas interface {
+	Status() []database.ReplicaStatus
+	PrimaryReads() int64
+	Fallbacks() int64
+}
+
+// AddReplicas registers the read replicas' metrics: per replica whether it
+// serves reads, how far its replay was behind at the last check, and the
+// requests whose reads it served; the requests whose reads could have
+// gone to a replica but went to the primary; and the reads sent to the
+// primary after a replica failed them.
+func (r *Registry) AddReplicas(rs Replicas) error {
+	if err := r.wrapped.Register(replicaCollector{rs}); err != nil {
+		return fmt.Errorf("metrics: register replica metrics: %w", err)
+	}
+	return nil
+}
+
+var (
+	replicaUsableDesc = prometheus.NewDesc("db_replica_usable",
+		"1 if the read replica serves reads (reachable, in recovery, within the lag bound), else 0.", []string{"replica"}, nil)
+	replicaLagDesc = prometheus.NewDesc("db_replica_lag_bytes",
+		"How far the replica's replay was behind the primary's WAL position at the last check.", []string{"replica"}, nil)
+	readTxDesc = prometheus.NewDesc("db_replica_routed_requests_total",
+		"Requests whose reads may come from a replica (signed-in GETs), by where their reads went: a replica's name, or primary.", []string{"target"}, nil)
+	fallbackDesc = prometheus.NewDesc("db_replica_fallbacks_total",
+		"Reads that failed on a replica and were run on the primary.", nil, nil)
+)
+
+type replicaCollector struct{ rs Replicas }
+
+func (c replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- replicaUsableDesc
+	ch <- replicaLagDesc
+	ch <- readTxDesc
+	ch <- fallbackDesc
+}
+
+func (c replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, st := range c.rs.Status() {
+		usable := 0.0
+		if st.Usable {
+			usable = 1
+		}
+		ch <- prometheus.MustNewConstMetric(replicaUsableDesc, prometheus.GaugeValue, usable, st.Name)
+		ch <- prometheus.MustNewConstMetric(replicaLagDesc, prometheus.GaugeValue, float64(st.LagBytes), st.Name)
+		ch <- prometheus.MustNewConstMetric(readTxDesc, prometheus.CounterValue, float64(st.Reads), st.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(readTxDesc, prometheus.CounterValue, float64(c.rs.PrimaryReads()), "primary")
+	ch <- prometheus.MustNewConstMetric(fallbackDesc, prometheus.CounterValue, float64(c.rs.Fallbacks()))
 }
 
 // Handler serves the registry in the Prometheus text format.

@@ -310,7 +310,7 @@ type errorStatus struct {
 
 var errorStatuses = []errorStatus{
 	{status: 400, name: "BadRequest", codes: []string{"bad_request", "preload_not_allowed"},
-		desc: "The request could not be read: malformed JSON, an unknown field, a wrong type, a null or non-object body, a body over 1 MiB, an unknown or bad query parameter (bad_request); or a preload path not allowed here (preload_not_allowed, with allowed). Nothing is written."},
+		desc: "The request could not be read: malformed JSON, an unknown field, a wrong type, a null or non-object body, a body over 1 MiB, an unknown or bad query parameter, a malformed Scopegate-Read-After header (bad_request); or a preload path not allowed here (preload_not_allowed, with allowed). Nothing is written."},
 	{status: 401, name: "Unauthenticated", codes: []string{"unauthenticated"},
 		desc:    "Missing, unknown, expired or revoked credentials; on POST /api/session, a wrong email or password.",
 		headers: obj{"WWW-Authenticate": obj{"description": "Bearer (docs/design.md section 11).", "schema": str("")}}},
@@ -383,7 +383,16 @@ const (
 	pAllow   param = "Allow"
 	pUses    param = "Uses"
 	pObject  param = "Object"
+	// pReadAfter is the read-your-writes header (httpapi.HeaderReadAfter).
+	pReadAfter param = "ReadAfter"
 )
+
+// readAfterHeader is httpapi.HeaderReadAfter (this command cannot import
+// the package it generates for); TestOpenAPIReadAfterHeader ties them.
+const readAfterHeader = "Scopegate-Read-After"
+
+// lsnPattern is a WAL position as PostgreSQL writes it.
+const lsnPattern = "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"
 
 func parameters() obj {
 	q := func(name, desc string, schema obj) obj {
@@ -400,6 +409,11 @@ func parameters() obj {
 		string(pAllow):  q("allow", "Only rules whose allow lists use this check, e.g. role:manager.", str("")),
 		string(pUses):   q("uses", "Only rules that use this check anywhere (allow or deny).", str("")),
 		string(pObject): q("object", "Only rules of this object (job, company, note, user).", str("")),
+		string(pReadAfter): obj{"name": readAfterHeader, "in": "header", "required": false,
+			"description": "Read your writes when the server reads from replicas: the " + readAfterHeader + " of the answer to your last write. " +
+				"The request's reads then come from a replica that has replayed that write, or from the primary. A value that is not a WAL position is 400 bad_request. " +
+				"Servers without replicas check it and otherwise ignore it.",
+			"schema": obj{"type": "string", "pattern": lsnPattern}},
 	}
 }
 
@@ -500,7 +514,7 @@ func (o op) responses() obj {
 	hasID := strings.Contains(o.path, "{id}")
 	write := o.method == "POST" || o.method == "PATCH" || o.method == "DELETE"
 	if !o.public {
-		add(401)
+		add(400, 401) // 400: a malformed Scopegate-Read-After
 	}
 	if o.admin {
 		add(403)
@@ -546,6 +560,11 @@ func (o op) responses() obj {
 		}
 		rs[fmt.Sprint(o.ok)] = obj{"description": desc, "content": obj{"application/json": obj{"schema": s}}}
 	}
+	if write {
+		rs[fmt.Sprint(o.ok)].(obj)["headers"] = obj{readAfterHeader: obj{
+			"description": "With read replicas: the primary's WAL position after this write. Send it back as " + readAfterHeader + " to read the write back.",
+			"schema":      obj{"type": "string", "pattern": lsnPattern}}}
+	}
 	for _, s := range errs {
 		rs[fmt.Sprint(s)] = ref("responses", statusName(s))
 	}
@@ -560,6 +579,9 @@ func (o op) operation() obj {
 	var ps []any
 	if strings.Contains(o.path, "{id}") {
 		ps = append(ps, ref("parameters", string(pID)))
+	}
+	if !o.public {
+		ps = append(ps, ref("parameters", string(pReadAfter)))
 	}
 	if o.entity != "" {
 		allowed := preload.Allowed(o.entity, o.surface)
