@@ -523,6 +523,7 @@ type pruningTally struct {
 	pinned                int            // of user: pinned to one org_id (the judge, unpartitioned twin)
 	pruned, prunedRLS     int            // of touching: one partition per partitioned table, owner / application role
 	inserts               int            // of touching: INSERTs (routed row by row, one partition per org_id)
+	viaPolicy             int            // of touching: reaching a partitioned table only through a policy
 	unpruned, unprunedRLS map[string]int // of touching, not pruned: by judge class ("" pinned)
 	distinct              int
 	examples, examplesRLS map[string]pgtest.Statement
@@ -591,6 +592,9 @@ func tallyPruning(tb testing.TB, plain, part *pgtest.DB, sts []pgtest.Statement)
 			continue
 		}
 		t.touching++
+		if len(v.owner) == 0 {
+			t.viaPolicy++ // its own plan reads no partition: pruned, trivially
+		}
 		onePer := func(m map[string]int) bool {
 			for _, n := range m {
 				if n > 1 {
@@ -684,7 +688,8 @@ func (t *pruningTally) report(tb testing.TB, steps, parts int) {
 	fmt.Fprintf(&b, "partitioning by org_id, HASH, %d partitions per table (%s), %d route calls:\n", parts, strings.Join(partitionedTables, ", "), steps)
 	fmt.Fprintf(&b, "\tuser-scope data statements: %d (%d distinct with their arguments); pinned to one org_id by the routability judge: %d = %.1f%%\n",
 		t.user, t.distinct, t.pinned, pct(t.pinned, t.user))
-	fmt.Fprintf(&b, "\treaching %s: %d (%d of them INSERTs, routed row by row)\n", strings.Join(partitionedTables, " or "), t.touching, t.inserts)
+	fmt.Fprintf(&b, "\treaching %s: %d (%d of them INSERTs, routed row by row; %d only through a policy)\n",
+		strings.Join(partitionedTables, " or "), t.touching, t.inserts, t.viaPolicy)
 	fmt.Fprintf(&b, "\tpruned to one partition per partitioned table, the application's predicates (owner, no RLS): %d of %d = %.1f%%\n",
 		t.pruned, t.touching, pct(t.pruned, t.touching))
 	fmt.Fprintf(&b, "\tpruned to one partition per partitioned table, as sent (application role, policies in force): %d of %d = %.1f%%\n",
