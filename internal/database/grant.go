@@ -170,6 +170,17 @@ func grantPrivileges(ctx context.Context, db *sql.DB, role string) error {
 	for _, t := range tables {
 		stmts = append(stmts, fmt.Sprintf(`GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s`, pq.QuoteIdentifier(t), q))
 	}
+	// A partition has no policies of its own: the parent's apply to
+	// what is read and written through the parent, and only there
+	// (docs/scaling.md, Partitioning). Named directly, a partition
+	// would show every tenant's rows, so the role may not name one.
+	parts, err := partitions(ctx, tx, schema)
+	if err != nil {
+		return fmt.Errorf("database: grant: %w", err)
+	}
+	for _, t := range parts {
+		stmts = append(stmts, fmt.Sprintf(`REVOKE ALL ON %s FROM %s`, pq.QuoteIdentifier(t), q))
+	}
 	hasVersions, err := hasTable(ctx, tx, schema, versionTable)
 	if err != nil {
 		return fmt.Errorf("database: grant: %w", err)
@@ -217,10 +228,21 @@ func ownedBy(ctx context.Context, q queryer, role string) ([]string, error) {
 		ORDER BY 1`, role)
 }
 
-// appTables lists the tables of schema but the migrations' version table.
+// appTables lists the tables of schema but the migrations' version table
+// and partitions (partitioned tables are listed; their partitions are
+// not).
 func appTables(ctx context.Context, tx *sql.Tx, schema string) ([]string, error) {
-	return queryNames(ctx, tx,
-		`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY tablename`, schema, versionTable)
+	return queryNames(ctx, tx, `
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> $2
+		ORDER BY 1`, schema, versionTable)
+}
+
+// partitions lists the partitions of schema's partitioned tables.
+func partitions(ctx context.Context, tx *sql.Tx, schema string) ([]string, error) {
+	return queryNames(ctx, tx, `
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relispartition ORDER BY 1`, schema)
 }
 
 // queryNames runs query, which selects one column of names.
