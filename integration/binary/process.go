@@ -215,6 +215,19 @@ func (p *Process) LogTail() string {
 	return string(b)
 }
 
+// LogLines returns the lines the process wrote on stderr that contain
+// substr, for a test to show what went wrong among many lines.
+func (p *Process) LogLines(substr string) []string {
+	b, _ := os.ReadFile(p.log)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // Server is a process that listens: it printed "listening on URL" and,
 // when asked for, "ops listening on URL" (as `scopegate serve` and the
 // load benchmark's floor do).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -237,6 +238,9 @@ func TestReadReplicas(t *testing.T) {
 		fallbacks := rs.metric("scopegate_db_replica_fallbacks_total") - beforeFallbacks
 		if afterKill == 0 || d.replica == 0 {
 			t.Errorf("the load did not span the kill: %d reads after it, %d on the replica", afterKill, d.replica)
+		}
+		if failed > 0 {
+			t.Logf("the server's errors:\n%s", strings.Join(rs.srv.LogLines(`"level":"ERROR"`), "\n"))
 		}
 		rs.waitUsable(false)
 		t.Logf("replica killed (pg_ctl stop -m immediate) under %d clients: %d GETs, %d after the kill, %d failed; "+

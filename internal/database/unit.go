@@ -106,27 +106,32 @@ func queryInReadUnit(ctx context.Context, d *Driver, query string, args, v any) 
 			u.wrote = true // INSERT … RETURNING, or a locking read
 			return false, nil
 		}
+		var err error
 		if u.tx == nil {
-			tx, err := target.begin(u.ctx, &sql.TxOptions{ReadOnly: true})
-			if err != nil {
-				return true, err
+			var tx *Tx
+			// A new connection is made here when the pool has
+			// none idle: a replica that went away fails here.
+			if tx, err = target.begin(u.ctx, &sql.TxOptions{ReadOnly: true}); err == nil {
+				tx.unit = u // u.ctx is the one around the unit: begin cannot find it
+				u.d, u.tx = target, tx
+				u.usedReplica = u.usedReplica || rep != nil
 			}
-			tx.unit = u // u.ctx is the one around the unit: begin cannot find it
-			u.d, u.tx = target, tx
-			u.usedReplica = u.usedReplica || rep != nil
 		}
-		err := u.tx.follow(ctx, query)
 		if err == nil {
-			err = u.tx.Tx.Query(ctx, query, args, v)
+			if err = u.tx.follow(ctx, query); err == nil {
+				err = u.tx.Tx.Query(ctx, query, args, v)
+			}
 		}
 		if err == nil {
 			return true, nil
 		}
 		// A failed statement aborts the transaction: the next read
 		// begins a new one rather than fail with it.
-		tx := u.tx
-		u.d, u.tx = nil, nil
-		rollbackErr := ignoreDone(tx.Rollback())
+		var rollbackErr error
+		if tx := u.tx; tx != nil {
+			u.d, u.tx = nil, nil
+			rollbackErr = ignoreDone(tx.Rollback())
+		}
 		if rep != nil && replicaFault(ctx, err) {
 			d.replicas.failed(rep, err)
 			u.replicaOK, u.rep = false, nil
