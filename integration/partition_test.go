@@ -156,27 +156,7 @@ func partitionMigration(tb testing.TB, db *sql.DB, tables []string, parts int) [
 		if err != nil {
 			tb.Fatalf("partition migration: %s: %v", q, err)
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out [][]string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				tb.Fatal(err)
-			}
-			row := make([]string, len(cols))
-			for i, v := range vals {
-				row[i] = v.String
-			}
-			out = append(out, row)
-		}
-		if err := rows.Err(); err != nil {
-			tb.Fatal(err)
-		}
+		_, out := pgtest.Strings(tb, "partition migration: "+q, rows)
 		return out
 	}
 	names := pq.Array(tables)

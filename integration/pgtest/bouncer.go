@@ -206,31 +206,16 @@ func (b *Bouncer) Show(tb testing.TB, what, db string) []map[string]string {
 	if err != nil {
 		tb.Fatalf("pgtest: PgBouncer SHOW %s: %v", what, err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cols, table := Strings(tb, "pgtest: PgBouncer SHOW "+what, rows)
 	var out []map[string]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			tb.Fatalf("pgtest: PgBouncer SHOW %s: %v", what, err)
-		}
+	for _, vals := range table {
 		row := map[string]string{}
 		for i, c := range cols {
-			row[c] = vals[i].String
+			row[c] = vals[i]
 		}
 		if db == "" || row["database"] == db {
 			out = append(out, row)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatalf("pgtest: PgBouncer SHOW %s: %v", what, err)
 	}
 	return out
 }

@@ -33,3 +33,33 @@ func Column[T any](tb testing.TB, q Querier, query string, args ...any) []T {
 	}
 	return out
 }
+
+// Strings reads every row of rows, each column as text (NULL as ""), with
+// the columns' names; it fails the test, saying what, on any error.
+func Strings(tb testing.TB, what string, rows *sql.Rows) (cols []string, out [][]string) {
+	tb.Helper()
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		tb.Fatalf("%s: %v", what, err)
+	}
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			tb.Fatalf("%s: %v", what, err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = v.String
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatalf("%s: %v", what, err)
+	}
+	return cols, out
+}
