@@ -105,6 +105,8 @@ type conn struct {
 	// session's default) (plan.go).
 	inTx bool
 	plan string
+	// broken is set when the server went away under a statement (lost).
+	broken bool
 }
 
 // namedStmt is a statement the connection prepared (lib/pq's), and its
@@ -209,6 +211,11 @@ func (c *conn) flush(ctx context.Context) error {
 
 // ExecContext implements driver.ExecerContext.
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	res, err := c.execContext(ctx, query, args)
+	return res, c.lost(err)
+}
+
+func (c *conn) execContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) == 0 {
 		if rides(ctx) {
 			c.ride = append(c.ride, query)
@@ -239,6 +246,29 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 
 // QueryContext implements driver.QueryerContext.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	rows, err := c.queryContext(ctx, query, args)
+	return rows, c.lost(err)
+}
+
+// lost marks the connection broken when lib/pq reports the server gone
+// as a bare io.EOF: some of its paths do not turn that into
+// driver.ErrBadConn, and database/sql would hand the dead connection on.
+// The error keeps io.EOF, which Unavailable classifies. (It must not
+// become driver.ErrBadConn: database/sql would send the statement again,
+// and it may have run.)
+func (c *conn) lost(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		c.broken = true
+		return fmt.Errorf("database: connection lost: %w", err)
+	}
+	return err
+}
+
+// IsValid implements driver.Validator: a connection lost (lost) is not
+// put back in the pool.
+func (c *conn) IsValid() bool { return !c.broken && c.pqConn.IsValid() }
+
+func (c *conn) queryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if len(args) == 0 {
 		return c.queryMessage(ctx, query, nil)
 	}

@@ -87,10 +87,10 @@ func Unavailable(err error) bool {
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr),
-		// lib/pq reads a message with io.ReadFull: a server that dies
-		// in the middle of one (pg_ctl stop -m immediate, a crash)
-		// ends it early.
-		errors.Is(err, io.ErrUnexpectedEOF):
+		// A server that went away (pg_ctl stop -m immediate, a crash)
+		// ends lib/pq's read of a message: some of its paths return
+		// that as is, before or in the middle of a message.
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
 	case errors.As(err, &pqErr):
 		// Class 08: connection exception; 57P0x: the server is shutting

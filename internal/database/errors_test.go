@@ -26,9 +26,10 @@ func TestDriverErrorClasses(t *testing.T) {
 		{err: wrap(&pq.Error{Code: "55000", Severity: "FATAL"}), unreached: true},
 		{err: wrap(&pq.Error{Code: "55000", Severity: "ERROR"})},
 		{err: wrap(driver.ErrBadConn), unreached: true},
-		// A server killed while lib/pq reads a message: the message
-		// ends early.
+		// A server killed while lib/pq reads a message (the test of
+		// a killed replica found a bare io.EOF reaching a request).
 		{err: wrap(io.ErrUnexpectedEOF), unreached: true},
+		{err: wrap(io.EOF), unreached: true},
 		{err: wrap(context.DeadlineExceeded), unreached: true, timedOut: true},
 		{err: wrap(context.Canceled), timedOut: true},
 		{err: wrap(&pq.Error{Code: "57014"}), timedOut: true},
