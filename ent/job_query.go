@@ -20,6 +20,7 @@ import (
 	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // JobQuery is the builder for querying Job entities.
@@ -89,7 +90,7 @@ func (_q *JobQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, job.OrgTable, job.OrgColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -112,7 +113,7 @@ func (_q *JobQuery) QueryCompany() *CompanyQuery {
 			sqlgraph.To(company.Table, company.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, job.CompanyTable, job.CompanyColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -135,7 +136,7 @@ func (_q *JobQuery) QueryManagers() *UserQuery {
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, job.ManagersTable, job.ManagersPrimaryKey...),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -158,7 +159,7 @@ func (_q *JobQuery) QueryNotes() *NoteQuery {
 			sqlgraph.To(note.Table, note.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, job.NotesTable, job.NotesColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -181,7 +182,7 @@ func (_q *JobQuery) QueryCreator() *UserQuery {
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, job.CreatorTable, job.CreatorColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -696,6 +697,7 @@ func (_q *JobQuery) loadManagers(ctx context.Context, query *UserQuery, nodes []
 		joinT := sql.Table(job.ManagersTable)
 		s.Join(joinT).On(s.C(user.FieldID), joinT.C(job.ManagersPrimaryKey[1]))
 		s.Where(eagerInValues(s.Dialect(), joinT.C(job.ManagersPrimaryKey[0]), edgeIDs))
+		edgescope.NarrowLink(s, joinT.C(edgescope.LinkOrgColumn))
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(job.ManagersPrimaryKey[0]))
 		s.AppendSelect(columns...)

@@ -18,6 +18,7 @@ import (
 	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // NoteQuery is the builder for querying Note entities.
@@ -83,7 +84,7 @@ func (_q *NoteQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, note.OrgTable, note.OrgColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -106,7 +107,7 @@ func (_q *NoteQuery) QueryJob() *JobQuery {
 			sqlgraph.To(job.Table, job.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, note.JobTable, note.JobColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -129,7 +130,7 @@ func (_q *NoteQuery) QueryAuthor() *UserQuery {
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, note.AuthorTable, note.AuthorColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}

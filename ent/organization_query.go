@@ -20,6 +20,7 @@ import (
 	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // OrganizationQuery is the builder for querying Organization entities.
@@ -90,7 +91,7 @@ func (_q *OrganizationQuery) QueryUsers() *UserQuery {
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.UsersTable, organization.UsersColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -113,7 +114,7 @@ func (_q *OrganizationQuery) QueryCompanies() *CompanyQuery {
 			sqlgraph.To(company.Table, company.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.CompaniesTable, organization.CompaniesColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -136,7 +137,7 @@ func (_q *OrganizationQuery) QueryJobs() *JobQuery {
 			sqlgraph.To(job.Table, job.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.JobsTable, organization.JobsColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -159,7 +160,7 @@ func (_q *OrganizationQuery) QueryNotes() *NoteQuery {
 			sqlgraph.To(note.Table, note.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.NotesTable, organization.NotesColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}

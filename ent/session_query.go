@@ -16,6 +16,7 @@ import (
 	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // SessionQuery is the builder for querying Session entities.
@@ -79,7 +80,7 @@ func (_q *SessionQuery) QueryUser() *UserQuery {
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, session.UserTable, session.UserColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/scopegate/scopegate/ent/predicate"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
+	"github.com/scopegate/scopegate/internal/edgescope"
 )
 
 // UserQuery is the builder for querying User entities.
@@ -93,7 +94,7 @@ func (_q *UserQuery) QueryOrg() *OrganizationQuery {
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, user.OrgTable, user.OrgColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -116,7 +117,7 @@ func (_q *UserQuery) QueryCompany() *CompanyQuery {
 			sqlgraph.To(company.Table, company.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, user.CompanyTable, user.CompanyColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -139,7 +140,7 @@ func (_q *UserQuery) QueryManagedJobs() *JobQuery {
 			sqlgraph.To(job.Table, job.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, user.ManagedJobsTable, user.ManagedJobsPrimaryKey...),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -162,7 +163,7 @@ func (_q *UserQuery) QueryNotes() *NoteQuery {
 			sqlgraph.To(note.Table, note.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.NotesTable, user.NotesColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -185,7 +186,7 @@ func (_q *UserQuery) QuerySessions() *SessionQuery {
 			sqlgraph.To(session.Table, session.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.SessionsTable, user.SessionsColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -208,7 +209,7 @@ func (_q *UserQuery) QueryCreatedJobs() *JobQuery {
 			sqlgraph.To(job.Table, job.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.CreatedJobsTable, user.CreatedJobsColumn),
 		)
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
 		return fromU, nil
 	}
@@ -761,6 +762,7 @@ func (_q *UserQuery) loadManagedJobs(ctx context.Context, query *JobQuery, nodes
 		joinT := sql.Table(user.ManagedJobsTable)
 		s.Join(joinT).On(s.C(job.FieldID), joinT.C(user.ManagedJobsPrimaryKey[0]))
 		s.Where(eagerInValues(s.Dialect(), joinT.C(user.ManagedJobsPrimaryKey[1]), edgeIDs))
+		edgescope.NarrowLink(s, joinT.C(edgescope.LinkOrgColumn))
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(user.ManagedJobsPrimaryKey[1]))
 		s.AppendSelect(columns...)

@@ -53,11 +53,8 @@ var routabilityExceptions = map[string]string{
 		"in the UPDATE's transaction (the UPDATE itself is pinned)",
 	classContradictory: "the statement names another tenant's org_id (the oracle asks for foreign rows) and the tenant filter adds the scope's: " +
 		"no row can match, a distributed planner prunes every shard",
-	"scan of job_managers not pinned": "the join table is reached by job_id or user_id alone: the job visibility rule (job.HasManagersWith), " +
-		"the client's user visibility (managers of visible jobs), and ent's M2M eager loads and traversals join it on ids, not org_id",
 	"scan of sessions not pinned": "sessions has no org_id (a session is found by its token hash before any tenant is known, docs/design.md section 1); " +
 		"a user scope reads its sessions through the user they belong to",
-	"scan of job_managers, sessions not pinned": "both of the above in one statement (traversals through sessions and managers)",
 }
 
 const (

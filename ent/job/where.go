@@ -491,6 +491,7 @@ func HasManagers() predicate.Job {
 			step := newManagersStep()
 			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 				edgescope.Narrow(s, "User")
+				edgescope.NarrowLink(s, edgescope.LinkOrg(step))
 			})
 		})
 }
@@ -501,6 +502,7 @@ func HasManagersWith(preds ...predicate.User) predicate.Job {
 		step := newManagersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			edgescope.Narrow(s, "User")
+			edgescope.NarrowLink(s, edgescope.LinkOrg(step))
 			for _, p := range preds {
 				p(s)
 			}

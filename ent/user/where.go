@@ -611,6 +611,7 @@ func HasManagedJobs() predicate.User {
 			step := newManagedJobsStep()
 			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 				edgescope.Narrow(s, "Job")
+				edgescope.NarrowLink(s, edgescope.LinkOrg(step))
 			})
 		})
 }
@@ -621,6 +622,7 @@ func HasManagedJobsWith(preds ...predicate.Job) predicate.User {
 		step := newManagedJobsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			edgescope.Narrow(s, "Job")
+			edgescope.NarrowLink(s, edgescope.LinkOrg(step))
 			for _, p := range preds {
 				p(s)
 			}

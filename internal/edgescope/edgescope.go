@@ -37,3 +37,27 @@ func Narrow(s *sql.Selector, typ string) {
 	}
 	(*f)(s, typ)
 }
+
+// LinkFunc narrows s, a selector that reads the link table of a
+// many-to-many edge, to the rows of the scope's tenant; column is the link
+// table's org_id as s refers to it.
+type LinkFunc func(s *sql.Selector, column string)
+
+var link atomic.Pointer[LinkFunc]
+
+// RegisterLink sets the link narrowing function. internal/rules calls it
+// at init.
+func RegisterLink(f LinkFunc) { link.Store(&f) }
+
+// NarrowLink narrows the link table rows s reads (its org_id is column) to
+// the scope's tenant. The link's two ends are narrowed already (Narrow, and
+// the rules of the query the edge starts from), so this removes no row a
+// scope sees: it pins the statement to one tenant's links, which lets
+// PostgreSQL use the tenant's index and a tenant-sharded cluster route it
+// (docs/scaling.md, Tenant routability). Without a registered function it
+// does nothing.
+func NarrowLink(s *sql.Selector, column string) {
+	if f := link.Load(); f != nil {
+		(*f)(s, column)
+	}
+}

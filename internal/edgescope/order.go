@@ -30,9 +30,12 @@ func OrderByNeighborTerms(q *sql.Selector, s *sqlgraph.Step, typ string, opts ..
 }
 
 func orderByNeighbors(q *sql.Selector, s *sqlgraph.Step, typ string, terms []sql.OrderTerm) {
-	join, back, front := neighbors(q, s)
+	join, back, front, linkOrg := neighbors(q, s)
 	join.WithContext(q.Context())
 	Narrow(join, typ)
+	if linkOrg != "" {
+		NarrowLink(join, linkOrg) // scopegate
+	}
 	selectTerms(join, terms)
 	q.LeftJoin(join).On(q.C(front), join.C(back))
 	orderTerms(q, join, terms)
@@ -40,13 +43,14 @@ func orderByNeighbors(q *sql.Selector, s *sqlgraph.Step, typ string, terms []sql
 
 // neighbors returns the subquery over the neighbours through s, selecting
 // (and, for a non-unique edge, grouping by) the column that refers back to
-// q's rows; back names that column, front the column of q it matches.
-func neighbors(q *sql.Selector, s *sqlgraph.Step) (join *sql.Selector, back, front string) {
+// q's rows; back names that column, front the column of q it matches, and
+// linkOrg the link table's org_id for a many-to-many edge ("" otherwise).
+func neighbors(q *sql.Selector, s *sqlgraph.Step) (join *sql.Selector, back, front, linkOrg string) {
 	build := sql.Dialect(q.Dialect())
 	switch {
 	case s.FromEdgeOwner():
 		toT := build.Table(s.To.Table).Schema(s.To.Schema)
-		return build.Select(toT.C(s.To.Column)).From(toT), s.To.Column, s.Edge.Columns[0]
+		return build.Select(toT.C(s.To.Column)).From(toT), s.To.Column, s.Edge.Columns[0], ""
 	case s.ThroughEdgeTable():
 		src, dst := s.Edge.Columns[0], s.Edge.Columns[1]
 		if s.Edge.Inverse {
@@ -61,13 +65,13 @@ func neighbors(q *sql.Selector, s *sqlgraph.Step) (join *sql.Selector, back, fro
 			Join(joinT).
 			On(toT.C(s.To.Column), joinT.C(dst)).
 			GroupBy(joinT.C(src))
-		return join, src, s.From.Column
+		return join, src, s.From.Column, joinT.C(LinkOrgColumn)
 	default: // s.ToEdgeOwner(): the key is in the neighbours' table
 		toT := build.Table(s.Edge.Table).Schema(s.Edge.Schema)
 		join = build.Select(toT.C(s.Edge.Columns[0])).
 			From(toT).
 			GroupBy(toT.C(s.Edge.Columns[0]))
-		return join, s.Edge.Columns[0], s.From.Column
+		return join, s.Edge.Columns[0], s.From.Column, ""
 	}
 }
 

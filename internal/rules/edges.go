@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/scopegate/scopegate/ent"
@@ -20,7 +21,28 @@ var entities = map[string]Entity{
 	ent.TypeAuditEvent:   AuditEvent,
 }
 
-func init() { edgescope.Register(narrowTo) }
+func init() {
+	edgescope.Register(narrowTo)
+	edgescope.RegisterLink(pinLink)
+}
+
+// pinLink narrows the rows of a link table (job_managers) that s reads to
+// the scope's tenant, on PostgreSQL, where the link table has org_id
+// (edgescope.NarrowLink). A scope of no tenant (the all-tenant system
+// scope, the authenticator) reads links unpinned; the embedded SQLite
+// schema has no such column.
+func pinLink(s *sql.Selector, column string) {
+	if shadowOff.Load() || s.Dialect() != dialect.Postgres {
+		return
+	}
+	sc, ok := scope.FromContext(s.Context())
+	if !ok {
+		return // Narrow, on the link's ends, fails closed
+	}
+	if org, ok := tenantOrg(sc); ok {
+		s.Where(sql.EQ(column, org))
+	}
+}
 
 // narrowTo narrows s, a subquery over typ's table built by an edge predicate
 // or order, to the rows a query of typ would return under the scope in s's
