@@ -1019,6 +1019,14 @@ func (c *OrganizationClient) QueryNotes(_m *Organization) *NoteQuery {
 	return c.Query().Where(organization.ID(_m.ID)).QueryNotes()
 }
 
+// QuerySessions queries the sessions edge of a Organization.
+//
+// The traversal starts from a query of the Organization by id, so that its
+// privacy rules run: a Organization the scope cannot see has no sessions.
+func (c *OrganizationClient) QuerySessions(_m *Organization) *SessionQuery {
+	return c.Query().Where(organization.ID(_m.ID)).QuerySessions()
+}
+
 // Hooks returns the client hooks.
 func (c *OrganizationClient) Hooks() []Hook {
 	hooks := c.hooks.Organization
@@ -1153,6 +1161,14 @@ func (c *SessionClient) GetX(ctx context.Context, id int) *Session {
 	return obj
 }
 
+// QueryOrg queries the org edge of a Session.
+//
+// The traversal starts from a query of the Session by id, so that its
+// privacy rules run: a Session the scope cannot see has no org.
+func (c *SessionClient) QueryOrg(_m *Session) *OrganizationQuery {
+	return c.Query().Where(session.ID(_m.ID)).QueryOrg()
+}
+
 // QueryUser queries the user edge of a Session.
 //
 // The traversal starts from a query of the Session by id, so that its
@@ -1169,7 +1185,8 @@ func (c *SessionClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SessionClient) Interceptors() []Interceptor {
-	return c.inters.Session
+	inters := c.inters.Session
+	return append(inters[:len(inters):len(inters)], session.Interceptors[:]...)
 }
 
 func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, error) {

@@ -129,6 +129,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Session",
 		Fields: map[string]*sqlgraph.FieldSpec{
+			session.FieldOrgID:     {Type: field.TypeInt, Column: session.FieldOrgID},
 			session.FieldUserID:    {Type: field.TypeInt, Column: session.FieldUserID},
 			session.FieldTokenHash: {Type: field.TypeString, Column: session.FieldTokenHash},
 			session.FieldExpiresAt: {Type: field.TypeTime, Column: session.FieldExpiresAt},
@@ -338,6 +339,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Organization",
 		"Note",
+	)
+	graph.MustAddE(
+		"sessions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   organization.SessionsTable,
+			Columns: []string{organization.SessionsColumn},
+			Bidi:    false,
+		},
+		"Organization",
+		"Session",
+	)
+	graph.MustAddE(
+		"org",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   session.OrgTable,
+			Columns: []string{session.OrgColumn},
+			Bidi:    false,
+		},
+		"Session",
+		"Organization",
 	)
 	graph.MustAddE(
 		"user",
@@ -1002,6 +1027,20 @@ func (f *OrganizationFilter) WhereHasNotesWith(preds ...predicate.Note) {
 	})))
 }
 
+// WhereHasSessions applies a predicate to check if query has an edge sessions.
+func (f *OrganizationFilter) WhereHasSessions() {
+	f.Where(entql.HasEdge("sessions"))
+}
+
+// WhereHasSessionsWith applies a predicate to check if query has an edge sessions with a given conditions (other predicates).
+func (f *OrganizationFilter) WhereHasSessionsWith(preds ...predicate.Session) {
+	f.Where(entql.HasEdgeWith("sessions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1042,6 +1081,11 @@ func (f *SessionFilter) WhereID(p entql.IntP) {
 	f.Where(p.Field(session.FieldID))
 }
 
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *SessionFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(session.FieldOrgID))
+}
+
 // WhereUserID applies the entql int predicate on the user_id field.
 func (f *SessionFilter) WhereUserID(p entql.IntP) {
 	f.Where(p.Field(session.FieldUserID))
@@ -1060,6 +1104,20 @@ func (f *SessionFilter) WhereExpiresAt(p entql.TimeP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *SessionFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(session.FieldCreatedAt))
+}
+
+// WhereHasOrg applies a predicate to check if query has an edge org.
+func (f *SessionFilter) WhereHasOrg() {
+	f.Where(entql.HasEdge("org"))
+}
+
+// WhereHasOrgWith applies a predicate to check if query has an edge org with a given conditions (other predicates).
+func (f *SessionFilter) WhereHasOrgWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("org", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // WhereHasUser applies a predicate to check if query has an edge user.

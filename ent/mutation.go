@@ -3481,6 +3481,9 @@ type OrganizationMutation struct {
 	notes            map[int]struct{}
 	removednotes     map[int]struct{}
 	clearednotes     bool
+	sessions         map[int]struct{}
+	removedsessions  map[int]struct{}
+	clearedsessions  bool
 	done             bool
 	oldValue         func(context.Context) (*Organization, error)
 	predicates       []predicate.Organization
@@ -3944,6 +3947,60 @@ func (m *OrganizationMutation) ResetNotes() {
 	m.removednotes = nil
 }
 
+// AddSessionIDs adds the "sessions" edge to the Session entity by ids.
+func (m *OrganizationMutation) AddSessionIDs(ids ...int) {
+	if m.sessions == nil {
+		m.sessions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.sessions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSessions clears the "sessions" edge to the Session entity.
+func (m *OrganizationMutation) ClearSessions() {
+	m.clearedsessions = true
+}
+
+// SessionsCleared reports if the "sessions" edge to the Session entity was cleared.
+func (m *OrganizationMutation) SessionsCleared() bool {
+	return m.clearedsessions
+}
+
+// RemoveSessionIDs removes the "sessions" edge to the Session entity by IDs.
+func (m *OrganizationMutation) RemoveSessionIDs(ids ...int) {
+	if m.removedsessions == nil {
+		m.removedsessions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.sessions, ids[i])
+		m.removedsessions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSessions returns the removed IDs of the "sessions" edge to the Session entity.
+func (m *OrganizationMutation) RemovedSessionsIDs() (ids []int) {
+	for id := range m.removedsessions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SessionsIDs returns the "sessions" edge IDs in the mutation.
+func (m *OrganizationMutation) SessionsIDs() (ids []int) {
+	for id := range m.sessions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSessions resets all changes to the "sessions" edge.
+func (m *OrganizationMutation) ResetSessions() {
+	m.sessions = nil
+	m.clearedsessions = false
+	m.removedsessions = nil
+}
+
 // Where appends a list predicates to the OrganizationMutation builder.
 func (m *OrganizationMutation) Where(ps ...predicate.Organization) {
 	m.predicates = append(m.predicates, ps...)
@@ -4128,7 +4185,7 @@ func (m *OrganizationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganizationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.users != nil {
 		edges = append(edges, organization.EdgeUsers)
 	}
@@ -4140,6 +4197,9 @@ func (m *OrganizationMutation) AddedEdges() []string {
 	}
 	if m.notes != nil {
 		edges = append(edges, organization.EdgeNotes)
+	}
+	if m.sessions != nil {
+		edges = append(edges, organization.EdgeSessions)
 	}
 	return edges
 }
@@ -4172,13 +4232,19 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeSessions:
+		ids := make([]ent.Value, 0, len(m.sessions))
+		for id := range m.sessions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganizationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedusers != nil {
 		edges = append(edges, organization.EdgeUsers)
 	}
@@ -4190,6 +4256,9 @@ func (m *OrganizationMutation) RemovedEdges() []string {
 	}
 	if m.removednotes != nil {
 		edges = append(edges, organization.EdgeNotes)
+	}
+	if m.removedsessions != nil {
+		edges = append(edges, organization.EdgeSessions)
 	}
 	return edges
 }
@@ -4222,13 +4291,19 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case organization.EdgeSessions:
+		ids := make([]ent.Value, 0, len(m.removedsessions))
+		for id := range m.removedsessions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganizationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedusers {
 		edges = append(edges, organization.EdgeUsers)
 	}
@@ -4240,6 +4315,9 @@ func (m *OrganizationMutation) ClearedEdges() []string {
 	}
 	if m.clearednotes {
 		edges = append(edges, organization.EdgeNotes)
+	}
+	if m.clearedsessions {
+		edges = append(edges, organization.EdgeSessions)
 	}
 	return edges
 }
@@ -4256,6 +4334,8 @@ func (m *OrganizationMutation) EdgeCleared(name string) bool {
 		return m.clearedjobs
 	case organization.EdgeNotes:
 		return m.clearednotes
+	case organization.EdgeSessions:
+		return m.clearedsessions
 	}
 	return false
 }
@@ -4284,6 +4364,9 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 	case organization.EdgeNotes:
 		m.ResetNotes()
 		return nil
+	case organization.EdgeSessions:
+		m.ResetSessions()
+		return nil
 	}
 	return fmt.Errorf("unknown Organization edge %s", name)
 }
@@ -4298,6 +4381,8 @@ type SessionMutation struct {
 	expires_at    *time.Time
 	created_at    *time.Time
 	clearedFields map[string]struct{}
+	org           *int
+	clearedorg    bool
 	user          *int
 	cleareduser   bool
 	done          bool
@@ -4401,6 +4486,42 @@ func (m *SessionMutation) IDs(ctx context.Context) ([]int, error) {
 	default:
 		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
 	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *SessionMutation) SetOrgID(i int) {
+	m.org = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *SessionMutation) OrgID() (r int, exists bool) {
+	v := m.org
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *SessionMutation) ResetOrgID() {
+	m.org = nil
 }
 
 // SetUserID sets the "user_id" field.
@@ -4547,6 +4668,33 @@ func (m *SessionMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// ClearOrg clears the "org" edge to the Organization entity.
+func (m *SessionMutation) ClearOrg() {
+	m.clearedorg = true
+	m.clearedFields[session.FieldOrgID] = struct{}{}
+}
+
+// OrgCleared reports if the "org" edge to the Organization entity was cleared.
+func (m *SessionMutation) OrgCleared() bool {
+	return m.clearedorg
+}
+
+// OrgIDs returns the "org" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrgID instead. It exists only for internal usage by the builders.
+func (m *SessionMutation) OrgIDs() (ids []int) {
+	if id := m.org; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrg resets all changes to the "org" edge.
+func (m *SessionMutation) ResetOrg() {
+	m.org = nil
+	m.clearedorg = false
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *SessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -4608,7 +4756,10 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
+	if m.org != nil {
+		fields = append(fields, session.FieldOrgID)
+	}
 	if m.user != nil {
 		fields = append(fields, session.FieldUserID)
 	}
@@ -4629,6 +4780,8 @@ func (m *SessionMutation) Fields() []string {
 // schema.
 func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 	switch name {
+	case session.FieldOrgID:
+		return m.OrgID()
 	case session.FieldUserID:
 		return m.UserID()
 	case session.FieldTokenHash:
@@ -4646,6 +4799,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 // database failed.
 func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
+	case session.FieldOrgID:
+		return m.OldOrgID(ctx)
 	case session.FieldUserID:
 		return m.OldUserID(ctx)
 	case session.FieldTokenHash:
@@ -4663,6 +4818,13 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 // type.
 func (m *SessionMutation) SetField(name string, value ent.Value) error {
 	switch name {
+	case session.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
 	case session.FieldUserID:
 		v, ok := value.(int)
 		if !ok {
@@ -4743,6 +4905,9 @@ func (m *SessionMutation) ClearField(name string) error {
 // It returns an error if the field is not defined in the schema.
 func (m *SessionMutation) ResetField(name string) error {
 	switch name {
+	case session.FieldOrgID:
+		m.ResetOrgID()
+		return nil
 	case session.FieldUserID:
 		m.ResetUserID()
 		return nil
@@ -4761,7 +4926,10 @@ func (m *SessionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SessionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.org != nil {
+		edges = append(edges, session.EdgeOrg)
+	}
 	if m.user != nil {
 		edges = append(edges, session.EdgeUser)
 	}
@@ -4772,6 +4940,10 @@ func (m *SessionMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *SessionMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case session.EdgeOrg:
+		if id := m.org; id != nil {
+			return []ent.Value{*id}
+		}
 	case session.EdgeUser:
 		if id := m.user; id != nil {
 			return []ent.Value{*id}
@@ -4782,7 +4954,7 @@ func (m *SessionMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SessionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -4794,7 +4966,10 @@ func (m *SessionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SessionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.clearedorg {
+		edges = append(edges, session.EdgeOrg)
+	}
 	if m.cleareduser {
 		edges = append(edges, session.EdgeUser)
 	}
@@ -4805,6 +4980,8 @@ func (m *SessionMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *SessionMutation) EdgeCleared(name string) bool {
 	switch name {
+	case session.EdgeOrg:
+		return m.clearedorg
 	case session.EdgeUser:
 		return m.cleareduser
 	}
@@ -4815,6 +4992,9 @@ func (m *SessionMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *SessionMutation) ClearEdge(name string) error {
 	switch name {
+	case session.EdgeOrg:
+		m.ClearOrg()
+		return nil
 	case session.EdgeUser:
 		m.ClearUser()
 		return nil
@@ -4826,6 +5006,9 @@ func (m *SessionMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SessionMutation) ResetEdge(name string) error {
 	switch name {
+	case session.EdgeOrg:
+		m.ResetOrg()
+		return nil
 	case session.EdgeUser:
 		m.ResetUser()
 		return nil

@@ -41,13 +41,16 @@ type OrganizationEdges struct {
 	Jobs []*Job `json:"jobs,omitempty"`
 	// Notes holds the value of the notes edge.
 	Notes []*Note `json:"notes,omitempty"`
+	// Sessions holds the value of the sessions edge.
+	Sessions []*Session `json:"sessions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes    [4]bool
+	loadedTypes    [5]bool
 	namedUsers     map[string][]*User
 	namedCompanies map[string][]*Company
 	namedJobs      map[string][]*Job
 	namedNotes     map[string][]*Note
+	namedSessions  map[string][]*Session
 }
 
 // UsersOrErr returns the Users value or an error if the edge
@@ -84,6 +87,15 @@ func (e OrganizationEdges) NotesOrErr() ([]*Note, error) {
 		return e.Notes, nil
 	}
 	return nil, &NotLoadedError{edge: "notes"}
+}
+
+// SessionsOrErr returns the Sessions value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrganizationEdges) SessionsOrErr() ([]*Session, error) {
+	if e.loadedTypes[4] {
+		return e.Sessions, nil
+	}
+	return nil, &NotLoadedError{edge: "sessions"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -194,6 +206,11 @@ func (_m *Organization) QueryJobs() *JobQuery {
 // QueryNotes queries the "notes" edge of the Organization entity.
 func (_m *Organization) QueryNotes() *NoteQuery {
 	return NewOrganizationClient(_m.config).QueryNotes(_m)
+}
+
+// QuerySessions queries the "sessions" edge of the Organization entity.
+func (_m *Organization) QuerySessions() *SessionQuery {
+	return NewOrganizationClient(_m.config).QuerySessions(_m)
 }
 
 // Update returns a builder for updating this Organization.
@@ -330,6 +347,30 @@ func (_m *Organization) appendNamedNotes(name string, edges ...*Note) {
 		_m.Edges.namedNotes[name] = []*Note{}
 	} else {
 		_m.Edges.namedNotes[name] = append(_m.Edges.namedNotes[name], edges...)
+	}
+}
+
+// NamedSessions returns the Sessions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Organization) NamedSessions(name string) ([]*Session, error) {
+	if _m.Edges.namedSessions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSessions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Organization) appendNamedSessions(name string, edges ...*Session) {
+	if _m.Edges.namedSessions == nil {
+		_m.Edges.namedSessions = make(map[string][]*Session)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSessions[name] = []*Session{}
+	} else {
+		_m.Edges.namedSessions[name] = append(_m.Edges.namedSessions[name], edges...)
 	}
 }
 

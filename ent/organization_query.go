@@ -19,6 +19,7 @@ import (
 	"github.com/scopegate/scopegate/ent/note"
 	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/predicate"
+	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 	"github.com/scopegate/scopegate/internal/edgescope"
 )
@@ -34,11 +35,13 @@ type OrganizationQuery struct {
 	withCompanies      *CompanyQuery
 	withJobs           *JobQuery
 	withNotes          *NoteQuery
+	withSessions       *SessionQuery
 	modifiers          []func(*sql.Selector)
 	withNamedUsers     map[string]*UserQuery
 	withNamedCompanies map[string]*CompanyQuery
 	withNamedJobs      map[string]*JobQuery
 	withNamedNotes     map[string]*NoteQuery
+	withNamedSessions  map[string]*SessionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -159,6 +162,29 @@ func (_q *OrganizationQuery) QueryNotes() *NoteQuery {
 			sqlgraph.From(organization.Table, organization.FieldID, selector),
 			sqlgraph.To(note.Table, note.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, organization.NotesTable, organization.NotesColumn),
+		)
+		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
+		fromU.WithContext(ctx)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySessions chains the current query on the "sessions" edge.
+func (_q *OrganizationQuery) QuerySessions() *SessionQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organization.Table, organization.FieldID, selector),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.SessionsTable, organization.SessionsColumn),
 		)
 		fromU = edgescope.SetNeighbors(ctx, _q.driver.Dialect(), step)
 		fromU.WithContext(ctx)
@@ -363,6 +389,7 @@ func (_q *OrganizationQuery) Clone() *OrganizationQuery {
 		withCompanies: _q.withCompanies.Clone(),
 		withJobs:      _q.withJobs.Clone(),
 		withNotes:     _q.withNotes.Clone(),
+		withSessions:  _q.withSessions.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -411,6 +438,17 @@ func (_q *OrganizationQuery) WithNotes(opts ...func(*NoteQuery)) *OrganizationQu
 		opt(query)
 	}
 	_q.withNotes = query
+	return _q
+}
+
+// WithSessions tells the query-builder to eager-load the nodes that are connected to
+// the "sessions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithSessions(opts ...func(*SessionQuery)) *OrganizationQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSessions = query
 	return _q
 }
 
@@ -498,11 +536,12 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*Organization{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withUsers != nil,
 			_q.withCompanies != nil,
 			_q.withJobs != nil,
 			_q.withNotes != nil,
+			_q.withSessions != nil,
 		}
 	)
 	var reuse []any
@@ -564,6 +603,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withSessions; query != nil {
+		if err := _q.loadSessions(ctx, query, nodes,
+			func(n *Organization) { n.Edges.Sessions = []*Session{} },
+			func(n *Organization, e *Session) { n.Edges.Sessions = append(n.Edges.Sessions, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedUsers {
 		if err := _q.loadUsers(ctx, query, nodes,
 			func(n *Organization) { n.appendNamedUsers(name) },
@@ -589,6 +635,13 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadNotes(ctx, query, nodes,
 			func(n *Organization) { n.appendNamedNotes(name) },
 			func(n *Organization, e *Note) { n.appendNamedNotes(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSessions {
+		if err := _q.loadSessions(ctx, query, nodes,
+			func(n *Organization) { n.appendNamedSessions(name) },
+			func(n *Organization, e *Session) { n.appendNamedSessions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -700,6 +753,36 @@ func (_q *OrganizationQuery) loadNotes(ctx context.Context, query *NoteQuery, no
 	}
 	query.Where(predicate.Note(func(s *sql.Selector) {
 		s.Where(eagerInValues(s.Dialect(), s.C(organization.NotesColumn), fks))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.OrgID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "org_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OrganizationQuery) loadSessions(ctx context.Context, query *SessionQuery, nodes []*Organization, init func(*Organization), assign func(*Organization, *Session)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Organization)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(session.FieldOrgID)
+	}
+	query.Where(predicate.Session(func(s *sql.Selector) {
+		s.Where(eagerInValues(s.Dialect(), s.C(organization.SessionsColumn), fks))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -897,6 +980,20 @@ func (_q *OrganizationQuery) WithNamedNotes(name string, opts ...func(*NoteQuery
 		_q.withNamedNotes = make(map[string]*NoteQuery)
 	}
 	_q.withNamedNotes[name] = query
+	return _q
+}
+
+// WithNamedSessions tells the query-builder to eager-load the nodes that are connected to the "sessions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithNamedSessions(name string, opts ...func(*SessionQuery)) *OrganizationQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSessions == nil {
+		_q.withNamedSessions = make(map[string]*SessionQuery)
+	}
+	_q.withNamedSessions[name] = query
 	return _q
 }
 

@@ -119,8 +119,16 @@ var ScopeEdges = map[string]map[string]ScopeEdge{
 			Type: TypeOrganization, Name: organization.EdgeNotes, Target: TypeNote,
 			Rel: EdgeO2M, Unique: false, OwnFK: false, Inverse: note.EdgeOrg, InverseImmutable: true,
 		},
+		organization.EdgeSessions: {
+			Type: TypeOrganization, Name: organization.EdgeSessions, Target: TypeSession,
+			Rel: EdgeO2M, Unique: false, OwnFK: false, Inverse: session.EdgeOrg, InverseImmutable: true,
+		},
 	},
 	TypeSession: {
+		session.EdgeOrg: {
+			Type: TypeSession, Name: session.EdgeOrg, Target: TypeOrganization,
+			Rel: EdgeM2O, Unique: true, OwnFK: true, Field: session.FieldOrgID, Inverse: organization.EdgeSessions, InverseImmutable: false,
+		},
 		session.EdgeUser: {
 			Type: TypeSession, Name: session.EdgeUser, Target: TypeUser,
 			Rel: EdgeM2O, Unique: true, OwnFK: true, Field: session.FieldUserID, Inverse: user.EdgeSessions, InverseImmutable: false,
@@ -174,7 +182,7 @@ var TenantColumn = map[string]bool{
 	TypeJob:          true,
 	TypeNote:         true,
 	TypeOrganization: false,
-	TypeSession:      false,
+	TypeSession:      true,
 	TypeUser:         true,
 }
 
@@ -186,7 +194,7 @@ var ImmutableColumns = map[string][]string{
 	job.Table:          {job.FieldCreatedAt, job.FieldOrgID, job.FieldCreatedByID},
 	note.Table:         {note.FieldCreatedAt, note.FieldOrgID, note.FieldAuthorID},
 	organization.Table: {organization.FieldCreatedAt},
-	session.Table:      {session.FieldUserID, session.FieldTokenHash, session.FieldCreatedAt},
+	session.Table:      {session.FieldOrgID, session.FieldUserID, session.FieldTokenHash, session.FieldCreatedAt},
 	user.Table:         {user.FieldCreatedAt, user.FieldOrgID},
 }
 
@@ -231,6 +239,7 @@ func (c *Client) OrgsOf(ctx context.Context, typ string, ids []int) (map[int]int
 		err = c.Note.Query().Where(note.IDIn(ids...)).Select(note.FieldID, note.FieldOrgID).Scan(ctx, &rows)
 	case TypeOrganization:
 	case TypeSession:
+		err = c.Session.Query().Where(session.IDIn(ids...)).Select(session.FieldID, session.FieldOrgID).Scan(ctx, &rows)
 	case TypeUser:
 		err = c.User.Query().Where(user.IDIn(ids...)).Select(user.FieldID, user.FieldOrgID).Scan(ctx, &rows)
 	default:
@@ -286,6 +295,9 @@ func AddEdgeIDs(m Mutation, edge string, ids ...int) error {
 			return nil
 		case organization.EdgeNotes:
 			m.AddNoteIDs(ids...)
+			return nil
+		case organization.EdgeSessions:
+			m.AddSessionIDs(ids...)
 			return nil
 		}
 	case *SessionMutation:
@@ -351,6 +363,9 @@ func RemoveEdgeIDs(m Mutation, edge string, ids ...int) error {
 			return nil
 		case organization.EdgeNotes:
 			m.RemoveNoteIDs(ids...)
+			return nil
+		case organization.EdgeSessions:
+			m.RemoveSessionIDs(ids...)
 			return nil
 		}
 	case *SessionMutation:
@@ -423,9 +438,13 @@ func (c *Client) NeighborIDs(ctx context.Context, typ, edge string, ids []int) (
 			return c.Organization.Query().Where(organization.IDIn(ids...)).QueryJobs().IDs(ctx)
 		case organization.EdgeNotes:
 			return c.Organization.Query().Where(organization.IDIn(ids...)).QueryNotes().IDs(ctx)
+		case organization.EdgeSessions:
+			return c.Organization.Query().Where(organization.IDIn(ids...)).QuerySessions().IDs(ctx)
 		}
 	case TypeSession:
 		switch edge {
+		case session.EdgeOrg:
+			return c.Session.Query().Where(session.IDIn(ids...)).QueryOrg().IDs(ctx)
 		case session.EdgeUser:
 			return c.Session.Query().Where(session.IDIn(ids...)).QueryUser().IDs(ctx)
 		}

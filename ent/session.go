@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 )
@@ -18,6 +19,8 @@ type Session struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
+	// OrgID holds the value of the "org_id" field.
+	OrgID int `json:"org_id,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID int `json:"user_id,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
@@ -34,11 +37,24 @@ type Session struct {
 
 // SessionEdges holds the relations/edges for other nodes in the graph.
 type SessionEdges struct {
+	// Org holds the value of the org edge.
+	Org *Organization `json:"org,omitempty"`
 	// User holds the value of the user edge.
 	User *User `json:"user,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
+}
+
+// OrgOrErr returns the Org value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SessionEdges) OrgOrErr() (*Organization, error) {
+	if e.Org != nil {
+		return e.Org, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: organization.Label}
+	}
+	return nil, &NotLoadedError{edge: "org"}
 }
 
 // UserOrErr returns the User value or an error if the edge
@@ -46,7 +62,7 @@ type SessionEdges struct {
 func (e SessionEdges) UserOrErr() (*User, error) {
 	if e.User != nil {
 		return e.User, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[1] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "user"}
@@ -56,14 +72,14 @@ func (e SessionEdges) UserOrErr() (*User, error) {
 func (*Session) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	row := new(struct {
-		v0 [2]sql.NullInt64
+		v0 [3]sql.NullInt64
 		v1 [1]sql.NullString
 		v2 [2]sql.NullTime
 	})
 	var n0, n1, n2 int
 	for i := range columns {
 		switch columns[i] {
-		case session.FieldID, session.FieldUserID:
+		case session.FieldID, session.FieldOrgID, session.FieldUserID:
 			if n0 < len(row.v0) {
 				values[i] = &row.v0[n0]
 				n0++
@@ -105,6 +121,12 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field id", value)
 			}
 			_m.ID = int(value.Int64)
+		case session.FieldOrgID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field org_id", values[i])
+			} else if value.Valid {
+				_m.OrgID = int(value.Int64)
+			}
 		case session.FieldUserID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field user_id", values[i])
@@ -142,6 +164,11 @@ func (_m *Session) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryOrg queries the "org" edge of the Session entity.
+func (_m *Session) QueryOrg() *OrganizationQuery {
+	return NewSessionClient(_m.config).QueryOrg(_m)
+}
+
 // QueryUser queries the "user" edge of the Session entity.
 func (_m *Session) QueryUser() *UserQuery {
 	return NewSessionClient(_m.config).QueryUser(_m)
@@ -170,6 +197,9 @@ func (_m *Session) String() string {
 	var builder strings.Builder
 	builder.WriteString("Session(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
+	builder.WriteString("org_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OrgID))
+	builder.WriteString(", ")
 	builder.WriteString("user_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UserID))
 	builder.WriteString(", ")

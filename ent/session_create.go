@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/scopegate/scopegate/ent/organization"
 	"github.com/scopegate/scopegate/ent/session"
 	"github.com/scopegate/scopegate/ent/user"
 )
@@ -21,6 +22,12 @@ type SessionCreate struct {
 	mutation *SessionMutation
 	hooks    []Hook
 	conflict []sql.ConflictOption
+}
+
+// SetOrgID sets the "org_id" field.
+func (_c *SessionCreate) SetOrgID(v int) *SessionCreate {
+	_c.mutation.SetOrgID(v)
+	return _c
 }
 
 // SetUserID sets the "user_id" field.
@@ -53,6 +60,11 @@ func (_c *SessionCreate) SetNillableCreatedAt(v *time.Time) *SessionCreate {
 		_c.SetCreatedAt(*v)
 	}
 	return _c
+}
+
+// SetOrg sets the "org" edge to the Organization entity.
+func (_c *SessionCreate) SetOrg(v *Organization) *SessionCreate {
+	return _c.SetOrgID(v.ID)
 }
 
 // SetUser sets the "user" edge to the User entity.
@@ -109,6 +121,9 @@ func (_c *SessionCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *SessionCreate) check() error {
+	if _, ok := _c.mutation.OrgID(); !ok {
+		return &ValidationError{Name: "org_id", err: errors.New(`ent: missing required field "Session.org_id"`)}
+	}
 	if _, ok := _c.mutation.UserID(); !ok {
 		return &ValidationError{Name: "user_id", err: errors.New(`ent: missing required field "Session.user_id"`)}
 	}
@@ -125,6 +140,9 @@ func (_c *SessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Session.created_at"`)}
+	}
+	if len(_c.mutation.OrgIDs()) == 0 {
+		return &ValidationError{Name: "org", err: errors.New(`ent: missing required edge "Session.org"`)}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
 		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "Session.user"`)}
@@ -168,6 +186,23 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
+	if nodes := _c.mutation.OrgIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   session.OrgTable,
+			Columns: []string{session.OrgColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.OrgID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -192,7 +227,7 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 // of the `INSERT` statement. For example:
 //
 //	client.Session.Create().
-//		SetUserID(v).
+//		SetOrgID(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -201,7 +236,7 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.SessionUpsert) {
-//			SetUserID(v+v).
+//			SetOrgID(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *SessionCreate) OnConflict(opts ...sql.ConflictOption) *SessionUpsertOne {
@@ -260,6 +295,9 @@ func (u *SessionUpsert) UpdateExpiresAt() *SessionUpsert {
 func (u *SessionUpsertOne) UpdateNewValues() *SessionUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.OrgID(); exists {
+			s.SetIgnore(session.FieldOrgID)
+		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(session.FieldUserID)
 		}
@@ -449,7 +487,7 @@ func (_c *SessionCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.SessionUpsert) {
-//			SetUserID(v+v).
+//			SetOrgID(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *SessionCreateBulk) OnConflict(opts ...sql.ConflictOption) *SessionUpsertBulk {
@@ -490,6 +528,9 @@ func (u *SessionUpsertBulk) UpdateNewValues() *SessionUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
+			if _, exists := b.mutation.OrgID(); exists {
+				s.SetIgnore(session.FieldOrgID)
+			}
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(session.FieldUserID)
 			}

@@ -77,6 +77,9 @@ func (_u *SessionUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SessionUpdate) check() error {
+	if _u.mutation.OrgCleared() && len(_u.mutation.OrgIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Session.org"`)
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Session.user"`)
 	}
@@ -194,6 +197,9 @@ func (_u *SessionUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SessionUpdateOne) check() error {
+	if _u.mutation.OrgCleared() && len(_u.mutation.OrgIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Session.org"`)
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Session.user"`)
 	}

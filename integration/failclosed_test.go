@@ -375,10 +375,10 @@ func mutationShapes(c *ent.Client, tt *twoTenants) []failShape {
 	sess := a.Session[a.Admin.ID]
 	add(ent.TypeSession, map[string]func(ctxT) error{
 		"Create": func(ctx ctxT) error {
-			return c.Session.Create().SetUserID(a.Admin.ID).SetTokenHash("n").SetExpiresAt(exp).Exec(ctx)
+			return c.Session.Create().SetUserID(a.Admin.ID).SetOrgID(a.Admin.OrgID).SetTokenHash("n").SetExpiresAt(exp).Exec(ctx)
 		},
 		"CreateBulk": func(ctx ctxT) error {
-			return c.Session.CreateBulk(c.Session.Create().SetUserID(a.Admin.ID).SetTokenHash("n").SetExpiresAt(exp)).Exec(ctx)
+			return c.Session.CreateBulk(c.Session.Create().SetUserID(a.Admin.ID).SetOrgID(a.Admin.OrgID).SetTokenHash("n").SetExpiresAt(exp)).Exec(ctx)
 		},
 		"Update":      func(ctx ctxT) error { _, err := c.Session.Update().SetExpiresAt(exp).Save(ctx); return err },
 		"UpdateOne":   func(ctx ctxT) error { return c.Session.UpdateOne(sess).SetExpiresAt(exp).Exec(ctx) },

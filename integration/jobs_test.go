@@ -212,8 +212,8 @@ func TestJobPurgeSessions(t *testing.T) {
 		u := tx.User.Create().SetOrgID(w.orgA.ID).SetEmail("s@a").SetName("s").SetRole("member").SaveX(sys)
 		login := pgtest.LoginContext(t, u.Email) // sessions are created by logging in
 		for i := 0; i < 4; i++ {
-			expired = append(expired, tx.Session.Create().SetUserID(u.ID).SetTokenHash("e"+strconv.Itoa(i)).SetExpiresAt(now.Add(-time.Hour)).SaveX(login).ID)
-			live = append(live, tx.Session.Create().SetUserID(u.ID).SetTokenHash("l"+strconv.Itoa(i)).SetExpiresAt(now.Add(time.Hour)).SaveX(login).ID)
+			expired = append(expired, tx.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).SetTokenHash("e"+strconv.Itoa(i)).SetExpiresAt(now.Add(-time.Hour)).SaveX(login).ID)
+			live = append(live, tx.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).SetTokenHash("l"+strconv.Itoa(i)).SetExpiresAt(now.Add(time.Hour)).SaveX(login).ID)
 		}
 		return nil
 	})

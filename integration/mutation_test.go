@@ -734,7 +734,7 @@ func TestAuthenticatorScope(t *testing.T) {
 	t.Run("email lookup creates a session for that user only", func(t *testing.T) {
 		ctx := authCtx(t, scope.AuthLookup{Email: a.Client.Email})
 		audits := auditCount(t)
-		s, err := c.Session.Create().SetUserID(a.Client.ID).SetTokenHash("login-1").
+		s, err := c.Session.Create().SetUserID(a.Client.ID).SetOrgID(a.Client.OrgID).SetTokenHash("login-1").
 			SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, a.Client.ID, s.UserID)
@@ -742,11 +742,23 @@ func TestAuthenticatorScope(t *testing.T) {
 
 		before := tt.db.Sums(t)
 		for _, other := range []*ent.User{a.Admin, b.Client} {
-			err = c.Session.Create().SetUserID(other.ID).SetTokenHash("login-2").
+			err = c.Session.Create().SetUserID(other.ID).SetOrgID(other.OrgID).SetTokenHash("login-2").
 				SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
 			assert.ErrorIs(t, err, rules.ErrForeignLink, "session for %s", other.Email)
 			assert.ErrorIs(t, err, privacy.Deny)
 		}
+		// Its own user's session, put in another organization: refused
+		// by the rules (the tenant-safe key would refuse it too), and a
+		// session that names none is put in the user's.
+		err = c.Session.Create().SetUserID(a.Client.ID).SetOrgID(b.Org.ID).SetTokenHash("login-3").
+			SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
+		assert.ErrorIs(t, err, rules.ErrForeignLink, "a session of %s in organization %d", a.Client.Email, b.Org.ID)
+		tt.db.AssertUnchanged(t, before)
+		unset, err := c.Session.Create().SetUserID(a.Client.ID).SetTokenHash("login-4").
+			SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, a.Client.OrgID, unset.OrgID, "a session without an organization is put in its user's")
+		before = tt.db.Sums(t)
 		// Nor anything else: no revoking, no other entity.
 		err = c.Session.DeleteOneID(s.ID).Exec(ctx)
 		assert.ErrorIs(t, err, privacy.Deny)
@@ -769,7 +781,7 @@ func TestAuthenticatorScope(t *testing.T) {
 			err := c.Session.DeleteOneID(other.ID).Exec(ctx)
 			assert.True(t, ent.IsNotFound(err), "session %d: %v", other.ID, err)
 		}
-		err := c.Session.Create().SetUserID(a.Manager.ID).SetTokenHash("token-created").
+		err := c.Session.Create().SetUserID(a.Manager.ID).SetOrgID(a.Manager.OrgID).SetTokenHash("token-created").
 			SetExpiresAt(time.Now().Add(time.Hour)).Exec(ctx)
 		assert.ErrorIs(t, err, privacy.Deny)
 		tt.db.AssertUnchanged(t, before)

@@ -202,8 +202,8 @@ func seedPlanWorld(t *testing.T, db *pgtest.DB) {
 		 SELECT now() - n * interval '1 minute', now(), 'note', n = 2, j.id, j.org_id, j.created_by_id
 		 FROM jobs j, generate_series(1, 2) n WHERE n = 1 OR j.org_id = 1`,
 		// One session per user; the token of user u is "tok-u".
-		`INSERT INTO sessions (token_hash, expires_at, created_at, user_id)
-		 SELECT encode(sha256(('tok-' || id)::bytea), 'hex'), now() + interval '1 day', now(), id FROM users`,
+		`INSERT INTO sessions (token_hash, expires_at, created_at, user_id, org_id)
+		 SELECT encode(sha256(('tok-' || id)::bytea), 'hex'), now() + interval '1 day', now(), id, org_id FROM users`,
 		`RESET session_replication_role`,
 		`ANALYZE`,
 	}

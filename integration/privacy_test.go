@@ -140,7 +140,7 @@ func seedTenant(tb testing.TB, ctx context.Context, tx *ent.Tx, slug string) *te
 			SetBody("internal on " + j.Title).SetInternal(true).SaveX(ctx)
 	}
 	for _, u := range r.users() {
-		r.Session[u.ID] = tx.Session.Create().SetUserID(u.ID).SetTokenHash("tok-" + slug + "-" + u.Name).
+		r.Session[u.ID] = tx.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).SetTokenHash("tok-" + slug + "-" + u.Name).
 			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(pgtest.LoginContext(tb, u.Email))
 	}
 	return r

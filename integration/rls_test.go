@@ -207,7 +207,7 @@ func TestRLSRawWritesCannotCrossTenants(t *testing.T) {
 			"jobs":          fmt.Sprintf(`INSERT INTO jobs (created_at, updated_at, title, description, status, company_id, org_id, created_by_id) VALUES (now(), now(), 'x', '', 'published', %d, %d, %d)`, bCompany, b, bUser),
 			"notes":         fmt.Sprintf(`INSERT INTO notes (created_at, updated_at, body, internal, job_id, org_id, author_id) VALUES (now(), now(), 'x', false, %d, %d, %d)`, bJob, b, bUser),
 			"job_managers":  fmt.Sprintf(`INSERT INTO job_managers (job_id, user_id, org_id) VALUES (%d, %d, %d)`, bJob, bUser, b),
-			"sessions":      fmt.Sprintf(`INSERT INTO sessions (token_hash, expires_at, created_at, user_id) VALUES ('rls-x', now(), now(), %d)`, bUser),
+			"sessions":      fmt.Sprintf(`INSERT INTO sessions (token_hash, expires_at, created_at, user_id, org_id) VALUES ('rls-x', now(), now(), %d, %d)`, bUser, b),
 			"organizations": `INSERT INTO organizations (created_at, updated_at, name, slug) VALUES (now(), now(), 'x', 'rls-x')`,
 		}
 		for tbl, q := range inserts {

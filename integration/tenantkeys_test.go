@@ -148,7 +148,7 @@ func TestTenantSafeKeysCoverTheSchema(t *testing.T) {
 	}
 	sort.Strings(fromModel)
 	assert.Equal(t, fromModel, fromDB, "tenant-safe keys: migration.Tables against the migrated database")
-	assert.Len(t, keys, 7, "users.company_id, jobs.company_id, jobs.created_by_id, notes.job_id, notes.author_id, job_managers.job_id, job_managers.user_id")
+	assert.Len(t, keys, 8, "users.company_id, jobs.company_id, jobs.created_by_id, notes.job_id, notes.author_id, job_managers.job_id, job_managers.user_id, sessions.user_id")
 	assert.Equal(t, []string{"job_managers"}, filled)
 
 	unique := map[string]bool{}

@@ -270,7 +270,7 @@ func TestSystemScopeLimits(t *testing.T) {
 	before := tt.db.Sums(t)
 	for name, do := range map[string]func(tx *ent.Tx) error{
 		"create a session": func(tx *ent.Tx) error {
-			return tx.Session.Create().SetUserID(a.Member.ID).SetTokenHash("forged").SetExpiresAt(a.Member.CreatedAt).Exec(tt.sys)
+			return tx.Session.Create().SetUserID(a.Member.ID).SetOrgID(a.Member.OrgID).SetTokenHash("forged").SetExpiresAt(a.Member.CreatedAt).Exec(tt.sys)
 		},
 		"write an audit event": func(tx *ent.Tx) error {
 			return tx.AuditEvent.Create().SetActor("system").SetReason("forged").SetAction("create").

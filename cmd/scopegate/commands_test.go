@@ -88,8 +88,8 @@ func TestJobRunEmbedded(t *testing.T) {
 	sqliteExec(t, file, `UPDATE jobs SET updated_at = ? WHERE status = 'published'`, time.Now().Add(-60*24*time.Hour))
 	for _, who := range []string{"admin@acme.test", "member@acme.test", "admin@globex.test", "member@globex.test"} {
 		for _, exp := range []time.Duration{-time.Hour, time.Hour} {
-			sqliteExec(t, file, `INSERT INTO sessions (created_at, user_id, token_hash, expires_at)
-				SELECT ?, id, ?, ? FROM users WHERE email = ?`, time.Now(), who+exp.String(), time.Now().Add(exp), who)
+			sqliteExec(t, file, `INSERT INTO sessions (created_at, user_id, org_id, token_hash, expires_at)
+				SELECT ?, id, org_id, ?, ? FROM users WHERE email = ?`, time.Now(), who+exp.String(), time.Now().Add(exp), who)
 		}
 	}
 	for _, c := range []cliCase{

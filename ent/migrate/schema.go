@@ -208,6 +208,7 @@ var (
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "org_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
 	}
 	// SessionsTable holds the schema information for the "sessions" table.
@@ -217,17 +218,28 @@ var (
 		PrimaryKey: []*schema.Column{SessionsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "sessions_users_sessions",
+				Symbol:     "sessions_organizations_sessions",
 				Columns:    []*schema.Column{SessionsColumns[4]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "sessions_users_sessions",
+				Columns:    []*schema.Column{SessionsColumns[5]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
+				Name:    "session_org_id_id",
+				Unique:  true,
+				Columns: []*schema.Column{SessionsColumns[4], SessionsColumns[0]},
+			},
+			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[4]},
+				Columns: []*schema.Column{SessionsColumns[5]},
 			},
 			{
 				Name:    "session_expires_at",
@@ -334,7 +346,8 @@ func init() {
 	NotesTable.ForeignKeys[0].RefTable = JobsTable
 	NotesTable.ForeignKeys[1].RefTable = OrganizationsTable
 	NotesTable.ForeignKeys[2].RefTable = UsersTable
-	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	SessionsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	UsersTable.ForeignKeys[0].RefTable = CompaniesTable
 	UsersTable.ForeignKeys[1].RefTable = OrganizationsTable
 	UsersTable.Annotation = &entsql.Annotation{}

@@ -273,6 +273,8 @@ func init() {
 	sessionMixinHooks0 := sessionMixin[0].Hooks()
 
 	session.Hooks[1] = sessionMixinHooks0[0]
+	sessionMixinInters1 := sessionMixin[1].Interceptors()
+	session.Interceptors[0] = sessionMixinInters1[0]
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescTokenHash is the schema descriptor for token_hash field.

@@ -32,6 +32,7 @@ func (Organization) Edges() []ent.Edge {
 		edge.To("companies", Company.Type),
 		edge.To("jobs", Job.Type),
 		edge.To("notes", Note.Type),
+		edge.To("sessions", Session.Type),
 	}
 }
 

@@ -10,12 +10,16 @@ import (
 )
 
 // Session is a signed-in browser or API client. Only a hash of its token is
-// stored, so a database dump does not hand out working tokens.
+// stored, so a database dump does not hand out working tokens. It belongs
+// to its user's organization (org_id, bound to the user by the tenant-safe
+// foreign key): found by its token hash alone before any tenant is known,
+// and pinned to the tenant in every statement of a user scope
+// (docs/scaling.md, Tenant routability).
 type Session struct{ ent.Schema }
 
 // Mixin of the Session.
 func (Session) Mixin() []ent.Mixin {
-	return []ent.Mixin{BaseMixin{Entity: rules.Session}}
+	return []ent.Mixin{BaseMixin{Entity: rules.Session}, TenantMixin{Ref: "sessions"}}
 }
 
 // Fields of the Session.

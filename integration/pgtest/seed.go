@@ -151,7 +151,7 @@ func (s *Seeder) Note(tb testing.TB, j *ent.Job, author *ent.User, internal bool
 // under the authenticator scope, the one that may create sessions.
 func (s *Seeder) Session(tb testing.TB, u *ent.User) *ent.Session {
 	tb.Helper()
-	se, err := s.Client.Session.Create().SetUserID(u.ID).SetTokenHash(fmt.Sprintf("hash-%d", s.Next())).
+	se, err := s.Client.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).SetTokenHash(fmt.Sprintf("hash-%d", s.Next())).
 		SetExpiresAt(time.Now().Add(time.Hour)).Save(LoginContext(tb, u.Email))
 	if err != nil {
 		tb.Fatal(err)

@@ -74,12 +74,14 @@ var Edges = []Edge{
 	{Organization, "companies", Company, false},
 	{Organization, "jobs", Job, false},
 	{Organization, "notes", Note, false},
+	{Organization, "sessions", Session, false},
 	{User, "org", Organization, true},
 	{User, "company", Company, true},
 	{User, "managed_jobs", Job, false},
 	{User, "notes", Note, false},
 	{User, "sessions", Session, false},
 	{User, "created_jobs", Job, false},
+	{Session, "org", Organization, true},
 	{Session, "user", User, true},
 	{Company, "org", Organization, true},
 	{Company, "jobs", Job, false},
@@ -124,6 +126,7 @@ type (
 	}
 	SessionRow struct {
 		ID     int
+		OrgID  int
 		UserID int
 	}
 	CompanyRow struct {
@@ -255,9 +258,9 @@ func Load(ctx context.Context, db *sql.DB) (*Snapshot, error) {
 			s.Users[r.ID] = &r
 			return err
 		}},
-		{`SELECT id, user_id FROM sessions`, func(rows *sql.Rows) error {
+		{`SELECT id, org_id, user_id FROM sessions`, func(rows *sql.Rows) error {
 			var r SessionRow
-			err := rows.Scan(&r.ID, &r.UserID)
+			err := rows.Scan(&r.ID, &r.OrgID, &r.UserID)
 			s.Sessions[r.ID] = &r
 			return err
 		}},
@@ -359,9 +362,11 @@ func (s *Snapshot) index() {
 		set(User, u.ID, rowValue{"org_id": u.OrgID, "role": string(u.Role), "banned": u.Banned})
 	}
 	for _, se := range s.Sessions {
+		link(Session, "org", se.ID, se.OrgID)
+		link(Organization, "sessions", se.OrgID, se.ID)
 		link(Session, "user", se.ID, se.UserID)
 		link(User, "sessions", se.UserID, se.ID)
-		set(Session, se.ID, rowValue{"user_id": se.UserID})
+		set(Session, se.ID, rowValue{"org_id": se.OrgID, "user_id": se.UserID})
 	}
 	for _, c := range s.Companies {
 		link(Company, "org", c.ID, c.OrgID)
@@ -1033,7 +1038,7 @@ func (g *generator) createSessions() error {
 		}
 		ctx := scope.NewContext(g.ctx, login)
 		for i := 0; i < n; i++ {
-			if _, err := g.tx.Session.Create().SetUserID(u.ID).
+			if _, err := g.tx.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).
 				SetTokenHash(fmt.Sprintf("hash-%d-%d", g.seed, g.serial())).
 				SetExpiresAt(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)).
 				Save(ctx); err != nil {

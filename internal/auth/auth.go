@@ -86,7 +86,7 @@ func (a Service) Login(ctx context.Context, email, password string) (string, tim
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	expires := a.now().Add(SessionTTL).UTC().Truncate(time.Second)
 	err = database.WithTx(actx, a.Client, func(tx *ent.Tx) error {
-		return tx.Session.Create().SetUserID(u.ID).SetTokenHash(HashToken(token)).SetExpiresAt(expires).Exec(actx)
+		return tx.Session.Create().SetUserID(u.ID).SetOrgID(u.OrgID).SetTokenHash(HashToken(token)).SetExpiresAt(expires).Exec(actx)
 	})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("auth: create session: %w", err)

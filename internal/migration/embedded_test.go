@@ -23,7 +23,7 @@ import (
 // and the admin as its manager, and a second job managed by the client that
 // has no note.
 type embeddedTenant struct {
-	org, company, admin, client, job, note, bareJob int
+	org, company, admin, client, job, note, bareJob, session int
 }
 
 func openEmbedded(t *testing.T, file string) *database.DB {
@@ -60,6 +60,8 @@ func seedEmbeddedTenant(t *testing.T, db *sql.DB, slug string) embeddedTenant {
 	insert(&r.job, insertJob, r.company, r.org, r.admin)
 	insert(&r.bareJob, insertJob, r.company, r.org, r.admin)
 	insert(&r.note, `INSERT INTO notes (created_at, updated_at, body, job_id, org_id, author_id) VALUES (datetime('now'), datetime('now'), 'n', ?, ?, ?)`, r.job, r.org, r.admin)
+	insert(&r.session, `INSERT INTO sessions (created_at, token_hash, expires_at, org_id, user_id) VALUES (datetime('now'), ?, datetime('now'), ?, ?)`,
+		"hash-"+slug, r.org, r.client)
 	for _, l := range [][2]int{{r.job, r.admin}, {r.bareJob, r.client}} {
 		if _, err := db.Exec(`INSERT INTO job_managers (job_id, user_id) VALUES (?, ?)`, l[0], l[1]); err != nil {
 			t.Fatal(err)
@@ -72,7 +74,7 @@ func seedEmbeddedTenant(t *testing.T, db *sql.DB, slug string) embeddedTenant {
 func dump(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"organizations", "companies", "users", "jobs", "notes", "job_managers"} {
+	for _, table := range []string{"organizations", "companies", "users", "jobs", "notes", "job_managers", "sessions"} {
 		rows, err := db.Query(`SELECT * FROM ` + table + ` ORDER BY 1, 2`)
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +131,7 @@ func TestEmbeddedTenantKeys(t *testing.T) {
 	// The row of a tenant each tenant table holds, and its id in b.
 	rowOf := map[string][2]int{
 		"companies": {a.company, b.company}, "users": {a.client, b.client},
-		"jobs": {a.job, b.job}, "notes": {a.note, b.note},
+		"jobs": {a.job, b.job}, "notes": {a.note, b.note}, "sessions": {a.session, b.session},
 	}
 	keys := 0
 	for _, tb := range tables(dialect.SQLite) {
@@ -146,8 +148,8 @@ func TestEmbeddedTenantKeys(t *testing.T) {
 			refused(fk.Symbol, `UPDATE `+tb.Name+` SET `+own+` = ? WHERE id = ?`, target[1], row[0])
 		}
 	}
-	if keys != 5 {
-		t.Errorf("%d tenant-safe keys, want 5 (users.company_id, jobs.company_id, jobs.created_by_id, notes.job_id, notes.author_id)", keys)
+	if keys != 6 {
+		t.Errorf("%d tenant-safe keys, want 6 (users.company_id, jobs.company_id, jobs.created_by_id, notes.job_id, notes.author_id, sessions.user_id)", keys)
 	}
 	refused("a link of a's job and b's user", `INSERT INTO job_managers (job_id, user_id) VALUES (?, ?)`, a.job, b.client)
 	refused("a link of b's job and a's user", `INSERT INTO job_managers (job_id, user_id) VALUES (?, ?)`, b.job, a.admin)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -189,7 +190,7 @@ var Note = tenantTable(func(s scope.Scope, r scope.Role) pred {
 // token hash it holds, and creates sessions for the one user whose email it
 // holds (checkLinks makes sure of that).
 var Session = Entity{
-	tenant: inTenant(func(org int) pred { return session.HasUserWith(user.OrgID(org)) }),
+	tenant: byOrgColumn,
 	visible: func(s scope.Scope) pred {
 		if l, ok := s.AuthLookup(); ok {
 			if l.TokenHash != "" {
@@ -214,12 +215,43 @@ var Session = Entity{
 		case s.Banned():
 			return privacy.Denyf("%w: banned user", ErrReadOnly)
 		case m.Op().Is(ent.OpCreate) && auth && l.Email != "":
-			return privacy.Skip // a login
+			return loginInUsersOrg(ctx, m) // a login
 		case m.Op().Is(ent.OpDelete|ent.OpDeleteOne) && (s.IsUser() || auth && l.TokenHash != ""):
 			return privacy.Skip // a logout; the visibility filter narrows it
 		}
 		return privacy.Denyf("%w: sessions are created by logging in and only revoked after", ErrReadOnly)
 	},
+}
+
+// loginInUsersOrg puts a login's session in its user's organization (the
+// one user the authenticator sees), or denies it if it names another.
+// checkLinks cannot check the organization by reading it: the
+// authenticator may not read organizations, nor may it under row-level
+// security. The tenant-safe foreign key (org_id, user_id) says the same
+// in the database.
+func loginInUsersOrg(ctx context.Context, m ent.Mutation) error {
+	sm, ok := m.(*ent.SessionMutation)
+	if !ok {
+		return privacy.Denyf("rules: %T is not a session", m)
+	}
+	uid, ok := sm.UserID()
+	if !ok {
+		return privacy.Denyf("%w: a session names its user", ErrForeignLink)
+	}
+	u, err := sm.Client().User.Query().Where(user.ID(uid)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return privacy.Denyf("%w: Session.user", ErrForeignLink)
+	case err != nil:
+		return fmt.Errorf("rules: checking the session's user: %w", err)
+	}
+	switch org, set := sm.OrgID(); {
+	case !set:
+		sm.SetOrgID(u.OrgID)
+	case org != u.OrgID:
+		return privacy.Denyf("%w: Session.org", ErrForeignLink)
+	}
+	return privacy.Skip
 }
 
 // AuditEvent rows: admins read their tenant's; nobody but the data layer,

@@ -240,6 +240,9 @@ func checkVisible(ctx context.Context, m ent.Mutation, edges []string, idsOf fun
 		return privacy.Denyf("rules: %T has no client to check links with", m)
 	}
 	for _, name := range edges {
+		if name == "org" && isLogin(ctx, m) {
+			continue // loginInUsersOrg checks it against the user's
+		}
 		e, ok := edgeOf(m.Type(), name)
 		if !ok {
 			return privacy.Denyf("rules: no link check for edge %s.%s", m.Type(), name)
@@ -260,6 +263,18 @@ func checkVisible(ctx context.Context, m ent.Mutation, edges []string, idsOf fun
 		}
 	}
 	return nil
+}
+
+// isLogin reports whether m is a login's session create: the
+// authenticator, by email, creating a session.
+func isLogin(ctx context.Context, m ent.Mutation) bool {
+	s, err := from(ctx)
+	if err != nil {
+		return false
+	}
+	l, auth := s.AuthLookup()
+	_, session := m.(*ent.SessionMutation)
+	return session && auth && l.Email != "" && m.Op().Is(ent.OpCreate)
 }
 
 func intIDs(vs []ent.Value) ([]int, error) {

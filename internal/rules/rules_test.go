@@ -313,7 +313,11 @@ func TestEntityMutationGates(t *testing.T) {
 	}
 	// Sessions: the email authenticator creates, users and the token
 	// authenticator delete, nobody updates.
-	assert.ErrorIs(t, Session.mutate(auth, c.Session.Create().Mutation()), privacy.Skip)
+	// A login's session must name its user, whose organization it is
+	// put in (loginInUsersOrg reads the user: the mutation oracle's
+	// logins cover the allowed path and a session in another
+	// organization).
+	assert.ErrorIs(t, Session.mutate(auth, c.Session.Create().Mutation()), ErrForeignLink)
 	assert.ErrorIs(t, Session.mutate(user4, c.Session.Create().Mutation()), ErrReadOnly)
 	assert.ErrorIs(t, Session.mutate(user4, deleteOf(c.Session.UpdateOneID(1).Mutation())), privacy.Skip)
 	assert.ErrorIs(t, Session.mutate(banned, deleteOf(c.Session.UpdateOneID(1).Mutation())), ErrReadOnly)

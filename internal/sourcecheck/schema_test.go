@@ -25,7 +25,6 @@ import (
 // entity is tenant-owned unless it is named here.
 var nonTenantTypes = map[string]string{
 	ent.TypeOrganization: "it is the tenant",
-	ent.TypeSession:      "it belongs to a user; rules.Session narrows it to the tenant through its user",
 	ent.TypeAuditEvent:   "its org_id is nullable: an all-tenant system action belongs to no tenant",
 }
 
