@@ -326,6 +326,12 @@ func edgeReaders(c *ent.Client) []edgeReader {
 				xs, err := c.Organization.Query().WithNotes().All(ctx)
 				return eagerMany(xs, func(x *ent.Organization) []*ent.Note { return x.Edges.Notes }), err
 			}},
+		{schemaEdge(ent.TypeOrganization, organization.EdgeSessions),
+			func(ctx ctxT, p []int) ([]int, error) { return oq(p).QuerySessions().IDs(ctx) },
+			func(ctx ctxT) (map[int][]int, error) {
+				xs, err := c.Organization.Query().WithSessions().All(ctx)
+				return eagerMany(xs, func(x *ent.Organization) []*ent.Session { return x.Edges.Sessions }), err
+			}},
 		// User
 		{schemaEdge(ent.TypeUser, user.EdgeOrg),
 			func(ctx ctxT, p []int) ([]int, error) { return uq(p).QueryOrg().IDs(ctx) },
@@ -433,6 +439,12 @@ func edgeReaders(c *ent.Client) []edgeReader {
 				return eagerOne(xs, func(x *ent.Note) *ent.User { return x.Edges.Author }), err
 			}},
 		// Session
+		{schemaEdge(ent.TypeSession, session.EdgeOrg),
+			func(ctx ctxT, p []int) ([]int, error) { return sq(p).QueryOrg().IDs(ctx) },
+			func(ctx ctxT) (map[int][]int, error) {
+				xs, err := c.Session.Query().WithOrg().All(ctx)
+				return eagerOne(xs, func(x *ent.Session) *ent.Organization { return x.Edges.Org }), err
+			}},
 		{schemaEdge(ent.TypeSession, session.EdgeUser),
 			func(ctx ctxT, p []int) ([]int, error) { return sq(p).QueryUser().IDs(ctx) },
 			func(ctx ctxT) (map[int][]int, error) {

@@ -332,11 +332,15 @@ func replicaFault(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && (Unavailable(err) || ConcurrentChange(err))
 }
 
-// Position returns the primary's current WAL position: every transaction
-// committed before the call is at or before it.
+// Position returns the primary's current WAL insert position: the commit
+// record of every transaction committed before the call is before it. Not
+// pg_current_wal_lsn(), the write position: with synchronous_commit off,
+// a commit returns before its record is written, and a replica that had
+// replayed up to the write position could still miss it (TestReadReplicas
+// found that on a primary so configured).
 func (r *Replicas) Position(ctx context.Context) (LSN, error) {
 	var text string
-	if err := r.primary.QueryRowContext(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&text); err != nil {
+	if err := r.primary.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&text); err != nil {
 		return 0, fmt.Errorf("database: WAL position: %w", err)
 	}
 	return ParseLSN(text)
