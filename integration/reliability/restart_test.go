@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,6 +111,9 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	if ok == 0 || failedLate > 0 {
 		t.Errorf("after the restart: %d succeeded, %d failed more than %s after it", ok, failedLate, recovery)
+	}
+	if t.Failed() {
+		t.Logf("the server's errors:\n%s", strings.Join(s.LogLines(`"level":"ERROR"`), "\n"))
 	}
 	recovered := max(0, lastFailure.Sub(up))
 	acked, unacked := load.writes.check(t, db.Raw, "restart-", len(f.ManagerIDs))
