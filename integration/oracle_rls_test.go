@@ -118,33 +118,6 @@ func (o *oracle) rlsDenied(name string, refuses bool, n int, err error, mayChang
 	}
 }
 
-// rlsSessionAudit: under an InOrg system scope, a mutation that reaches
-// sessions writes audit events for them, which the audit hook records
-// without an organization (sessions belong to no tenant directly); with the
-// ent rules on, the rule that takes a create's org_id from the scope fills
-// in the InOrg organization. Without them, audit_events' WITH CHECK (the
-// InOrg scope's organization) refuses the events, and the mutation fails
-// and changes nothing: an artifact of switching the rules off, not a gap of
-// RLS (it refuses an event outside the tenant). It reports whether it
-// checked the mutation.
-func (o *oracle) rlsSessionAudit(name, typ string, reached []int, err error, changed func() ([]int, error)) bool {
-	if !o.rlsOnly || typ != world.Session || !o.v.System || o.v.OrgID == 0 || len(reached) == 0 {
-		return false
-	}
-	o.stats.cases.Add(1)
-	var pqErr *pq.Error
-	if !errors.As(err, &pqErr) || pqErr.Code != "42501" {
-		o.mismatch(name+": the audit events of sessions, without an org_id (the rules are off)",
-			"error %v, want 42501 from audit_events' policy", err)
-	}
-	got, rerr := changed()
-	if oracleAborted(rerr) {
-		got, rerr = []int{}, nil
-	}
-	o.ids(name+": rows changed (the mutation failed)", got, rerr, []int{})
-	return true
-}
-
 // deleted returns the ids of candidates (all of typ if nil) that are gone,
 // read under the all-tenant system scope inside the transaction.
 func (o *oracle) deleted(c *ent.Client, typ string, candidates []int) ([]int, error) {

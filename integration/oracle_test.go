@@ -1003,9 +1003,6 @@ func (o *oracle) bulkUpdate(c *ent.Client, typ, shape string, where []int, want 
 		o.rlsDenied(name, o.rlsRefuses(typ), n, err, want, func() ([]int, error) { return o.changed(c, typ, marker) })
 		return
 	}
-	if o.rlsSessionAudit(name, typ, want, err, func() ([]int, error) { return o.changed(c, typ, marker) }) {
-		return
-	}
 	// docs/design.md section 5: a bulk update is all or nothing over the rows it
 	// reaches (the ones the scope sees).
 	if o.world.MayWriteAll(o.v, typ, world.Update, want) {
@@ -1027,9 +1024,6 @@ func (o *oracle) updateOne(c *ent.Client, typ string, id int) {
 	since := o.auditMark(c)
 	_, err := b.saveOne(o.ctx)
 	visible := o.world.Sees(o.v, typ, id)
-	if visible && o.rlsSessionAudit(name, typ, []int{id}, err, func() ([]int, error) { return o.changed(c, typ, marker) }) {
-		return
-	}
 	if o.rlsOnly && !(visible && o.world.MayWrite(o.v, typ, world.Update, id)) {
 		if !visible {
 			o.expectNotFound(name, err, nil)
@@ -1074,9 +1068,6 @@ func (o *oracle) bulkDelete(c *ent.Client, typ, shape string, where []int) {
 		o.rlsDenied(name, o.rlsRefuses(typ), n, err, want, func() ([]int, error) { return o.deleted(c, typ, candidates) })
 		return
 	}
-	if o.rlsSessionAudit(name, typ, want, err, func() ([]int, error) { return o.deleted(c, typ, candidates) }) {
-		return
-	}
 	if o.world.MayWriteAll(o.v, typ, world.Delete, want) {
 		o.equal(name+": deleted count", n, len(want), err)
 	} else {
@@ -1095,9 +1086,6 @@ func (o *oracle) deleteOne(c *ent.Client, typ string, id int) {
 	since := o.auditMark(c)
 	_, err := b.execOne(o.ctx)
 	visible := o.world.Sees(o.v, typ, id)
-	if visible && o.rlsSessionAudit(name, typ, []int{id}, err, func() ([]int, error) { return o.deleted(c, typ, []int{id}) }) {
-		return
-	}
 	if o.rlsOnly && !(visible && o.world.MayWrite(o.v, typ, world.Delete, id)) {
 		if !visible {
 			o.expectNotFound(name, err, nil)
